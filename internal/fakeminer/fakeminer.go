@@ -1,0 +1,215 @@
+// Package fakeminer is a loopback miner for tests and the simulator: it
+// serves recorded cgminer-style replies on TCP, and misbehaves on request.
+// It is test infrastructure, not product code.
+package fakeminer
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Mode is how the fake miner answers.
+type Mode int
+
+const (
+	Normal  Mode = iota // recorded replies
+	Silent              // accept, read, never answer
+	Garbage             // binary garbage, then close
+	Half                // the first half of the reply, then close
+	Stream              // bytes without end
+	HTML                // an HTTP error page
+	Reset               // close with RST right after accept
+	Slow                // one byte a second
+)
+
+// Miner serves recorded replies. Set the fields before Start.
+type Miner struct {
+	// Replies maps a command to its reply payload (the JSON a single
+	// {"command":X} request returns).
+	Replies map[string][]byte
+	// Multi makes "a+b" requests answer {"a":[...],"b":[...],"id":1};
+	// otherwise they get STATUS E, as on firmware that has no multi-command.
+	Multi bool
+	// NUL appends cgminer's trailing NUL byte.
+	NUL  bool
+	Mode Mode
+
+	ln   net.Listener
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	seen []string
+	done chan struct{}
+}
+
+// LoadDir reads every <command>.json (or .raw, served byte for byte) file of
+// dir into a reply map.
+func LoadDir(dir string) (map[string][]byte, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{}
+	for _, e := range entries {
+		name := e.Name()
+		ext := filepath.Ext(name)
+		if e.IsDir() || (ext != ".json" && ext != ".raw") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		out[strings.TrimSuffix(name, ext)] = b
+	}
+	return out, nil
+}
+
+// Start listens on addr ("127.0.0.1:0" for an ephemeral port).
+func (m *Miner) Start(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	m.ln = ln
+	m.done = make(chan struct{})
+	m.wg.Add(1)
+	go m.serve()
+	return nil
+}
+
+// Addr is the listening address.
+func (m *Miner) Addr() string { return m.ln.Addr().String() }
+
+// Host and Port split Addr.
+func (m *Miner) Host() string { h, _, _ := net.SplitHostPort(m.Addr()); return h }
+
+// Port is the listening port.
+func (m *Miner) Port() int { return m.ln.Addr().(*net.TCPAddr).Port }
+
+// Commands lists the requests received, in order.
+func (m *Miner) Commands() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.seen...)
+}
+
+// Close stops the listener and every connection.
+func (m *Miner) Close() {
+	close(m.done)
+	m.ln.Close()
+	m.wg.Wait()
+}
+
+func (m *Miner) serve() {
+	defer m.wg.Done()
+	for {
+		conn, err := m.ln.Accept()
+		if err != nil {
+			return
+		}
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			m.handle(conn)
+		}()
+	}
+}
+
+func (m *Miner) handle(conn net.Conn) {
+	defer conn.Close()
+	// Never outlive Close.
+	go func() {
+		<-m.done
+		conn.Close()
+	}()
+	if m.Mode == Reset {
+		if tc, ok := conn.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0)
+		}
+		return
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var req struct {
+		Command   string `json:"command"`
+		Parameter any    `json:"parameter"`
+	}
+	if err := json.NewDecoder(conn).Decode(&req); err != nil {
+		return
+	}
+	_ = conn.SetReadDeadline(time.Time{})
+	m.mu.Lock()
+	m.seen = append(m.seen, req.Command)
+	m.mu.Unlock()
+
+	switch m.Mode {
+	case Silent:
+		<-m.done
+		return
+	case Garbage:
+		_, _ = conn.Write([]byte("\x00\xff\xfe{{[[\x01\x02garbage\x9f\"\x00"))
+		return
+	case Stream:
+		chunk := bytes.Repeat([]byte(`{"a":[`), 4096)
+		for {
+			if _, err := conn.Write(chunk); err != nil {
+				return
+			}
+		}
+	case HTML:
+		_, _ = io.WriteString(conn, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad Request</h1></body></html>")
+		return
+	}
+	reply := m.reply(req.Command)
+	if m.NUL {
+		reply = append(reply, 0)
+	}
+	switch m.Mode {
+	case Half:
+		_, _ = conn.Write(reply[:len(reply)/2])
+	case Slow:
+		for _, c := range reply {
+			select {
+			case <-m.done:
+				return
+			case <-time.After(time.Second):
+			}
+			if _, err := conn.Write([]byte{c}); err != nil {
+				return
+			}
+		}
+	default:
+		_, _ = conn.Write(reply)
+	}
+}
+
+func (m *Miner) reply(cmd string) []byte {
+	if r, ok := m.Replies[cmd]; ok {
+		return append([]byte(nil), r...)
+	}
+	if !strings.Contains(cmd, "+") || !m.Multi {
+		return invalid(cmd)
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for _, c := range strings.Split(cmd, "+") {
+		r, ok := m.Replies[c]
+		if !ok {
+			r = invalid(c)
+		}
+		fmt.Fprintf(&b, "%q:[%s],", c, bytes.TrimSpace(r))
+	}
+	b.WriteString(`"id":1}`)
+	return b.Bytes()
+}
+
+func invalid(cmd string) []byte {
+	return []byte(fmt.Sprintf(`{"STATUS":[{"STATUS":"E","When":1700000000,"Code":14,"Msg":"Invalid command","Description":"fake"}],"id":1,"cmd":%q}`, cmd))
+}

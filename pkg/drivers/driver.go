@@ -1,0 +1,98 @@
+// Package drivers holds the miner data model, the Driver interface and the
+// registry every firmware family registers with.
+package drivers
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"sync"
+)
+
+// Default ports, used when the configuration names none.
+const (
+	DefaultRPCPort  = 4028
+	DefaultWebPort  = 80
+	DefaultGRPCPort = 50051
+)
+
+// Ports are where a miner's APIs are reached.
+type Ports struct {
+	RPC  int
+	Web  int
+	GRPC int
+}
+
+// Target is one miner to talk to.
+type Target struct {
+	Host     string // address or host name, without port
+	Ports    Ports
+	Username string // empty: the firmware's default
+	Password string // never logged, never part of an error
+}
+
+// RPCAddr is host:port of the cgminer-style API.
+func (t Target) RPCAddr() string { return joinPort(t.Host, t.Ports.RPC, DefaultRPCPort) }
+
+// WebAddr is host:port of the web API.
+func (t Target) WebAddr() string { return joinPort(t.Host, t.Ports.Web, DefaultWebPort) }
+
+// GRPCAddr is host:port of the gRPC API.
+func (t Target) GRPCAddr() string { return joinPort(t.Host, t.Ports.GRPC, DefaultGRPCPort) }
+
+func joinPort(host string, port, def int) string {
+	if port == 0 {
+		port = def
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// Driver gathers one firmware family. Gather must honour ctx's deadline in
+// every network operation and return what it could read even when part of
+// the miner's API failed (with the failure in MinerData.Problems); it
+// returns an error only when nothing useful was read.
+type Driver interface {
+	Name() string
+	Gather(ctx context.Context, t Target) (*MinerData, error)
+}
+
+var (
+	mu       sync.RWMutex
+	registry = map[string]func() Driver{}
+)
+
+// Register makes a driver available by name. It panics on a duplicate name,
+// as database/sql does: that is a programming error.
+func Register(name string, factory func() Driver) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := registry[name]; dup {
+		panic("drivers: Register called twice for " + name)
+	}
+	registry[name] = factory
+}
+
+// New returns a new instance of the named driver.
+func New(name string) (Driver, error) {
+	mu.RLock()
+	f, ok := registry[name]
+	mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("unknown driver %q (known: %v)", name, Names())
+	}
+	return f(), nil
+}
+
+// Names lists the registered drivers, sorted.
+func Names() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	out := make([]string, 0, len(registry))
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,90 @@
+package drivers
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"syscall"
+)
+
+// Results of one gather, the asic_status "result" tag.
+const (
+	ResultSuccess           = "success"
+	ResultTimeout           = "timeout"
+	ResultConnectionRefused = "connection_refused"
+	ResultAuthFailed        = "auth_failed"
+	ResultBadResponse       = "bad_response"
+	ResultUnsupported       = "unsupported"
+)
+
+// Sentinel errors; wrap them with %w so Result can classify.
+var (
+	ErrTimeout     = errors.New("timeout")
+	ErrRefused     = errors.New("connection refused")
+	ErrAuth        = errors.New("authentication failed")
+	ErrBadResponse = errors.New("bad response")
+	ErrUnsupported = errors.New("unsupported miner")
+)
+
+// APIError is an error the miner's API itself reported (cgminer STATUS E/F,
+// Whatsminer codes).
+type APIError struct {
+	Command string
+	Code    int64
+	Msg     string
+}
+
+func (e *APIError) Error() string {
+	return "command " + quote(e.Command) + ": miner reported error: " + quote(e.Msg)
+}
+
+func quote(s string) string {
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	b := make([]byte, 0, len(s)+2)
+	b = append(b, '"')
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			b = append(b, '?')
+			continue
+		}
+		b = append(b, string(r)...)
+	}
+	return string(append(b, '"'))
+}
+
+// Result classifies an error from a driver into an asic_status result.
+func Result(err error) string {
+	if err == nil {
+		return ResultSuccess
+	}
+	var apiErr *APIError
+	switch {
+	case errors.Is(err, ErrAuth):
+		return ResultAuthFailed
+	case errors.Is(err, ErrUnsupported):
+		return ResultUnsupported
+	case errors.Is(err, ErrTimeout), errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
+		return ResultTimeout
+	case errors.Is(err, ErrRefused), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH),
+		errors.Is(err, syscall.ENETUNREACH):
+		return ResultConnectionRefused
+	case errors.Is(err, ErrBadResponse), errors.As(err, &apiErr):
+		return ResultBadResponse
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return ResultTimeout
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return ResultConnectionRefused
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "dial" {
+		return ResultConnectionRefused
+	}
+	return ResultBadResponse
+}

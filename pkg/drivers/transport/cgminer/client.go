@@ -1,0 +1,258 @@
+// Package cgminer is the client for the cgminer-style JSON API on TCP 4028
+// that cgminer, bmminer, bosminer, LuxOS, btminer and Avalon firmware speak:
+// one JSON request per connection, one JSON reply, then the miner closes.
+package cgminer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+)
+
+// DefaultMaxReply bounds one reply. The largest real replies (Avalon estats
+// with per-chip data, btminer error lists) are a few hundred KiB.
+const DefaultMaxReply = 4 << 20
+
+// Client talks to one miner. The zero value is not usable; set Addr.
+type Client struct {
+	Addr     string // host:port
+	MaxReply int    // bytes; 0 means DefaultMaxReply
+	// Dial is used instead of a net.Dialer when set (tests, proxies).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Request is one command with an optional parameter. Extra fields (Antminer's
+// "new_api") are merged into the JSON object.
+type Request struct {
+	Command   string
+	Parameter string
+	Extra     map[string]any
+}
+
+func (r Request) marshal() []byte {
+	m := make(map[string]any, 2+len(r.Extra))
+	for k, v := range r.Extra {
+		m[k] = v
+	}
+	m["command"] = r.Command
+	if r.Parameter != "" {
+		m["parameter"] = r.Parameter
+	}
+	b, _ := json.Marshal(m) // only strings and plain values: cannot fail
+	return b
+}
+
+// Raw sends req and returns the reply bytes with NULs and surrounding space
+// removed. Every step runs under ctx's deadline.
+func (c *Client) Raw(ctx context.Context, req []byte) ([]byte, error) {
+	conn, err := c.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	// Closing the connection when ctx ends unblocks a read even when the
+	// context has no deadline (cancellation).
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	if _, err := conn.Write(req); err != nil {
+		return nil, c.ioErr(ctx, "write", err)
+	}
+	return c.readReply(ctx, conn)
+}
+
+func (c *Client) dial(ctx context.Context) (net.Conn, error) {
+	dial := c.Dial
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	conn, err := dial(ctx, "tcp", c.Addr)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%s: connect: %w", c.Addr, drivers.ErrTimeout)
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, fmt.Errorf("%s: connect: %w", c.Addr, drivers.ErrTimeout)
+		}
+		return nil, fmt.Errorf("%s: connect: %w: %w", c.Addr, drivers.ErrRefused, err)
+	}
+	return conn, nil
+}
+
+func (c *Client) ioErr(ctx context.Context, op string, err error) error {
+	var ne net.Error
+	if ctx.Err() != nil || errors.Is(err, net.ErrClosed) || (errors.As(err, &ne) && ne.Timeout()) {
+		return fmt.Errorf("%s: %s: %w", c.Addr, op, drivers.ErrTimeout)
+	}
+	return fmt.Errorf("%s: %s: %w: %w", c.Addr, op, drivers.ErrBadResponse, err)
+}
+
+// readReply reads until the miner closes, the reply is one complete JSON
+// value (some firmware keeps the connection open), or the limit is passed.
+func (c *Client) readReply(ctx context.Context, conn net.Conn) ([]byte, error) {
+	limit := c.MaxReply
+	if limit <= 0 {
+		limit = DefaultMaxReply
+	}
+	buf := make([]byte, 0, 4096)
+	var sc completeness
+	chunk := make([]byte, 32<<10)
+	for {
+		n, err := conn.Read(chunk)
+		if n > 0 {
+			if len(buf)+n > limit {
+				return nil, fmt.Errorf("%s: %w: reply larger than %d bytes", c.Addr, drivers.ErrBadResponse, limit)
+			}
+			buf = append(buf, chunk[:n]...)
+			if sc.feed(chunk[:n]) {
+				break
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if len(buf) > 0 && !isTimeout(ctx, err) {
+				// A reset after a full reply is common; judge what arrived.
+				break
+			}
+			return nil, c.ioErr(ctx, "read", err)
+		}
+	}
+	out := bytes.TrimSpace(bytes.Trim(buf, "\x00"))
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: %w: empty reply", c.Addr, drivers.ErrBadResponse)
+	}
+	return out, nil
+}
+
+func isTimeout(ctx context.Context, err error) bool {
+	var ne net.Error
+	return ctx.Err() != nil || errors.Is(err, net.ErrClosed) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// completeness tracks brace depth outside strings to notice the end of a
+// top-level JSON object without waiting for the miner to close.
+type completeness struct {
+	depth   int
+	started bool
+	inStr   bool
+	esc     bool
+	done    bool
+}
+
+func (s *completeness) feed(b []byte) bool {
+	for _, c := range b {
+		if s.done {
+			return true
+		}
+		if s.inStr {
+			switch {
+			case s.esc:
+				s.esc = false
+			case c == '\\':
+				s.esc = true
+			case c == '"':
+				s.inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			s.inStr = true
+		case '{', '[':
+			s.depth++
+			s.started = true
+		case '}', ']':
+			s.depth--
+			if s.started && s.depth <= 0 {
+				s.done = true
+			}
+		}
+	}
+	return s.done
+}
+
+// Parse repairs and decodes a reply into an object.
+func Parse(addr string, raw []byte) (jsonval.Obj, error) {
+	obj, err := jsonval.DecodeObj(Repair(raw))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: reply is not a JSON object: %v (starts %q)", addr, drivers.ErrBadResponse, err, head(raw))
+	}
+	return obj, nil
+}
+
+func head(b []byte) string {
+	if len(b) > 40 {
+		b = b[:40]
+	}
+	return string(b)
+}
+
+// Do sends one request and returns its reply, checking the STATUS section.
+func (c *Client) Do(ctx context.Context, req Request) (jsonval.Obj, error) {
+	raw, err := c.Raw(ctx, req.marshal())
+	if err != nil {
+		return nil, fmt.Errorf("command %q: %w", req.Command, err)
+	}
+	obj, err := Parse(c.Addr, raw)
+	if err != nil {
+		return nil, fmt.Errorf("command %q: %w", req.Command, err)
+	}
+	if err := CheckStatus(req.Command, obj); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// Command sends one command without parameter.
+func (c *Client) Command(ctx context.Context, cmd string) (jsonval.Obj, error) {
+	return c.Do(ctx, Request{Command: cmd})
+}
+
+// CheckStatus turns a STATUS of E (error) or F (fatal) into an *APIError
+// carrying the miner's message. Both the cgminer form (a list of objects)
+// and the btminer form (top-level "STATUS":"E") are understood.
+func CheckStatus(cmd string, obj jsonval.Obj) error {
+	var st jsonval.Obj
+	switch v := obj["STATUS"].(type) {
+	case []any:
+		if len(v) > 0 {
+			st, _ = v[0].(map[string]any)
+		}
+	case map[string]any:
+		st = v
+	case string:
+		st = obj
+	}
+	if st == nil {
+		return nil
+	}
+	switch strings.ToUpper(st.S("STATUS")) {
+	case "E", "F":
+		e := &drivers.APIError{Command: cmd, Msg: st.S("Msg", "msg", "Description")}
+		if code := st.I("Code"); code != nil {
+			e.Code = *code
+		}
+		return e
+	}
+	return nil
+}
+
+// Section returns the objects of a reply's named list (SUMMARY, POOLS,
+// STATS, DEVS, ...).
+func Section(obj jsonval.Obj, name string) []jsonval.Obj {
+	return obj.Objs(name)
+}
