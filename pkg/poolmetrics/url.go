@@ -69,6 +69,10 @@ func ParseURL(s string) URL {
 		u.Scheme = SchemeV1
 	}
 	// Drop credentials some UIs embed (user@host); they are not the host.
+	// NiceHash's "#xnsub" (extranonce subscribe) and any query are options,
+	// not part of the address.
+	rest, _, _ = strings.Cut(rest, "#")
+	rest, _, _ = strings.Cut(rest, "?")
 	authority, path, _ := strings.Cut(rest, "/")
 	if at := strings.LastIndex(authority, "@"); at >= 0 {
 		authority = authority[at+1:]
