@@ -1,0 +1,92 @@
+package identify
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+)
+
+// Every real capture folder whose family answers the 4028 API must be
+// identified as its family's driver. Folders are testdata/<family>/<model>.
+var familyDriver = map[string]string{
+	"antminer": "antminer", "braiins": "braiins", "luxos": "luxos", "whatsminer": "whatsminer",
+	"avalon": "avalon", "vnish": "vnish", "hiveon": "hiveon",
+}
+
+func TestProbeRealCaptures(t *testing.T) {
+	root := "../../../testdata"
+	families, err := os.ReadDir(root)
+	require.NoError(t, err)
+	tested := 0
+	for _, fam := range families {
+		want, ok := familyDriver[fam.Name()]
+		if !ok {
+			continue
+		}
+		models, err := os.ReadDir(filepath.Join(root, fam.Name()))
+		require.NoError(t, err)
+		for _, m := range models {
+			if !m.IsDir() {
+				continue
+			}
+			dir := filepath.Join(root, fam.Name(), m.Name())
+			reps, err := fakeminer.LoadDir(dir)
+			require.NoError(t, err)
+			if reps["version"] == nil && reps["devdetails"] == nil && (fam.Name() != "avalon" || reps["stats"] == nil) {
+				continue // a partial capture without the replies identification reads
+			}
+			t.Run(fam.Name()+"/"+m.Name(), func(t *testing.T) {
+				fm := &fakeminer.Miner{Replies: reps, NUL: true}
+				require.NoError(t, fm.Start("127.0.0.1:0"))
+				defer fm.Close()
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				got, err := Probe(ctx, drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: fm.Port()}})
+				require.NoError(t, err)
+				require.Equal(t, want, got)
+			})
+			tested++
+		}
+	}
+	require.Greater(t, tested, 10)
+}
+
+func TestProbeUnknownAndDown(t *testing.T) {
+	fm := &fakeminer.Miner{Replies: map[string][]byte{
+		"version": []byte(`{"STATUS":[{"STATUS":"S","Msg":"versions"}],"VERSION":[{"API":"3.1","Type":"Toaster 3000"}],"id":1}`),
+	}}
+	require.NoError(t, fm.Start("127.0.0.1:0"))
+	defer fm.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := Probe(ctx, drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: fm.Port()}})
+	require.ErrorIs(t, err, drivers.ErrUnsupported)
+	require.Equal(t, drivers.ResultUnsupported, drivers.Result(err))
+
+	silent := &fakeminer.Miner{Mode: fakeminer.Silent, Replies: map[string][]byte{}}
+	require.NoError(t, silent.Start("127.0.0.1:0"))
+	defer silent.Close()
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel2()
+	_, err = Probe(ctx2, drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: silent.Port()}})
+	require.Equal(t, drivers.ResultTimeout, drivers.Result(err), "%v", err)
+	require.Len(t, silent.Commands(), 1, "a silent miner is asked once, not three times")
+}
+
+func FuzzMatch(f *testing.F) {
+	f.Add([]byte(`{"VERSION":[{"Type":"Antminer S9 (vnish 3.8.6)"}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if d, ok := Match(b); ok {
+			if _, known := familyDriver[d]; !known {
+				t.Fatalf("unknown driver %q", d)
+			}
+		}
+	})
+}
