@@ -74,6 +74,13 @@ func Probe(ctx context.Context, t drivers.Target) (string, error) {
 			}
 			continue
 		}
+		if _, err := cgminer.Parse(c.Addr, raw); err != nil {
+			// Garbage, an HTML page, half a reply: not a cgminer-style API.
+			if firstErr == nil {
+				firstErr = fmt.Errorf("command %q: %w", cmd, err)
+			}
+			continue
+		}
 		seen = append(seen, raw)
 		if d, ok := Match(seen...); ok && d != "antminer" {
 			return d, nil

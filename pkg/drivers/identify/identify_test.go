@@ -90,3 +90,17 @@ func FuzzMatch(f *testing.F) {
 		}
 	})
 }
+
+func TestProbeGarbageIsBadResponse(t *testing.T) {
+	for _, mode := range []fakeminer.Mode{fakeminer.Garbage, fakeminer.Half, fakeminer.HTML} {
+		fm := &fakeminer.Miner{Mode: mode, Replies: map[string][]byte{
+			"version": []byte(`{"STATUS":[{"STATUS":"S"}],"VERSION":[{"Type":"Antminer S19"}],"id":1}`),
+		}}
+		require.NoError(t, fm.Start("127.0.0.1:0"))
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		_, err := Probe(ctx, drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: fm.Port()}})
+		cancel()
+		fm.Close()
+		require.Equal(t, drivers.ResultBadResponse, drivers.Result(err), "mode %d: %v", mode, err)
+	}
+}
