@@ -47,6 +47,7 @@ type Miner struct {
 	mu   sync.Mutex
 	seen []string
 	done chan struct{}
+	once sync.Once
 }
 
 // LoadDir reads every <command>.json (or .raw, served byte for byte) file of
@@ -101,11 +102,13 @@ func (m *Miner) Commands() []string {
 	return append([]string(nil), m.seen...)
 }
 
-// Close stops the listener and every connection.
+// Close stops the listener and every connection. It may be called twice.
 func (m *Miner) Close() {
-	close(m.done)
-	m.ln.Close()
-	m.wg.Wait()
+	m.once.Do(func() {
+		close(m.done)
+		m.ln.Close()
+		m.wg.Wait()
+	})
 }
 
 func (m *Miner) serve() {

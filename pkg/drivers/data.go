@@ -36,6 +36,9 @@ type MinerData struct {
 	Boards []Board
 	Fans   []Fan
 	Pools  []poolmetrics.Pool
+	// Errors is nil when the firmware has no error report, and an empty
+	// non-nil slice when it has one and it is clean: "errors=0" is only
+	// emitted for the second.
 	Errors []MinerError
 
 	// Problems are fields that failed to parse. The values were dropped; the

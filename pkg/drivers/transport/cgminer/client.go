@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"syscall"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
@@ -85,6 +86,10 @@ func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			return nil, fmt.Errorf("%s: connect: %w", c.Addr, drivers.ErrTimeout)
+		}
+		if errors.Is(err, syscall.ECONNRESET) {
+			// Accepted, then reset: something listens but is not an API.
+			return nil, fmt.Errorf("%s: connect: %w: %w", c.Addr, drivers.ErrBadResponse, err)
 		}
 		return nil, fmt.Errorf("%s: connect: %w: %w", c.Addr, drivers.ErrRefused, err)
 	}
@@ -255,4 +260,17 @@ func CheckStatus(cmd string, obj jsonval.Obj) error {
 // STATS, DEVS, ...).
 func Section(obj jsonval.Obj, name string) []jsonval.Obj {
 	return obj.Objs(name)
+}
+
+// IsInvalidCommand tells the answer of firmware that lacks a command
+// (cgminer and btminer: STATUS E, code 14, "Invalid command"/"invalid cmd").
+// Drivers skip such commands silently: an older firmware is not a fault.
+func IsInvalidCommand(err error) bool {
+	var ae *drivers.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	m := strings.ToLower(ae.Msg)
+	return ae.Code == 14 || strings.Contains(m, "invalid command") || strings.Contains(m, "invalid cmd") ||
+		strings.Contains(m, "unknown command")
 }

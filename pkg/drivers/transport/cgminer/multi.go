@@ -10,6 +10,9 @@ import (
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 )
 
+// ErrNotRequested is returned by Reply for a command the batch did not ask.
+var ErrNotRequested = errors.New("not requested")
+
 // Batch holds the replies of several commands, each with its own error, so
 // one failing command never loses the others.
 type Batch struct {
@@ -25,7 +28,7 @@ func (b *Batch) Reply(cmd string) (jsonval.Obj, error) {
 	if err, ok := b.errs[cmd]; ok {
 		return nil, err
 	}
-	return nil, fmt.Errorf("command %q: not requested", cmd)
+	return nil, fmt.Errorf("command %q: %w", cmd, ErrNotRequested)
 }
 
 // Err is nil when at least one command answered; otherwise the errors,
@@ -133,11 +136,12 @@ func BatchFromRaw(addr string, raw map[string][]byte) *Batch {
 	b := &Batch{replies: map[string]jsonval.Obj{}, errs: map[string]error{}}
 	for cmd, r := range raw {
 		obj, err := Parse(addr, r)
-		if err == nil {
-			err = CheckStatus(cmd, obj)
-		}
 		if err != nil {
 			b.errs[cmd] = fmt.Errorf("command %q: %w", cmd, err)
+			continue
+		}
+		if err := CheckStatus(cmd, obj); err != nil {
+			b.errs[cmd] = err // already names the command
 			continue
 		}
 		b.replies[cmd] = obj

@@ -7,7 +7,11 @@ package cgminer
 //   - a missing comma between objects or arrays ("}{", bmminer STATS) is added;
 //   - a trailing comma before } or ] (btminer) and a leading one after [ are dropped;
 //   - bare NaN, nan, inf, -inf, Infinity (Avalon) become null;
-//   - a reply that starts with a stray comma (Avalon) is given its brace.
+//   - a reply that starts with a stray comma (Avalon) is given its brace;
+//   - an invalid escape such as \' (btminer 2020 "Firmware Version") loses
+//     its backslash;
+//   - a list written like an object, ["110":"time", ...] (btminer API 2.0.4
+//     error_code), becomes that object.
 //
 // It works in one pass over the input and allocates at most one buffer
 // slightly larger than the input.
@@ -16,6 +20,12 @@ func Repair(in []byte) []byte {
 	inString := false
 	escaped := false
 	start := true
+	// open holds, per nesting level, where a '[' was written (so it can
+	// become '{' when a ':' shows the list is really an object), -1 for '{',
+	// and -2 for a list turned object. Deeper than maxDepth is not tracked:
+	// the decoder rejects such input anyway.
+	var open []int
+	overflow := 0
 	for i := 0; i < len(in); i++ {
 		c := in[i]
 		if c == 0 {
@@ -25,6 +35,10 @@ func Repair(in []byte) []byte {
 			switch {
 			case escaped:
 				escaped = false
+				if !validEscape(c) {
+					out[len(out)-1] = c // drop the backslash, keep the character
+					continue
+				}
 				out = append(out, c)
 			case c == '\\':
 				escaped = true
@@ -58,6 +72,20 @@ func Repair(in []byte) []byte {
 			if needComma(out) {
 				out = append(out, ',')
 			}
+			switch {
+			case len(open) >= maxDepth:
+				overflow++
+			case c == '[':
+				open = append(open, len(out))
+			default:
+				open = append(open, -1)
+			}
+			out = append(out, c)
+		case c == ':':
+			if overflow == 0 && len(open) > 0 && open[len(open)-1] >= 0 {
+				out[open[len(open)-1]] = '{'
+				open[len(open)-1] = -2
+			}
 			out = append(out, c)
 		case c == ',':
 			if p := lastNonSpace(out); p == '[' || p == '{' || p == ',' {
@@ -66,6 +94,14 @@ func Repair(in []byte) []byte {
 			out = append(out, c)
 		case c == '}' || c == ']':
 			out = trimTrailingComma(out)
+			if overflow > 0 {
+				overflow--
+			} else if len(open) > 0 {
+				if open[len(open)-1] == -2 {
+					c = '}'
+				}
+				open = open[:len(open)-1]
+			}
 			out = append(out, c)
 		case c == '-' || isLetter(c):
 			j := i
@@ -98,7 +134,18 @@ func Repair(in []byte) []byte {
 	return out
 }
 
-const hex = "0123456789abcdef"
+const (
+	hex      = "0123456789abcdef"
+	maxDepth = 10000
+)
+
+func validEscape(c byte) bool {
+	switch c {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't', 'u':
+		return true
+	}
+	return false
+}
 
 func isSpace(c byte) bool  { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }

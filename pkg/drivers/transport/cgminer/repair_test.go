@@ -21,6 +21,9 @@ func TestRepair(t *testing.T) {
 		{"nan and inf", `{"a":nan,"b":-inf,"c":NaN,"d":Infinity,"e":"nan"}`, `{"a":null,"b":null,"c":null,"d":null,"e":"nan"}`},
 		{"avalon stray comma", `,"id":1}`, `{"id":1}`},
 		{"escaped quote", `{"a":"q\"}{\""}`, `{"a":"q\"}{\""}`},
+		{"btminer escaped quote", `{"Firmware Version":"\'20200917.22.REL\'"}`, `{"Firmware Version":"'20200917.22.REL'"}`},
+		{"btminer 2.0.4 error list", `{"Msg":{"error_code":["110":"2021-03-01 10:00:00","111":"x"]},"l":[1,[2]]}`,
+			`{"Msg":{"error_code":{"110":"2021-03-01 10:00:00","111":"x"}},"l":[1,[2]]}`},
 		{"exponent", `{"a":1e5,"b":-2E-3,"c":true,"d":false,"e":null}`, `{"a":1e5,"b":-2E-3,"c":true,"d":false,"e":null}`},
 	}
 	for _, tt := range tests {

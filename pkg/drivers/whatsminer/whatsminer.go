@@ -1,0 +1,176 @@
+// Package whatsminer gathers MicroBT Whatsminer miners on stock btminer
+// firmware through the read-only API v2 on TCP 4028 (plain JSON; only write
+// commands are encrypted).
+//
+// Commands and what they feed (units as converted here):
+//   - summary (SUMMARY[0]): hashrate from "MHS 1m" (MH/s -> TH/s), expected
+//     hashrate "Factory GHS" (GH/s -> TH/s), "Power" and "Power Limit" (W;
+//     -1 = unknown), "Env Temp" (°C), "Elapsed" (s), "MAC", "Firmware
+//     Version" (sent in single quotes), the two chassis fans "Fan Speed In"
+//     and "Fan Speed Out" (RPM), and "Error Code N" up to "Error Code Count".
+//   - edevs, or devs on firmware without edevs, (DEVS[]): one board per entry,
+//     index from "Slot" (else "ASC"), "MHS 1m" (TH/s), "Temperature" (PCB °C),
+//     "Chip Temp Max" (else "Chip Temp Avg") (°C), "Effective Chips",
+//     "Chip Frequency" (MHz), "PCB SN".
+//   - stats, only when neither edevs nor devs exists (2018-19 cgminer-based
+//     builds): boards from the SMn entries (PCB temp_N, chip_num, freqs_avg).
+//   - pools: the standard cgminer mapping, index from Priority (btminer
+//     numbers POOL from 1).
+//   - devdetails: DEVDETAILS[].Model -> Model ("M30S+_VE41" -> "M30S+ VE40").
+//   - get_version: fw_ver, api_ver ("whatsminer v1.4.0" -> "1.4.0").
+//   - get_miner_info: mac, hostname, minersn, ledstat (not "auto" = fault light).
+//   - status: mineroff -> IsMining (btmineroff is ignored: it reads "true" on
+//     hashing miners).
+//   - get_error_code (API >= 2.0.1): error codes, messages from errorcodes.go.
+//   - get_psu: pin (W), only when summary has no power.
+//
+// Quirks handled: get_* and status cannot be joined with "+", so they go one
+// per connection; the rest is joined where the firmware allows it (the
+// transport falls back otherwise). Commands an older build lacks (STATUS E,
+// Code 14 "invalid cmd") are skipped silently, and all get_* are skipped once
+// get_version is unknown. 2020 builds send \' inside strings (invalid JSON):
+// the connection is filtered (repair.go). API 2.0.4 sends error_code as
+// ["110":"time"]: rewritten into an object before decoding.
+package whatsminer
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
+)
+
+// Name is the driver's registered name.
+const Name = "whatsminer"
+
+func init() {
+	drivers.Register(Name, func() drivers.Driver { return Driver{} })
+}
+
+// Driver gathers Whatsminer API v2.
+type Driver struct{}
+
+// Name implements drivers.Driver.
+func (Driver) Name() string { return Name }
+
+// joinable are the cgminer-style commands btminer accepts joined with "+".
+var joinable = []string{"summary", "edevs", "pools", "devdetails"}
+
+// minerInfoFields asks get_miner_info for what Parse reads; firmware that
+// ignores the parameter answers with all it has.
+const minerInfoFields = "ip,proto,netmask,dns,mac,ledstat,gateway,hostname,minersn"
+
+// Gather implements drivers.Driver.
+func (Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
+	c := &cgminer.Client{Addr: t.RPCAddr()}
+	r := NewReplies()
+
+	b := c.Multi(ctx, joinable...)
+	if err := b.Err(); err != nil {
+		return nil, fmt.Errorf("whatsminer %s: %w", c.Addr, err)
+	}
+	r.AddBatch(b, joinable...)
+	if r.lacking("edevs") {
+		cgStyle(ctx, c, r, "devs")
+		if r.lacking("devs") {
+			cgStyle(ctx, c, r, "stats")
+		}
+	}
+
+	wmStyle(ctx, c, r, "get_version", nil)
+	if !r.lacking("get_version") {
+		wmStyle(ctx, c, r, "get_miner_info", map[string]any{"info": minerInfoFields})
+		if o, ok := r.get("get_version"); !ok || apiAtLeast(apiVersionOf(o), 2, 0, 1) {
+			wmStyle(ctx, c, r, "get_error_code", nil)
+		}
+		if !summaryHasPower(r) {
+			wmStyle(ctx, c, r, "get_psu", nil)
+		}
+	}
+	wmStyle(ctx, c, r, "status", nil)
+
+	if !r.answered() {
+		return nil, fmt.Errorf("whatsminer %s: %w", c.Addr, r.err())
+	}
+	return Parse(r), nil
+}
+
+// cgStyle sends one cgminer-style command on its own connection.
+func cgStyle(ctx context.Context, c *cgminer.Client, r *Replies, cmd string) {
+	obj, err := c.Command(ctx, cmd)
+	r.Set(cmd, obj, err)
+}
+
+// wmStyle sends one Whatsminer-style command ({"STATUS":"S","Msg":{...}}) on
+// its own connection, repairing the reply before decoding.
+func wmStyle(ctx context.Context, c *cgminer.Client, r *Replies, cmd string, extra map[string]any) {
+	req := map[string]any{"command": cmd}
+	for k, v := range extra {
+		req[k] = v
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		r.Set(cmd, nil, fmt.Errorf("command %q: %w", cmd, err))
+		return
+	}
+	raw, err := c.Raw(ctx, body)
+	if err != nil {
+		r.Set(cmd, nil, fmt.Errorf("command %q: %w", cmd, err))
+		return
+	}
+	obj, err := cgminer.Parse(c.Addr, raw)
+	if err != nil {
+		r.Set(cmd, nil, fmt.Errorf("command %q: %w", cmd, err))
+		return
+	}
+	if err := cgminer.CheckStatus(cmd, obj); err != nil {
+		r.Set(cmd, nil, err)
+		return
+	}
+	r.Set(cmd, obj, nil)
+}
+
+func summaryHasPower(r *Replies) bool {
+	o, ok := r.get("summary")
+	if !ok {
+		return false
+	}
+	s := cgminer.Section(o, "SUMMARY")
+	if len(s) == 0 {
+		return false
+	}
+	p := s[0].F("Power")
+	return p != nil && *p > 0
+}
+
+func apiVersionOf(o jsonval.Obj) string {
+	if m := msg(o); m != nil {
+		return apiVersion(m.S("api_ver", "rpc_ver"))
+	}
+	return apiVersion(o.S("Msg", "msg"))
+}
+
+// apiAtLeast compares a dotted version with want. An unreadable version
+// counts as new enough: asking costs one connection, and a firmware that
+// lacks the command says so.
+func apiAtLeast(v string, want ...int) bool {
+	parts := strings.Split(v, ".")
+	for i, w := range want {
+		if i >= len(parts) {
+			return false
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(parts[i]))
+		if err != nil {
+			return true
+		}
+		if n != w {
+			return n > w
+		}
+	}
+	return true
+}
