@@ -1,0 +1,270 @@
+// Package antminer is the driver for Bitmain's stock firmware (bmminer /
+// cgminer API on TCP 4028), and the bmminer parser that the vnish and hiveon
+// drivers reuse.
+//
+// One joined request "version+summary+stats+pools" (one connection per
+// command when the firmware rejects "+") feeds:
+//   - version: Type -> Model, CompileTime -> FirmwareVersion, API ->
+//     APIVersion, BMMiner/CGMiner "rwglr" -> firmware "mskminer".
+//   - summary: "GHS 5s" -> Hashrate, Elapsed -> UptimeSeconds.
+//   - stats (STATS[0] identity, STATS[1] data): chain_rateN, chain_rateidealN,
+//     chain_acnN, temp_pcbN/temp_chipN dash strings (else tempN PCB and
+//     temp2_N chip), freq_avgN/freqN, chain_voltageN/chain_volN, chain_SNN ->
+//     Boards; fan_num + fanN -> Fans; total_rateideal -> ExpectedHashrate;
+//     total_power/chain_power/chain_consumptionN -> PowerWatts; Mode 254 ->
+//     sleeping. The new_api form (STATS[0].chain[]) is read too.
+//   - pools: the standard cgminer mapping.
+//
+// Units: every rate is scaled by the stats' rate_unit when present, else by
+// the algorithm's default (scrypt miners such as the L3+ label MH/s values
+// "GHS"), to TH/s. Temperatures °C, power W, voltage V.
+//
+// Quirks handled: "}{" between STATS entries (repaired by the transport);
+// chain numbering that starts at 1, 2 or 6 depending on the model; padding
+// slots up to 16; "" for absent values; 0 for missing sensors; negative
+// readings inside dash strings ("2--1-20-22"); sensor faults like -83 °C.
+package antminer
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
+)
+
+// Name is the driver name.
+const Name = "antminer"
+
+// Commands are what Gather asks, in one joined request.
+var Commands = []string{"version", "summary", "stats", "pools"}
+
+func init() {
+	drivers.Register(Name, func() drivers.Driver { return Driver{} })
+}
+
+// Driver gathers stock Antminer firmware.
+type Driver struct{}
+
+// Name implements drivers.Driver.
+func (Driver) Name() string { return Name }
+
+// Gather implements drivers.Driver.
+func (Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
+	c := &cgminer.Client{Addr: t.RPCAddr()}
+	b := c.Multi(ctx, Commands...)
+	if err := b.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", t.RPCAddr(), err)
+	}
+	return Parse(b), nil
+}
+
+// Options adapt the bmminer parser to firmware built on bmminer.
+type Options struct {
+	// Firmware is the firmware tag; "" means stock, or "mskminer" when
+	// the version says rwglr.
+	Firmware string
+	// Optional commands may be missing on some versions of the firmware:
+	// "Invalid command" from them is not a problem.
+	Optional []string
+	// Layout overrides how stats chains make boards: each element is one
+	// board (0-based slot = position) summing the listed chain numbers.
+	// nil detects present chains.
+	Layout func(stats jsonval.Obj, model string) [][]int
+	// Board is called for each board built from legacy stats with the
+	// chain numbers it was built from, to add firmware-specific fields.
+	Board func(d *drivers.MinerData, b *drivers.Board, stats jsonval.Obj, chains []int)
+}
+
+func (o Options) optional(cmd string) bool {
+	for _, c := range o.Optional {
+		if c == cmd {
+			return true
+		}
+	}
+	return false
+}
+
+// Parse reads stock firmware replies. It never fails: what cannot be read
+// is in Problems.
+func Parse(b *cgminer.Batch) *drivers.MinerData { return ParseBMMiner(b, Options{}) }
+
+// ParseBMMiner reads the replies to Commands from any bmminer-based
+// firmware.
+func ParseBMMiner(b *cgminer.Batch, opt Options) *drivers.MinerData {
+	d := &drivers.MinerData{Make: "Antminer"}
+	replies := map[string]jsonval.Obj{}
+	for _, cmd := range Commands {
+		r, err := b.Reply(cmd)
+		if err != nil {
+			if opt.optional(cmd) && cgminer.IsInvalidCommand(err) {
+				continue
+			}
+			d.Problem(err) // the transport's errors name the command
+			continue
+		}
+		replies[cmd] = r
+	}
+
+	p := &parser{d: d, opt: opt}
+	p.version(replies["version"])
+	p.statsIdentity(replies["stats"])
+	p.identity()
+	p.summary(replies["summary"])
+	if r := replies["stats"]; r != nil {
+		p.stats(r)
+	}
+	if r := replies["pools"]; r != nil {
+		if _, ok := r["POOLS"]; !ok {
+			d.Problem(fmt.Errorf("command %q: %w: no POOLS section", "pools", drivers.ErrBadResponse))
+		}
+		d.Pools = cgminer.Pools(r)
+	}
+	p.finish()
+	return d
+}
+
+// parser carries what one reply tells the parsing of the next.
+type parser struct {
+	d   *drivers.MinerData
+	opt Options
+
+	typ         string // bmminer Type, from version or stats
+	compileTime string
+	minerName   string // BMMiner/CGMiner field, "4.11.1 rwglr"
+	rateUnit    string // stats rate_unit
+	statsRate   *float64
+	sleeping    bool
+}
+
+func (p *parser) version(r jsonval.Obj) {
+	if r == nil {
+		return
+	}
+	vs := r.Objs("VERSION")
+	if len(vs) == 0 {
+		p.d.Problem(fmt.Errorf("command %q: %w: no VERSION section", "version", drivers.ErrBadResponse))
+		return
+	}
+	f := fields{d: p.d, cmd: "version", o: vs[0]}
+	p.typ = f.str("Type")
+	p.compileTime = f.str("CompileTime")
+	p.minerName = firstNonEmpty(f.str("BMMiner"), f.str("CGMiner"), f.str("Cgminer"))
+	p.d.APIVersion = f.str("API")
+}
+
+// statsIdentity reads the identity entry of stats (STATS[0] on legacy
+// firmware, INFO on new_api) when version did not give it, and the rate
+// unit that all rates depend on.
+func (p *parser) statsIdentity(r jsonval.Obj) {
+	if r == nil {
+		return
+	}
+	info, data := StatsEntries(r)
+	if info != nil {
+		f := fields{d: p.d, cmd: "stats", o: info}
+		if p.typ == "" {
+			p.typ = firstNonEmpty(f.str("Type"), f.str("type"))
+		}
+		if p.compileTime == "" {
+			p.compileTime = f.str("CompileTime")
+		}
+		if p.minerName == "" {
+			p.minerName = firstNonEmpty(f.str("BMMiner"), f.str("CGMiner"), f.str("Cgminer"))
+		}
+	}
+	if data != nil {
+		p.rateUnit = fields{d: p.d, cmd: "stats", o: data}.str("rate_unit")
+	}
+}
+
+func (p *parser) identity() {
+	d := p.d
+	d.Model = CleanModel(p.typ)
+	d.Algorithm = Algorithm(d.Model)
+	d.FirmwareVersion = p.compileTime
+	d.Firmware = p.opt.Firmware
+	if d.Firmware == "" {
+		d.Firmware = "stock"
+		hay := strings.ToLower(p.typ + " " + p.minerName)
+		if strings.Contains(hay, "rwglr") && !strings.Contains(hay, "hiveon") {
+			d.Firmware = "mskminer"
+			if v := mskFirmwareVersion(p.typ); v != "" {
+				d.FirmwareVersion = v
+			}
+		}
+	}
+}
+
+// rateFactor converts the firmware's rate numbers ("GHS", chain_rate,
+// total_rateideal) to TH/s.
+func (p *parser) rateFactor() float64 {
+	if p.rateUnit != "" {
+		if f, ok := unitToTH(p.rateUnit); ok {
+			return f
+		}
+		p.d.Problem(fmt.Errorf("command %q: field %q: unknown unit %q", "stats", "rate_unit", p.rateUnit))
+		p.rateUnit = ""
+	}
+	// The L3+ labels its MH/s figures "GHS".
+	if p.d.Algorithm == "scrypt" {
+		return 1e-6
+	}
+	return 1e-3
+}
+
+// hashrate5s reads the 5 s rate. bmminer has no ~1 minute average ("GHS av"
+// is since start, "GHS 30m" 30 minutes), so the 5 s value is the current one.
+func (p *parser) hashrate5s(f fields) *float64 {
+	if v := f.num("GHS 5s"); v != nil {
+		return drivers.Ptr(*v * p.rateFactor())
+	}
+	if v := f.num("MHS 5s"); v != nil {
+		return drivers.Ptr(*v * 1e-6)
+	}
+	if v := f.num("THS 5s"); v != nil {
+		return drivers.Ptr(*v)
+	}
+	return nil
+}
+
+func (p *parser) summary(r jsonval.Obj) {
+	if r == nil {
+		return
+	}
+	ss := r.Objs("SUMMARY")
+	if len(ss) == 0 {
+		p.d.Problem(fmt.Errorf("command %q: %w: no SUMMARY section", "summary", drivers.ErrBadResponse))
+		return
+	}
+	f := fields{d: p.d, cmd: "summary", o: ss[0]}
+	p.d.Hashrate = p.hashrate5s(f)
+	p.d.UptimeSeconds = f.int("Elapsed")
+}
+
+func (p *parser) finish() {
+	d := p.d
+	if d.Hashrate == nil {
+		d.Hashrate = p.statsRate
+	}
+	switch {
+	case p.sleeping:
+		d.IsMining = drivers.Ptr(false)
+	case d.IsMining != nil:
+	case d.Hashrate != nil:
+		// Without a work-mode field on 4028, a miner that hashes is mining;
+		// one that sleeps or has stopped (overheat) reports 0.
+		d.IsMining = drivers.Ptr(*d.Hashrate > 0)
+	}
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

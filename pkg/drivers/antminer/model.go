@@ -1,0 +1,126 @@
+package antminer
+
+import (
+	"regexp"
+	"strings"
+)
+
+var (
+	parenSuffix = regexp.MustCompile(`\s*\([^)]*\)\s*$`)               // "(Vnish 1.2.6)", "(88)"
+	mskVersion  = regexp.MustCompile(`(?i)\s+v\.?\s*[0-9][0-9.]*\s*$`) // MSKMiner "S19-88 v.2.6.0.39"
+	vnishVer    = regexp.MustCompile(`(?i)\(\s*vnish\s+([^)\s]+)\s*\)`)
+	spaces      = regexp.MustCompile(`\s+`)
+)
+
+// CleanModel turns a bmminer Type ("Antminer S19 Pro", "Antminer S9\nV1.3.58",
+// "Antminer S19 (Vnish 1.2.6)", "Antminer S9 Hiveon", "S19-88 v.2.6.0.39 ")
+// into the canonical model ("S19 Pro", "S9", "S19", "S9", "S19 No PIC").
+func CleanModel(typ string) string {
+	s := typ
+	// Old S9 firmware appends the hardware revision on a second line.
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.TrimSpace(s)
+	noPIC := false
+	if m := parenSuffix.FindString(s); m != "" {
+		// Vnish writes the 88-chip S19 variants as "(88)".
+		if strings.TrimSpace(strings.Trim(strings.TrimSpace(m), "()")) == "88" {
+			noPIC = true
+		}
+		s = parenSuffix.ReplaceAllString(s, "")
+	}
+	s = mskVersion.ReplaceAllString(s, "")
+	for _, p := range []string{"antminer ", "bitmain "} {
+		if len(s) >= len(p) && strings.EqualFold(s[:len(p)], p) {
+			s = s[len(p):]
+		}
+	}
+	for _, suf := range []string{" hiveon", " aml"} {
+		if len(s) >= len(suf) && strings.EqualFold(s[len(s)-len(suf):], suf) {
+			s = s[:len(s)-len(suf)]
+		}
+	}
+	// MSKMiner names the 88-chip (no PIC) S19 "S19-88".
+	if strings.HasSuffix(s, "-88") {
+		s = strings.TrimSuffix(s, "-88")
+		noPIC = true
+	}
+	s = strings.TrimSpace(spaces.ReplaceAllString(s, " "))
+	if noPIC && s != "" && !strings.HasSuffix(strings.ToLower(s), "no pic") {
+		s += " No PIC"
+	}
+	return s
+}
+
+// VnishVersion returns "1.2.6" from "Antminer S19 (Vnish 1.2.6)", or "".
+func VnishVersion(typ string) string {
+	if m := vnishVer.FindStringSubmatch(typ); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// mskFirmwareVersion returns "2.6.0.39" from "S19-88 v.2.6.0.39".
+func mskFirmwareVersion(typ string) string {
+	m := mskVersion.FindString(strings.TrimSpace(typ))
+	if m == "" {
+		return ""
+	}
+	m = strings.TrimSpace(m)
+	m = strings.TrimLeft(m, "vV")
+	return strings.TrimSpace(strings.TrimPrefix(m, "."))
+}
+
+// Algorithm is the coin algorithm of an Antminer model, from its series
+// letter: L = scrypt, D = X11, Z = Equihash, ... S and T are SHA-256.
+func Algorithm(model string) string {
+	m := strings.ToUpper(strings.TrimSpace(model))
+	switch {
+	case m == "":
+		return ""
+	case strings.HasPrefix(m, "L"):
+		return "scrypt"
+	case strings.HasPrefix(m, "DR"):
+		return "blake256"
+	case strings.HasPrefix(m, "D"):
+		return "x11"
+	case strings.HasPrefix(m, "Z"):
+		return "equihash"
+	case strings.HasPrefix(m, "E"):
+		return "ethash"
+	case strings.HasPrefix(m, "KA"):
+		return "kadena"
+	case strings.HasPrefix(m, "KS"):
+		return "kheavyhash"
+	case strings.HasPrefix(m, "K7"):
+		return "eaglesong"
+	case strings.HasPrefix(m, "HS"):
+		return "handshake"
+	}
+	return "sha256"
+}
+
+// unitToTH is the factor from a firmware rate unit ("GH", "GH/s", "MH") to
+// TH/s.
+func unitToTH(u string) (float64, bool) {
+	s := strings.ToUpper(strings.TrimSpace(u))
+	s = strings.TrimSuffix(s, "/S")
+	switch s {
+	case "H":
+		return 1e-12, true
+	case "KH":
+		return 1e-9, true
+	case "MH":
+		return 1e-6, true
+	case "GH":
+		return 1e-3, true
+	case "TH":
+		return 1, true
+	case "PH":
+		return 1e3, true
+	case "EH":
+		return 1e6, true
+	}
+	return 0, false
+}

@@ -1,0 +1,435 @@
+package antminer
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+)
+
+// maxChain bounds chain and fan numbers read from key names.
+const maxChain = 64
+
+// modeSleep is the stats Mode of an S17/T17 put to sleep.
+const modeSleep = 254
+
+// StatsEntries splits a stats reply into its identity entry (Type,
+// CompileTime, ...) and its data entry (Elapsed, chain_*). On new_api
+// replies the identity is INFO and the data the STATS entry holding
+// chain[]. Either may be nil.
+func StatsEntries(r jsonval.Obj) (info, data jsonval.Obj) {
+	entries := r.Objs("STATS")
+	for _, e := range entries {
+		_, hasChain := e["chain"]
+		switch {
+		case data == nil && (hasChain || e["Elapsed"] != nil || e["elapsed"] != nil || e["GHS 5s"] != nil || e["ID"] != nil):
+			data = e
+		case info == nil && (e["Type"] != nil || e["type"] != nil):
+			info = e
+		}
+	}
+	if data == nil && len(entries) > 1 {
+		data = entries[len(entries)-1]
+	}
+	if i := r.O("INFO"); i != nil && info == nil {
+		info = i
+	}
+	return info, data
+}
+
+// ParseStats reads a stats reply (legacy or new_api) into d: boards, fans,
+// expected hashrate, uptime and power when d has none yet, and the 5 s
+// hashrate as a fallback. It is what ParseBMMiner uses; d.Model and
+// d.Algorithm should be set first (they pick the rate unit).
+func ParseStats(d *drivers.MinerData, r jsonval.Obj, opt Options) {
+	p := &parser{d: d, opt: opt}
+	if _, data := StatsEntries(r); data != nil {
+		p.rateUnit = fields{d: d, cmd: "stats", o: data}.str("rate_unit")
+	}
+	p.stats(r)
+	p.finish()
+}
+
+func (p *parser) stats(r jsonval.Obj) {
+	_, data := StatsEntries(r)
+	if data == nil {
+		p.d.Problem(fmt.Errorf("command %q: %w: no STATS data entry", "stats", drivers.ErrBadResponse))
+		return
+	}
+	if _, ok := data["chain"]; ok {
+		p.newAPIStats(data)
+		return
+	}
+	f := fields{d: p.d, cmd: "stats", o: data}
+	d := p.d
+	p.statsRate = p.hashrate5s(f)
+	if d.UptimeSeconds == nil {
+		d.UptimeSeconds = f.int("Elapsed")
+	}
+	if v := f.num("total_rateideal"); v != nil && *v > 0 {
+		d.ExpectedHashrate = drivers.Ptr(*v * p.rateFactor())
+	}
+	// Mode is also "H" (S9k) or 2 (S19); only 254 is known to mean sleep.
+	if m := data.I("Mode"); m != nil && *m == modeSleep {
+		p.sleeping = true
+	}
+	d.Fans = legacyFans(f)
+
+	var layout [][]int
+	if p.opt.Layout != nil {
+		layout = p.opt.Layout(data, d.Model)
+	}
+	if layout == nil {
+		layout = detectLayout(f)
+	}
+	var all []int
+	for slot, chains := range layout {
+		if len(chains) == 0 {
+			continue // a missing board between present ones
+		}
+		b := p.legacyBoard(f, slot, chains)
+		if p.opt.Board != nil {
+			p.opt.Board(d, &b, data, chains)
+		}
+		d.Boards = append(d.Boards, b)
+		all = append(all, chains...)
+	}
+	if d.PowerWatts == nil {
+		d.PowerWatts = legacyPower(f, all)
+	}
+}
+
+// chainKeys are the per-chain keys whose value shows a chain exists
+// (strong) or whose mere presence does (weak: bmminer writes them only for
+// chains it found, also while the miner sleeps).
+var (
+	strongPrefixes = []string{"chain_acn", "chain_acs", "chain_rate"}
+	weakPrefixes   = []string{"chain_xtime", "chain_offside_", "chain_SN"}
+)
+
+func chainNumber(key, prefix string) (int, bool) {
+	if !strings.HasPrefix(key, prefix) {
+		return 0, false
+	}
+	n, err := strconv.Atoi(key[len(prefix):])
+	if err != nil || n < 1 || n > maxChain {
+		return 0, false
+	}
+	return n, true
+}
+
+// PresentChains lists, sorted, the chain numbers bmminer reports present in
+// a stats data entry: a chip count, chip status or rate string shows a
+// board; padding slots (0, "") do not. When that finds fewer chains than
+// miner_count (asleep, dead), the chains bmminer keeps chain_xtimeN,
+// chain_offside_N or chain_SNN for are added.
+func PresentChains(stats jsonval.Obj) []int {
+	strong := map[int]bool{}
+	weak := map[int]bool{}
+	for k, v := range stats {
+		for _, pre := range strongPrefixes {
+			n, ok := chainNumber(k, pre)
+			if !ok || strings.HasPrefix(k, "chain_rateideal") {
+				continue
+			}
+			if chainValueShowsBoard(pre, v) {
+				strong[n] = true
+			}
+		}
+		for _, pre := range weakPrefixes {
+			if n, ok := chainNumber(k, pre); ok {
+				weak[n] = true
+			}
+		}
+	}
+	present := strong
+	count := stats.I("miner_count")
+	if len(strong) == 0 || (count != nil && int64(len(strong)) < *count) {
+		for n := range weak {
+			present[n] = true
+		}
+	}
+	nums := make([]int, 0, len(present))
+	for n := range present {
+		nums = append(nums, n)
+	}
+	sort.Ints(nums)
+	return nums
+}
+
+// detectLayout gives each present chain (numbering differs by model: S9
+// 6..8, S19 1..3, L3+ 1..4) a 0-based slot relative to its group (1, 6 or
+// 11), so a missing board leaves a gap rather than shifting the others.
+func detectLayout(f fields) [][]int {
+	nums := PresentChains(f.o)
+	if len(nums) == 0 {
+		return nil
+	}
+	base := nums[0]
+	switch {
+	case base <= 5:
+		base = 1
+	case base <= 10:
+		base = 6
+	case base <= 15:
+		base = 11
+	}
+	last := nums[len(nums)-1] - base
+	layout := make([][]int, last+1)
+	for _, n := range nums {
+		layout[n-base] = []int{n}
+	}
+	return layout
+}
+
+func chainValueShowsBoard(prefix string, v any) bool {
+	switch prefix {
+	case "chain_acs":
+		return jsonval.String(v) != ""
+	case "chain_acn":
+		n := jsonval.Float(v)
+		return n != nil && *n > 0
+	}
+	// chain_rate: "0.00" is a present board that hashes nothing; "" or a
+	// numeric 0 is padding.
+	if s, ok := v.(string); ok {
+		return strings.TrimSpace(s) != ""
+	}
+	n := jsonval.Float(v)
+	return n != nil && *n != 0
+}
+
+func (p *parser) legacyBoard(f fields, slot int, chains []int) drivers.Board {
+	b := drivers.Board{Index: slot}
+	factor := p.rateFactor()
+	var rate, ideal float64
+	var chips int64
+	haveIdeal, haveChips := false, false
+	var pcb, chip []float64
+	for _, n := range chains {
+		s := strconv.Itoa(n)
+		if v := f.num("chain_rate" + s); v != nil {
+			rate += *v
+		}
+		if v := f.num("chain_rateideal" + s); v != nil && *v > 0 {
+			ideal += *v
+			haveIdeal = true
+		}
+		if v := f.int("chain_acn" + s); v != nil {
+			chips += *v
+			haveChips = true
+		}
+		if t := boardTemps(f, "temp_pcb"+s, "temp"+s); t != nil {
+			pcb = append(pcb, *t)
+		}
+		if t := boardTemps(f, "temp_chip"+s, "temp2_"+s); t != nil {
+			chip = append(chip, *t)
+		}
+		if b.FrequencyMHz == nil {
+			b.FrequencyMHz = positive(f, "freq_avg"+s, "freq"+s)
+		}
+		if b.VoltageVolts == nil {
+			b.VoltageVolts = chainVoltage(f, s)
+		}
+		if b.SerialNumber == "" {
+			if sn := f.str("chain_SN" + s); !strings.HasPrefix(strings.ToLower(sn), "unknow") {
+				b.SerialNumber = sn
+			}
+		}
+	}
+	// A board the firmware lists without a rate ("" while asleep or dead)
+	// hashes nothing: 0 is what an operator must see.
+	b.Hashrate = drivers.Ptr(rate * factor)
+	if haveIdeal {
+		b.ExpectedHashrate = drivers.Ptr(ideal * factor)
+	}
+	if haveChips {
+		b.Chips = drivers.Ptr(chips)
+	}
+	b.Temperature = maxOf(pcb)
+	b.ChipTemperature = maxOf(chip)
+	b.Active = drivers.Ptr(rate > 0)
+	return b
+}
+
+// boardTemps is the highest reading of a dash string (S17 and later), or
+// the single legacy value (S9, L3+).
+func boardTemps(f fields, dashKey, singleKey string) *float64 {
+	if v, ok := f.o[dashKey]; ok && v != nil {
+		if s, isStr := v.(string); isStr {
+			if m := maxOf(DashTemps(s)); m != nil {
+				return m
+			}
+		} else if t := f.num(dashKey); t != nil && plausibleTemp(*t) {
+			return t
+		}
+	}
+	if t := f.num(singleKey); t != nil && plausibleTemp(*t) {
+		return t
+	}
+	return nil
+}
+
+func positive(f fields, keys ...string) *float64 {
+	for _, k := range keys {
+		if v := f.num(k); v != nil && *v > 0 {
+			return v
+		}
+	}
+	return nil
+}
+
+// chainVoltage reads chain_voltageN (V, MSKMiner) or chain_volN, which
+// Vnish sends in mV on S21 (13000) and in 10 mV on S9 (920 = 9.20 V).
+func chainVoltage(f fields, n string) *float64 {
+	if v := f.num("chain_voltage" + n); v != nil && *v > 0 {
+		return v
+	}
+	v := f.num("chain_vol" + n)
+	if v == nil || *v <= 0 {
+		return nil
+	}
+	switch {
+	case *v >= 1000:
+		return drivers.Ptr(*v / 1000)
+	case *v >= 100:
+		return drivers.Ptr(*v / 100)
+	}
+	return v
+}
+
+// legacyFans: fan_num says how many fans there are, but not where they
+// are numbered from (fan1 on S19, fan5 on S9, fan3 on some). When as many
+// fans spin as fan_num says, they are the ones; otherwise a fan is dead and
+// the fans are counted from the start of the group of four holding the
+// first spinning one, keeping the dead one at 0 RPM.
+func legacyFans(f fields) []drivers.Fan {
+	var vals [17]*int64
+	var spinning []*int64
+	for i := 1; i <= 16; i++ {
+		vals[i] = f.int("fan" + strconv.Itoa(i))
+		if vals[i] != nil && *vals[i] > 0 {
+			spinning = append(spinning, vals[i])
+		}
+	}
+	num := f.int("fan_num")
+	n := len(spinning)
+	if num != nil {
+		n = int(min(max(*num, 0), 16))
+	}
+	var out []drivers.Fan
+	if len(spinning) >= n {
+		for _, v := range spinning[:n] {
+			out = append(out, drivers.Fan{Index: len(out), RPM: v})
+		}
+		return out
+	}
+	start := 1
+	for i := 1; i <= 16; i++ {
+		if vals[i] != nil && *vals[i] > 0 {
+			start = (i-1)/4*4 + 1
+			break
+		}
+	}
+	for i := start; i <= 16 && len(out) < n; i++ {
+		if vals[i] != nil {
+			out = append(out, drivers.Fan{Index: len(out), RPM: vals[i]})
+		}
+	}
+	return out
+}
+
+// legacyPower: total_power (MSKMiner), chain_power "3250 W" / "1089.00 (AB)"
+// (Hiveon), else the sum of per-chain chain_consumptionN (Vnish) or
+// chain_powerN.
+func legacyPower(f fields, chains []int) *float64 {
+	if v := f.num("total_power"); v != nil && *v > 0 {
+		return v
+	}
+	if v, ok := f.o["chain_power"]; ok && v != nil {
+		if w := leadingNumber(v); w != nil {
+			if *w > 0 {
+				return w
+			}
+		} else {
+			f.bad("chain_power", v)
+		}
+	}
+	for _, pre := range []string{"chain_consumption", "chain_power"} {
+		var sum float64
+		seen := false
+		for _, n := range chains {
+			if v := f.num(pre + strconv.Itoa(n)); v != nil {
+				sum += *v
+				seen = true
+			}
+		}
+		if seen && sum > 0 {
+			return &sum
+		}
+	}
+	return nil
+}
+
+// leadingNumber reads "3250 W", "1089.00 (AB)" or a number.
+func leadingNumber(v any) *float64 {
+	if s, ok := v.(string); ok {
+		fs := strings.Fields(s)
+		if len(fs) == 0 {
+			return nil
+		}
+		return jsonval.Float(fs[0])
+	}
+	return jsonval.Float(v)
+}
+
+// newAPIStats reads {"command":"stats","new_api":true}: STATS[0] with
+// rate_5s, rate_ideal, rate_unit ("GH/s"), elapsed, fan[] and chain[] of
+// {index, rate_real, rate_ideal, asic_num, temp_pcb[], temp_chip[], sn}.
+func (p *parser) newAPIStats(data jsonval.Obj) {
+	d := p.d
+	f := fields{d: d, cmd: "stats", o: data}
+	factor := p.rateFactor()
+	if v := f.num("rate_5s"); v != nil {
+		p.statsRate = drivers.Ptr(*v * factor)
+	}
+	if d.UptimeSeconds == nil {
+		d.UptimeSeconds = f.int("elapsed")
+	}
+	if v := f.num("rate_ideal"); v != nil && *v > 0 {
+		d.ExpectedHashrate = drivers.Ptr(*v * factor)
+	}
+	for i, v := range data.L("fan") {
+		rpm := jsonval.Int(v)
+		if rpm == nil {
+			f.bad("fan["+strconv.Itoa(i)+"]", v)
+			continue
+		}
+		d.Fans = append(d.Fans, drivers.Fan{Index: len(d.Fans), RPM: rpm})
+	}
+	for i, c := range data.Objs("chain") {
+		cf := fields{d: d, cmd: "stats", o: c}
+		b := drivers.Board{Index: i}
+		if idx := cf.int("index"); idx != nil && *idx >= 0 && *idx < maxChain {
+			b.Index = int(*idx)
+		}
+		if v := cf.num("rate_real"); v != nil {
+			b.Hashrate = drivers.Ptr(*v * factor)
+		} else {
+			b.Hashrate = drivers.Ptr(0.0)
+		}
+		if v := cf.num("rate_ideal"); v != nil && *v > 0 {
+			b.ExpectedHashrate = drivers.Ptr(*v * factor)
+		}
+		b.Chips = cf.int("asic_num")
+		b.Temperature = maxOf(tempList(c.L("temp_pcb")))
+		b.ChipTemperature = maxOf(tempList(c.L("temp_chip")))
+		b.FrequencyMHz = positive(cf, "freq_avg")
+		b.SerialNumber = cf.str("sn")
+		b.Active = drivers.Ptr(*b.Hashrate > 0)
+		d.Boards = append(d.Boards, b)
+	}
+}

@@ -1,0 +1,187 @@
+package avalon
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
+	"github.com/stretchr/testify/require"
+)
+
+func startFake(t *testing.T, m *fakeminer.Miner) drivers.Target {
+	t.Helper()
+	require.NoError(t, m.Start("127.0.0.1:0"))
+	t.Cleanup(m.Close)
+	return drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: m.Port()}}
+}
+
+func gather(t *testing.T, target drivers.Target) (*drivers.MinerData, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	drv, err := drivers.New(Name)
+	require.NoError(t, err, "registered in init")
+	return drv.Gather(ctx, target)
+}
+
+// Firmware with "+": everything in one connection.
+func TestGatherMulti(t *testing.T) {
+	reps, err := fakeminer.LoadDir(filepath.Join(captures, "1566_fw24102401"))
+	require.NoError(t, err)
+	m := &fakeminer.Miner{Replies: reps, Multi: true, NUL: true}
+	d, err := gather(t, startFake(t, m))
+	require.NoError(t, err)
+	require.Equal(t, []string{"version+summary+devs+pools+estats"}, m.Commands())
+	require.Equal(t, "15-194", d.Model)
+	require.Equal(t, "12:34:56:78:90:12", d.MAC)
+	f64(t, 197.26694416, d.Hashrate, "devs MHS 1m TH/s")
+	require.Len(t, d.Boards, 3)
+	f64(t, 59.45952, d.Boards[0].Hashrate, "board 0 MGHS TH/s")
+	i64(t, 160, d.Boards[2].Chips, "board 2 chips")
+	require.Len(t, d.Pools, 3)
+	require.Equal(t, []int64{4275, 4282}, fanRPMs(d))
+	// summary was not captured: the fake answers "Invalid command".
+	problemsMention(t, d, "summary")
+	require.Equal(t, drivers.ResultSuccess, drivers.Result(err))
+}
+
+// Firmware that rejects "+" and has no estats: one command per
+// connection, then stats; a missing estats is not a problem.
+func TestGatherSingleNoEstats(t *testing.T) {
+	reps, err := fakeminer.LoadDir(filepath.Join(captures, "AvalonNano3_24071801_42c628d"))
+	require.NoError(t, err)
+	_, hasEstats := reps["estats"]
+	require.False(t, hasEstats)
+	m := &fakeminer.Miner{Replies: reps, Multi: false, NUL: true}
+	d, err := gather(t, startFake(t, m))
+	require.NoError(t, err)
+	require.Equal(t, []string{"version+summary+devs+pools+estats", "version", "summary", "devs", "pools", "estats", "stats"}, m.Commands())
+	require.Empty(t, d.Problems)
+	require.Equal(t, "Nano 3", d.Model)
+	f64(t, 3.69849575, d.Hashrate, "devs MHS 1m TH/s")
+	require.Len(t, d.Boards, 1)
+	f64(t, 2.69796, d.Boards[0].Hashrate, "MGHS TH/s")
+	i64(t, 10, d.Boards[0].Chips, "chips")
+	i64(t, 112603, d.UptimeSeconds, "uptime s")
+	require.Len(t, d.Pools, 3)
+}
+
+// The edited foreman capture (bare nan, stray trailing quote) answering
+// the joined request with only summary, stats and pools in it.
+func TestGatherNaNCaptureNegative(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(captures, "Avalon1047_20051101_85dc6f0_0332654", "multi_summary_stats_pools_nan.raw"))
+	require.NoError(t, err)
+	m := &fakeminer.Miner{Replies: map[string][]byte{"version+summary+devs+pools+estats": raw}, Multi: true, NUL: true}
+	d, err := gather(t, startFake(t, m))
+	require.NoError(t, err)
+	f64(t, 0, d.Hashrate, `summary "MHS 1m":0 (the nan "MHS av" is absent)`)
+	i64(t, 155, d.UptimeSeconds, "summary Elapsed s")
+	require.Len(t, d.Pools, 3)
+	require.Empty(t, d.Boards, "the joined reply has no estats and stats is refused")
+	problemsMention(t, d, "version", "devs", "estats")
+}
+
+func TestGatherDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	require.NoError(t, ln.Close())
+	d, err := gather(t, drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: port}})
+	require.Nil(t, d)
+	require.Error(t, err)
+	require.Equal(t, drivers.ResultConnectionRefused, drivers.Result(err))
+
+	m := &fakeminer.Miner{Mode: fakeminer.Garbage}
+	d, err = gather(t, startFake(t, m))
+	require.Nil(t, d)
+	require.Equal(t, drivers.ResultBadResponse, drivers.Result(err))
+}
+
+// One broken reply (pools cut short) and one broken blob field (MGHS) lose
+// only themselves.
+func TestBrokenSectionKeepsTheRest(t *testing.T) {
+	raw := loadFolder(t, filepath.Join(captures, "1566_fw24102401"))
+	raw["pools"] = raw["pools"][:len(raw["pools"])/2]
+	raw["estats"] = []byte(strings.Replace(string(raw["estats"]), "MGHS[59459.52 ", "MGHS[fifty ", 1))
+	d := Parse(cgminer.BatchFromRaw("test", raw))
+	require.Empty(t, d.Pools)
+	require.Len(t, d.Boards, 3)
+	for _, b := range d.Boards {
+		require.Nil(t, b.Hashrate, "MGHS dropped")
+	}
+	f64(t, 77, d.Boards[0].ChipTemperature, "MTmax still read °C")
+	f64(t, 197.26694416, d.Hashrate, "devs still read TH/s")
+	require.Equal(t, "15-194", d.Model)
+	var msgs []string
+	for _, e := range d.Problems {
+		msgs = append(msgs, e.Error())
+	}
+	joined := strings.Join(msgs, "\n")
+	require.Contains(t, joined, `command "pools"`)
+	require.Contains(t, joined, `command "estats": MM ID0 field "MGHS"`)
+	require.Contains(t, joined, `command "summary"`)
+	require.Len(t, d.Problems, 3)
+}
+
+// Hand-made: a slot past SYSTEMSTATU's board count that reads all zero is
+// padding; a zero slot within the count is a dead board and stays.
+func TestPaddingAndDeadBoards(t *testing.T) {
+	mk := func(boards int) *drivers.MinerData {
+		blob := "Ver[1246-83-21072802_x_y] SYSTEMSTATU[Work: In Work, Hash Board: " + strconv.Itoa(boards) +
+			" ] MGHS[26000 25000 0] MTmax[77 76 0] MTavg[66 65 0] ECHU[0 0 0]"
+		stats := `{"STATUS":[{"STATUS":"S"}],"STATS":[{"STATS":0,"ID":"AVA100","Elapsed":10,"MM ID0":"` + blob + `"}]}`
+		return Parse(cgminer.BatchFromRaw("test", map[string][]byte{"stats": []byte(stats)}))
+	}
+	require.Len(t, mk(2).Boards, 2, "third slot is padding")
+	d := mk(3)
+	require.Len(t, d.Boards, 3, "third board is dead, not padding")
+	f64(t, 0, d.Boards[2].Hashrate, "dead board 0 TH/s")
+	require.Nil(t, d.Boards[2].ChipTemperature, "MTmax 0 is no reading")
+}
+
+func TestParseBlob(t *testing.T) {
+	kv := map[string]string{}
+	parseBlob(`'STATS':{Ver[Q-1_a] Elapsed[103840]BOOTBY[1] MEMFREE[2601024 B] Nonce Mask[25] FACOPTS0[] SYSTEMSTATU[Work: In Idle, Hash Board: 1]} 'HB0':{PVT_T0[ 58  59]} Elapsed[9] Broken[no end`, kv)
+	require.Equal(t, map[string]string{
+		"Ver": "Q-1_a", "Elapsed": "103840", "BOOTBY": "1", "MEMFREE": "2601024 B", "Nonce Mask": "25",
+		"FACOPTS0": "", "SYSTEMSTATU": "Work: In Idle, Hash Board: 1", "PVT_T0": " 58  59",
+	}, kv, "first Elapsed wins; the unterminated value is dropped")
+
+	l, ok := numList(" 66  65 49% 1.5")
+	require.True(t, ok)
+	require.Equal(t, []float64{66, 65, 49, 1.5}, l)
+	_, ok = numList("1 x 2")
+	require.False(t, ok)
+	_, ok = numList("NaN")
+	require.False(t, ok)
+	_, ok = numList(strings.Repeat("1 ", maxListLen+1))
+	require.False(t, ok, "bounded")
+	require.Equal(t, 3, hashBoards("Work: In Work, Hash Board: 3 "))
+	require.Equal(t, -1, hashBoards("Work: In Work"))
+}
+
+func TestModelNames(t *testing.T) {
+	for in, want := range map[string]string{
+		"AvalonMiner 1566": "1566", "15-194": "15-194", "1246-83": "1246", "AvalonMiner 1047 ": "1047",
+		"nano3": "Nano 3", "Nano3s": "Nano 3s", "mini3": "Mini 3", "Avalon Q": "Q", "Avalonnano": "Nano", "": "",
+	} {
+		require.Equal(t, want, canonModel(in), in)
+	}
+	for ver, want := range map[string][2]string{
+		"15-194-24102401_25462b2_9ddf522": {"15-194", "24102401_25462b2_9ddf522"},
+		"1047-19120401_d46bc64_0367a8b":   {"1047", "19120401_d46bc64_0367a8b"},
+		"7411706-3162860":                 {"741", "7411706-3162860"},
+		"nano3-24071801_42c628d":          {"nano3", "24071801_42c628d"},
+	} {
+		require.Equal(t, want[0], verModel(ver), ver)
+		require.Equal(t, want[1], verFirmware(ver), ver)
+	}
+}

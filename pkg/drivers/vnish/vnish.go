@@ -1,0 +1,111 @@
+// Package vnish is the driver for Vnish (AnthillOS) firmware on Antminers,
+// read through its bmminer-style API on TCP 4028.
+//
+// The replies are parsed by antminer.ParseBMMiner; Vnish adds:
+//   - Type "Antminer S19 (Vnish 1.2.6)" -> Model "S19", FirmwareVersion
+//     "1.2.6" (else stats build_version, else the Cgminer field);
+//   - stats chain_consumptionN (W per chain) -> PowerWatts (sum), chain_volN
+//     (mV on S21, 10 mV on S9) -> board voltage;
+//   - stats state ("mining", "auto-tuning", "stopped", "failure", ...) ->
+//     IsMining; chain_stateN -> board Active; chain_faultN -> Errors.
+//
+// Vnish 1.2.x answers "version" with "Invalid command": that is skipped, and
+// the identity comes from STATS[0].
+package vnish
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/antminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
+)
+
+// Name is the driver name.
+const Name = "vnish"
+
+func init() {
+	drivers.Register(Name, func() drivers.Driver { return Driver{} })
+}
+
+// Driver gathers Vnish firmware.
+type Driver struct{}
+
+// Name implements drivers.Driver.
+func (Driver) Name() string { return Name }
+
+// Gather implements drivers.Driver.
+func (Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
+	c := &cgminer.Client{Addr: t.RPCAddr()}
+	b := c.Multi(ctx, antminer.Commands...)
+	if err := b.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", t.RPCAddr(), err)
+	}
+	return Parse(b), nil
+}
+
+var options = antminer.Options{
+	Firmware: "vnish",
+	Optional: []string{"version"},
+	Board:    board,
+}
+
+// Parse reads the replies to antminer.Commands from a Vnish miner.
+func Parse(b *cgminer.Batch) *drivers.MinerData {
+	d := antminer.ParseBMMiner(b, options)
+	var typ, cgminerVer string
+	if r, err := b.Reply("version"); err == nil {
+		if vs := r.Objs("VERSION"); len(vs) > 0 {
+			typ = vs[0].S("Type")
+		}
+	}
+	var data jsonval.Obj
+	if r, err := b.Reply("stats"); err == nil {
+		var info jsonval.Obj
+		info, data = antminer.StatsEntries(r)
+		if info != nil {
+			if typ == "" {
+				typ = info.S("Type")
+			}
+			cgminerVer = info.S("Cgminer")
+		}
+	}
+	d.FirmwareVersion = antminer.VnishVersion(typ)
+	if d.FirmwareVersion == "" && data != nil {
+		d.FirmwareVersion = data.S("build_version")
+	}
+	if d.FirmwareVersion == "" {
+		// Vnish 1.2.x puts its own version in STATS[0].Cgminer.
+		d.FirmwareVersion = cgminerVer
+	}
+	if data != nil {
+		if st := strings.ToLower(data.S("state")); st != "" {
+			switch st {
+			case "stopped", "shutting-down", "failure", "sleeping", "suspended":
+				d.IsMining = drivers.Ptr(false)
+			default:
+				d.IsMining = drivers.Ptr(true)
+			}
+		}
+	}
+	return d
+}
+
+// board adds Vnish's per-chain state and fault.
+func board(d *drivers.MinerData, b *drivers.Board, stats jsonval.Obj, chains []int) {
+	for _, n := range chains {
+		s := strconv.Itoa(n)
+		if st := strings.ToLower(stats.S("chain_state" + s)); st != "" {
+			b.Active = drivers.Ptr(st == "mining" || st == "auto-tuning")
+		}
+		if fault := stats.S("chain_fault" + s); fault != "" {
+			d.Errors = append(d.Errors, drivers.MinerError{
+				Message: fmt.Sprintf("chain %d (board %d): %s", n, b.Index, fault),
+			})
+		}
+	}
+}
