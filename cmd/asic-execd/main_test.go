@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/plugins/parsers/influx"
+	"github.com/stretchr/testify/require"
+
+	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
+)
+
+func serve(t *testing.T, dir string, multi bool) *fakeminer.Miner {
+	t.Helper()
+	reps, err := fakeminer.LoadDir(dir)
+	require.NoError(t, err)
+	m := &fakeminer.Miner{Replies: reps, Multi: multi, NUL: true}
+	require.NoError(t, m.Start("127.0.0.1:0"))
+	t.Cleanup(m.Close)
+	return m
+}
+
+func writeConf(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "asic.conf")
+	require.NoError(t, os.WriteFile(p, []byte(text), 0o600))
+	return p
+}
+
+func parse(t *testing.T, out []byte) []telegraf.Metric {
+	t.Helper()
+	p := &influx.Parser{}
+	require.NoError(t, p.Init())
+	ms, err := p.Parse(out)
+	require.NoError(t, err)
+	return ms
+}
+
+// Two blocks, each with its own driver choice and tags, against real
+// captures: an Antminer S19 Pro (asic-rs) and a Whatsminer M31S reporting
+// error codes (foreman-apps).
+func TestOnceAllSixMeasurements(t *testing.T) {
+	ant := serve(t, "../../testdata/antminer/S19Pro_49.0.1.3", true)
+	wm := serve(t, "../../testdata/whatsminer/M31S_20201202.22.REL", false)
+	conf := writeConf(t, `
+[[inputs.asic]]
+  miners = ["`+ant.Addr()+`"]
+  timeout = "3s"
+  [inputs.asic.tags]
+    site = "north"
+
+[[inputs.asic]]
+  miners = ["`+wm.Addr()+`"]
+  driver = "whatsminer"
+  timeout = "3s"
+  [inputs.asic.tags]
+    site = "south"
+    rack = "r7"
+`)
+	var stdout, stderr bytes.Buffer
+	rc := run([]string{"--config", conf, "--once"}, strings.NewReader(""), &stdout, &stderr)
+	require.Equal(t, 0, rc, stderr.String())
+
+	metrics := parse(t, stdout.Bytes())
+	seen := map[string]int{}
+	for _, m := range metrics {
+		seen[m.Name()]++
+		switch m.Tags()["source"] {
+		case ant.Addr():
+			require.Equal(t, "north", m.Tags()["site"], m.Name())
+		case wm.Addr():
+			require.Equal(t, "south", m.Tags()["site"], m.Name())
+			require.Equal(t, "r7", m.Tags()["rack"], m.Name())
+		default:
+			t.Fatalf("metric from unknown source: %v", m)
+		}
+	}
+	for _, name := range []string{"asic", "asic_hashboard", "asic_fan", "asic_pool", "asic_error", "asic_status"} {
+		require.Positive(t, seen[name], "measurement %s missing from:\n%s", name, stdout.String())
+	}
+	require.Equal(t, 2, seen["asic_status"])
+
+	for _, m := range metrics {
+		if m.Name() == "asic" && m.Tags()["source"] == ant.Addr() {
+			require.Equal(t, "Antminer", m.Tags()["make"])
+			require.Equal(t, "S19 Pro", m.Tags()["model"])
+			hr, ok := m.GetField("hashrate_ths")
+			require.True(t, ok)
+			require.InDelta(t, 110.567, hr, 0.01) // TH/s
+		}
+		if m.Name() == "asic_status" {
+			require.Equal(t, "success", m.Tags()["result"])
+			up, _ := m.GetField("up")
+			require.Equal(t, true, up)
+		}
+	}
+}
+
+func TestConfigErrorsExitNonZero(t *testing.T) {
+	tests := []struct {
+		name, conf, want string
+	}{
+		{"unknown key", "[[inputs.asic]]\n  miners = [\"127.0.0.1\"]\n  severs = [\"x\"]\n", `"inputs.asic.severs"`},
+		{"bad value", "[[inputs.asic]]\n  miners = [\"127.0.0.1\"]\n  timeout = \"-2s\"\n", `"timeout"`},
+		{"other plugin", "[[inputs.cpu]]\n", "inputs.cpu"},
+		{"no block", "", "no [[inputs.asic]] block"},
+		{"bad toml", "[[inputs.asic]\n", "config"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			rc := run([]string{"--config", writeConf(t, tt.conf), "--once"}, strings.NewReader(""), &stdout, &stderr)
+			require.NotEqual(t, 0, rc)
+			require.Contains(t, stderr.String(), tt.want)
+			require.Empty(t, stdout.String())
+		})
+	}
+}
+
+func TestEnvExpansionKeepsQuotes(t *testing.T) {
+	t.Setenv("ASIC_TEST_PW", `pa"ss\word`)
+	blocks, err := parseConfig(expandEnv("[[inputs.asic]]\n  miners = [\"127.0.0.1\"]\n  password = \"${ASIC_TEST_PW}\"\n"))
+	require.NoError(t, err)
+	buf, err := blocks[0].plugin.Password.Get()
+	require.NoError(t, err)
+	defer buf.Destroy()
+	require.Equal(t, `pa"ss\word`, buf.String())
+}
+
+// With --poll_interval_disabled a gather runs per stdin line; EOF stops it.
+func TestGatherOnStdinLine(t *testing.T) {
+	ant := serve(t, "../../testdata/antminer/S19Pro_49.0.1.3", true)
+	conf := writeConf(t, "[[inputs.asic]]\n  miners = [\""+ant.Addr()+"\"]\n  timeout = \"3s\"\n")
+	pr, pw := io.Pipe()
+	var stdout, stderr bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- run([]string{"--config", conf, "--poll_interval_disabled"}, pr, &syncBuf{b: &stdout}, &stderr)
+	}()
+	_, err := pw.Write([]byte("\n"))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return strings.Contains(stdoutString(&stdout), "asic_status") }, 10*time.Second, 20*time.Millisecond)
+	require.NoError(t, pw.Close())
+	select {
+	case rc := <-done:
+		require.Equal(t, 0, rc)
+	case <-time.After(10 * time.Second):
+		t.Fatal("asic-execd did not stop on stdin EOF")
+	}
+	require.Equal(t, 1, strings.Count(stdout.String(), "asic_status,"), "one gather for one line")
+}
+
+// The shipped top-level sample.conf loads and every block passes Init.
+func TestShippedSampleConf(t *testing.T) {
+	t.Setenv("LUXOS_PASSWORD", "sentinel-not-logged")
+	blocks, err := loadConfig("../../sample.conf")
+	require.NoError(t, err)
+	require.Len(t, blocks, 2)
+	for _, b := range blocks {
+		require.NoError(t, b.plugin.Init())
+	}
+	require.Equal(t, "luxos", blocks[1].tags["group"])
+	require.Equal(t, "luxos", blocks[1].plugin.Driver)
+}

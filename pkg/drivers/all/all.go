@@ -1,0 +1,13 @@
+// Package all registers every firmware family's driver; import it for its
+// side effect.
+package all
+
+import (
+	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/antminer"
+	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/avalon"
+	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/braiins"
+	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/hiveon"
+	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/luxos"
+	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/vnish"
+	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/whatsminer"
+)

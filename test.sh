@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Every test that needs no hardware: vet, the whole suite (fuzz seed corpora
+# included) under the race detector.
+set -euo pipefail
+cd "$(dirname "$0")"
+go vet ./...
+go test -race -count=1 ./...
