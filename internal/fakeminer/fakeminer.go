@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -215,4 +216,18 @@ func (m *Miner) reply(cmd string) []byte {
 
 func invalid(cmd string) []byte {
 	return []byte(fmt.Sprintf(`{"STATUS":[{"STATUS":"E","When":1700000000,"Code":14,"Msg":"Invalid command","Description":"fake"}],"id":1,"cmd":%q}`, cmd))
+}
+
+// MustLoadDir is LoadDir for tests: it fails the test on an error or an
+// empty folder.
+func MustLoadDir(t testing.TB, dir string) map[string][]byte {
+	t.Helper()
+	reps, err := LoadDir(dir)
+	if err != nil {
+		t.Fatalf("loading captures: %v", err)
+	}
+	if len(reps) == 0 {
+		t.Fatalf("no replies in %s", dir)
+	}
+	return reps
 }

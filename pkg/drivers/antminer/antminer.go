@@ -53,12 +53,7 @@ func (Driver) Name() string { return Name }
 
 // Gather implements drivers.Driver.
 func (Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	c := &cgminer.Client{Addr: t.RPCAddr()}
-	b := c.Multi(ctx, Commands...)
-	if err := b.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", t.RPCAddr(), err)
-	}
-	return Parse(b), nil
+	return cgminer.Gather(ctx, t, Commands, Parse)
 }
 
 // Options adapt the bmminer parser to firmware built on bmminer.

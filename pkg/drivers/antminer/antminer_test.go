@@ -18,26 +18,8 @@ import (
 
 const captures = "../../../testdata/antminer"
 
-// readDir maps <command> to the bytes of <command>.json or .raw in dir.
-func readDir(t testing.TB, dir string) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	for _, e := range entries {
-		ext := filepath.Ext(e.Name())
-		if e.IsDir() || (ext != ".json" && ext != ".raw") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		require.NoError(t, err)
-		out[strings.TrimSuffix(e.Name(), ext)] = b
-	}
-	return out
-}
-
 func parseDir(t testing.TB, dir string) *drivers.MinerData {
-	return Parse(cgminer.BatchFromRaw("test", readDir(t, dir)))
+	return Parse(cgminer.BatchFromRaw("test", fakeminer.MustLoadDir(t, dir)))
 }
 
 type boardWant struct {
@@ -224,7 +206,7 @@ func TestParseCaptures(t *testing.T) {
 		seen++
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(captures, name)
-			files := readDir(t, dir)
+			files := fakeminer.MustLoadDir(t, dir)
 			d := parseDir(t, dir)
 			checkWant(t, d, w)
 			// Only commands without a capture file may be problems.
@@ -337,7 +319,7 @@ func TestPoolsAllFields(t *testing.T) {
 }
 
 func TestNewAPIStats(t *testing.T) {
-	raw := readDir(t, filepath.Join(captures, "S19Pro_49.0.1.3"))
+	raw := fakeminer.MustLoadDir(t, filepath.Join(captures, "S19Pro_49.0.1.3"))
 	b, err := os.ReadFile("testdata/handmade_new_api_stats.json")
 	require.NoError(t, err)
 	raw["stats"] = b
@@ -370,7 +352,7 @@ func TestBrokenSectionKeepsTheRest(t *testing.T) {
 	dir := filepath.Join(captures, "S19Pro_49.0.1.3")
 
 	// A whole reply that is not JSON: the other commands are still read.
-	raw := readDir(t, dir)
+	raw := fakeminer.MustLoadDir(t, dir)
 	raw["stats"] = []byte("\x00\xffnot json at all")
 	d := Parse(cgminer.BatchFromRaw("test", raw))
 	require.InDelta(t, 110.56689, *d.Hashrate, 1e-9, "summary GHS 5s still read")
@@ -382,7 +364,7 @@ func TestBrokenSectionKeepsTheRest(t *testing.T) {
 	require.ErrorIs(t, d.Problems[0], drivers.ErrBadResponse)
 
 	// One unreadable field: dropped and named, its neighbours kept.
-	raw = readDir(t, dir)
+	raw = fakeminer.MustLoadDir(t, dir)
 	s := strings.Replace(string(raw["stats"]), `"chain_rate2": "35536.22"`, `"chain_rate2": {"x": 1}`, 1)
 	s = strings.Replace(s, `"fan3": 5040`, `"fan3": "fast"`, 1)
 	require.NotEqual(t, string(raw["stats"]), s)
@@ -499,7 +481,7 @@ func TestGatherUnreachable(t *testing.T) {
 }
 
 func TestDeadFanKept(t *testing.T) {
-	raw := readDir(t, filepath.Join(captures, "S19Pro_49.0.1.3"))
+	raw := fakeminer.MustLoadDir(t, filepath.Join(captures, "S19Pro_49.0.1.3"))
 	s := strings.Replace(string(raw["stats"]), `"fan3": 5040`, `"fan3": 0`, 1)
 	require.NotEqual(t, string(raw["stats"]), s)
 	raw["stats"] = []byte(s)

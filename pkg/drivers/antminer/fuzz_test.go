@@ -7,6 +7,7 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 )
 
@@ -32,7 +33,7 @@ func FuzzParseAntminer(f *testing.F) {
 	folders := fuzzFolders(f)
 	replies := make([]map[string][]byte, len(folders))
 	for i, dir := range folders {
-		replies[i] = readDir(f, dir)
+		replies[i] = fakeminer.MustLoadDir(f, dir)
 		for name, b := range replies[i] {
 			cmd := slices.Index(Commands, name)
 			if cmd < 0 {

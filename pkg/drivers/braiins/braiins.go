@@ -31,7 +31,6 @@ package braiins
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
@@ -55,10 +54,5 @@ func (Driver) Name() string { return Name }
 
 // Gather asks every command on t's RPC port and parses what answered.
 func (Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	c := &cgminer.Client{Addr: t.RPCAddr()}
-	b := c.Multi(ctx, Commands...)
-	if err := b.Err(); err != nil {
-		return nil, fmt.Errorf("braiins: %w", err)
-	}
-	return Parse(b), nil
+	return cgminer.Gather(ctx, t, Commands, Parse)
 }

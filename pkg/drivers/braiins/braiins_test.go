@@ -18,18 +18,9 @@ import (
 
 const captures = "../../../testdata/braiins"
 
-// loadFolder reads every <command>.json of dir.
-func loadFolder(t testing.TB, dir string) map[string][]byte {
-	t.Helper()
-	raw, err := fakeminer.LoadDir(dir)
-	require.NoError(t, err)
-	require.NotEmpty(t, raw, "no replies in %s", dir)
-	return raw
-}
-
 func parseFolder(t testing.TB, dir string) *drivers.MinerData {
 	t.Helper()
-	return Parse(cgminer.BatchFromRaw("test:4028", loadFolder(t, dir)))
+	return Parse(cgminer.BatchFromRaw("test:4028", fakeminer.MustLoadDir(t, dir)))
 }
 
 type boardWant struct {
@@ -265,7 +256,7 @@ func TestParseHandmadeTunerFailed(t *testing.T) {
 // One broken section (an unparseable field, an unparseable reply, a miner
 // error) loses only itself.
 func TestParseBrokenSectionKeepsRest(t *testing.T) {
-	raw := loadFolder(t, filepath.Join(captures, "S9_bosminer-plus-0.2.0-36c56a9363"))
+	raw := fakeminer.MustLoadDir(t, filepath.Join(captures, "S9_bosminer-plus-0.2.0-36c56a9363"))
 	raw["summary"] = []byte(`{"STATUS":[{"STATUS":"S","Code":11}],"SUMMARY":[{"MHS 1m":"fast","Elapsed":3680}],"id":1}`)
 	raw["temps"] = []byte(`{"STATUS":[{"STATUS":"S"`)
 	raw["devs"] = []byte(`{"STATUS":[{"STATUS":"E","Code":45,"Msg":"Access denied"}],"id":1}`)
@@ -307,7 +298,7 @@ func TestCleanModel(t *testing.T) {
 
 func serve(t *testing.T, dir string, multi bool) *fakeminer.Miner {
 	t.Helper()
-	m := &fakeminer.Miner{Replies: loadFolder(t, dir), Multi: multi, NUL: true}
+	m := &fakeminer.Miner{Replies: fakeminer.MustLoadDir(t, dir), Multi: multi, NUL: true}
 	require.NoError(t, m.Start("127.0.0.1:0"))
 	t.Cleanup(m.Close)
 	return m

@@ -15,7 +15,6 @@ package hiveon
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
@@ -39,12 +38,7 @@ func (Driver) Name() string { return Name }
 
 // Gather implements drivers.Driver.
 func (Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	c := &cgminer.Client{Addr: t.RPCAddr()}
-	b := c.Multi(ctx, antminer.Commands...)
-	if err := b.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", t.RPCAddr(), err)
-	}
-	return Parse(b), nil
+	return cgminer.Gather(ctx, t, antminer.Commands, Parse)
 }
 
 // t9Chains are the chain numbers of each T9 board (slot 0, 1, 2).

@@ -20,23 +20,6 @@ import (
 
 const captures = "../../../testdata/hiveon"
 
-func readDir(t testing.TB, dir string) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	for _, e := range entries {
-		ext := filepath.Ext(e.Name())
-		if e.IsDir() || (ext != ".json" && ext != ".raw") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		require.NoError(t, err)
-		out[strings.TrimSuffix(e.Name(), ext)] = b
-	}
-	return out
-}
-
 type boardWant struct {
 	ths, expTHs, tempC, chipC float64 // TH/s, TH/s, °C, °C
 	chips                     int64
@@ -90,7 +73,7 @@ func TestParseCaptures(t *testing.T) {
 	}
 	for k, w := range cases {
 		t.Run(k.folder+"/"+k.stats, func(t *testing.T) {
-			raw := readDir(t, filepath.Join(captures, k.folder))
+			raw := fakeminer.MustLoadDir(t, filepath.Join(captures, k.folder))
 			raw["stats"] = raw[k.stats]
 			d := Parse(cgminer.BatchFromRaw("test", raw))
 			require.Equal(t, "Antminer", d.Make)
@@ -128,7 +111,7 @@ func TestParseCaptures(t *testing.T) {
 }
 
 func TestT9Layout(t *testing.T) {
-	raw := readDir(t, filepath.Join(captures, "S9_Hiveon_30.0.1.3_rwglr_20191120"))
+	raw := fakeminer.MustLoadDir(t, filepath.Join(captures, "S9_Hiveon_30.0.1.3_rwglr_20191120"))
 	delete(raw, "version")
 	b, err := os.ReadFile("testdata/handmade_t9_stats.json")
 	require.NoError(t, err)
@@ -155,7 +138,7 @@ func TestT9Layout(t *testing.T) {
 }
 
 func TestBrokenSectionKeepsTheRest(t *testing.T) {
-	raw := readDir(t, filepath.Join(captures, "S9_Hiveon_30.0.1.3_rwglr_20191120"))
+	raw := fakeminer.MustLoadDir(t, filepath.Join(captures, "S9_Hiveon_30.0.1.3_rwglr_20191120"))
 	raw["stats"] = []byte(strings.Replace(string(raw["stats"]), `"chain_power":"34.65 (AB)"`, `"chain_power":"n/a"`, 1))
 	d := Parse(cgminer.BatchFromRaw("test", raw))
 	// chain_power unreadable: named, and the per-chain sum 3 x 11.55 = 34.65 W is used.
@@ -211,7 +194,7 @@ func FuzzParseHiveon(f *testing.F) {
 	sort.Strings(names)
 	var folders []map[string][]byte
 	for i, n := range names {
-		r := readDir(f, filepath.Join(captures, n))
+		r := fakeminer.MustLoadDir(f, filepath.Join(captures, n))
 		folders = append(folders, r)
 		for name, b := range r {
 			cmd := slices.Index(antminer.Commands, name)

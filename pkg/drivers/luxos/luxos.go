@@ -40,7 +40,6 @@ package luxos
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
@@ -74,10 +73,5 @@ func (Driver) Name() string { return Name }
 
 // Gather asks every command in one joined request and parses the replies.
 func (Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	c := &cgminer.Client{Addr: t.RPCAddr()}
-	b := c.Multi(ctx, Commands...)
-	if err := b.Err(); err != nil {
-		return nil, fmt.Errorf("luxos: %w", err)
-	}
-	return Parse(b), nil
+	return cgminer.Gather(ctx, t, Commands, Parse)
 }

@@ -20,23 +20,6 @@ import (
 
 const captures = "../../../testdata/vnish"
 
-func readDir(t testing.TB, dir string) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	for _, e := range entries {
-		ext := filepath.Ext(e.Name())
-		if e.IsDir() || (ext != ".json" && ext != ".raw") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		require.NoError(t, err)
-		out[strings.TrimSuffix(e.Name(), ext)] = b
-	}
-	return out
-}
-
 type boardWant struct {
 	ths, expTHs, tempC, chipC, freqMHz, voltageV float64 // TH/s, TH/s, °C, °C, MHz, V
 	chips                                        int64
@@ -93,7 +76,7 @@ func TestParseCaptures(t *testing.T) {
 		require.True(t, ok, "capture folder %s has no test case", e.Name())
 		seen++
 		t.Run(e.Name(), func(t *testing.T) {
-			d := Parse(cgminer.BatchFromRaw("test", readDir(t, filepath.Join(captures, e.Name()))))
+			d := Parse(cgminer.BatchFromRaw("test", fakeminer.MustLoadDir(t, filepath.Join(captures, e.Name()))))
 			require.Equal(t, "Antminer", d.Make)
 			require.Equal(t, "vnish", d.Firmware)
 			require.Equal(t, "sha256", d.Algorithm)
@@ -133,7 +116,7 @@ func TestParseCaptures(t *testing.T) {
 }
 
 func TestPoolsWithoutSchemeAndCounters(t *testing.T) {
-	d := Parse(cgminer.BatchFromRaw("test", readDir(t, filepath.Join(captures, "S21Pro_1.2.7"))))
+	d := Parse(cgminer.BatchFromRaw("test", fakeminer.MustLoadDir(t, filepath.Join(captures, "S21Pro_1.2.7"))))
 	require.Len(t, d.Pools, 3)
 	p := d.Pools[0]
 	require.Equal(t, 0, p.Index)
@@ -155,7 +138,7 @@ func TestPoolsWithoutSchemeAndCounters(t *testing.T) {
 }
 
 func TestStateAndFaults(t *testing.T) {
-	raw := readDir(t, filepath.Join(captures, "S21Pro_1.2.7"))
+	raw := fakeminer.MustLoadDir(t, filepath.Join(captures, "S21Pro_1.2.7"))
 	s := string(raw["stats"])
 	s = strings.Replace(s, `"state":"auto-tuning"`, `"state":"failure"`, 1)
 	s = strings.Replace(s, `"chain_state2":"mining"`, `"chain_state2":"failure"`, 1)
@@ -171,7 +154,7 @@ func TestStateAndFaults(t *testing.T) {
 }
 
 func TestBrokenSectionKeepsTheRest(t *testing.T) {
-	raw := readDir(t, filepath.Join(captures, "S21Pro_1.2.7"))
+	raw := fakeminer.MustLoadDir(t, filepath.Join(captures, "S21Pro_1.2.7"))
 	raw["summary"] = []byte(`{"STATUS":[{"STATUS":"S"}],"SUMMARY":[{"Elapsed":"soon","GHS 5s":[1]}]}`)
 	d := Parse(cgminer.BatchFromRaw("test", raw))
 	// Hashrate falls back to stats "GHS 5s" "173870.94"; uptime to stats Elapsed 4423.
@@ -228,7 +211,7 @@ func FuzzParseVnish(f *testing.F) {
 	}
 	sort.Strings(names)
 	for i, n := range names {
-		r := readDir(f, filepath.Join(captures, n))
+		r := fakeminer.MustLoadDir(f, filepath.Join(captures, n))
 		folders = append(folders, r)
 		for name, b := range r {
 			cmd := slices.Index(antminer.Commands, name)

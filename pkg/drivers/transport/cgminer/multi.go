@@ -148,3 +148,15 @@ func BatchFromRaw(addr string, raw map[string][]byte) *Batch {
 	}
 	return b
 }
+
+// Gather is the whole Gather of a driver that only needs the 4028 API: ask
+// cmds at t's RPC port and parse what answered. It fails only when nothing
+// answered, with the transport's error.
+func Gather(ctx context.Context, t drivers.Target, cmds []string, parse func(*Batch) *drivers.MinerData) (*drivers.MinerData, error) {
+	c := &Client{Addr: t.RPCAddr()}
+	b := c.Multi(ctx, cmds...)
+	if err := b.Err(); err != nil {
+		return nil, err
+	}
+	return parse(b), nil
+}
