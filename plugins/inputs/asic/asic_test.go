@@ -234,14 +234,21 @@ func count(acc *testutil.Accumulator, name, source string) int {
 // deadline.
 func TestBadMinersDoNotHurtOthers(t *testing.T) {
 	good := startCapture(t, "../../../testdata/antminer/S19Pro_49.0.1.3", fakeminer.Normal)
-	silent := startCapture(t, "../../../testdata/antminer/S19Pro_49.0.1.3", fakeminer.Silent)
-	garbage := startCapture(t, "../../../testdata/antminer/S19Pro_49.0.1.3", fakeminer.Garbage)
+	const dir = "../../../testdata/antminer/S19Pro_49.0.1.3"
+	silent := startCapture(t, dir, fakeminer.Silent)
+	garbage := startCapture(t, dir, fakeminer.Garbage)
+	half := startCapture(t, dir, fakeminer.Half)
+	stream := startCapture(t, dir, fakeminer.Stream)
+	html := startCapture(t, dir, fakeminer.HTML)
+	reset := startCapture(t, dir, fakeminer.Reset)
+	slow := startCapture(t, dir, fakeminer.Slow)
 	refused := startCapture(t, "../../../testdata/antminer/S19Pro_49.0.1.3", fakeminer.Normal)
 	refusedAddr := refused.Addr()
 	refused.Close() // nothing listens there now
 
 	p := New()
-	p.Miners = []string{good.Addr(), silent.Addr(), garbage.Addr(), refusedAddr}
+	p.Miners = []string{good.Addr(), silent.Addr(), garbage.Addr(), half.Addr(), stream.Addr(), html.Addr(),
+		reset.Addr(), slow.Addr(), refusedAddr}
 	p.Timeout = config.Duration(time.Second)
 	p.Log = testutil.Logger{Quiet: true}
 	require.NoError(t, p.Init())
@@ -261,14 +268,18 @@ func TestBadMinersDoNotHurtOthers(t *testing.T) {
 	require.Equal(t, 4, count(&acc, "asic_fan", good.Addr()))
 	require.Equal(t, 3, count(&acc, "asic_pool", good.Addr()))
 
-	for addr, want := range map[string]string{silent.Addr(): "timeout", garbage.Addr(): "bad_response", refusedAddr: "connection_refused"} {
+	for addr, want := range map[string]string{
+		silent.Addr(): "timeout", slow.Addr(): "timeout", garbage.Addr(): "bad_response", half.Addr(): "bad_response",
+		stream.Addr(): "bad_response", html.Addr(): "bad_response", reset.Addr(): "bad_response",
+		refusedAddr: "connection_refused",
+	} {
 		res, f := statusOf(t, &acc, addr)
 		require.Equal(t, want, res, "miner %s: %v", addr, f["error"])
 		require.Equal(t, false, f["up"])
 		require.Contains(t, f["error"], addr, "the error names the miner")
 		require.Equal(t, 0, count(&acc, "asic", addr), "no stale or partial values from a failed miner")
 	}
-	require.Len(t, acc.Errors, 3)
+	require.Len(t, acc.Errors, 8)
 }
 
 func TestDriverPanicIsContained(t *testing.T) {
