@@ -5,6 +5,7 @@ package fakeminer
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -42,14 +43,22 @@ type Miner struct {
 	// NUL appends cgminer's trailing NUL byte.
 	NUL  bool
 	Mode Mode
+	// Latency, when set, is how long the miner thinks before each reply.
+	Latency func() time.Duration
+	// Live, when set, renders replies with moving values (see Live).
+	Live *Live
 
-	ln   net.Listener
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	seen []string
-	done chan struct{}
-	once sync.Once
+	ln     net.Listener
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	seen   []string
+	ctx    context.Context
+	cancel context.CancelFunc
+	once   sync.Once
 }
+
+// maxSeen bounds the request log of a long-running simulated miner.
+const maxSeen = 1024
 
 // LoadDir reads every <command>.json (or .raw, served byte for byte) file of
 // dir into a reply map.
@@ -81,7 +90,7 @@ func (m *Miner) Start(addr string) error {
 		return err
 	}
 	m.ln = ln
-	m.done = make(chan struct{})
+	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.wg.Add(1)
 	go m.serve()
 	return nil
@@ -106,7 +115,7 @@ func (m *Miner) Commands() []string {
 // Close stops the listener and every connection. It may be called twice.
 func (m *Miner) Close() {
 	m.once.Do(func() {
-		close(m.done)
+		m.cancel()
 		m.ln.Close()
 		m.wg.Wait()
 	})
@@ -128,12 +137,14 @@ func (m *Miner) serve() {
 }
 
 func (m *Miner) handle(conn net.Conn) {
+	m.serveConn(m.ctx, conn)
+}
+
+// serveConn answers one connection; ctx ending closes it.
+func (m *Miner) serveConn(ctx context.Context, conn net.Conn) {
 	defer conn.Close()
-	// Never outlive Close.
-	go func() {
-		<-m.done
-		conn.Close()
-	}()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
 	if m.Mode == Reset {
 		if tc, ok := conn.(*net.TCPConn); ok {
 			_ = tc.SetLinger(0)
@@ -150,12 +161,14 @@ func (m *Miner) handle(conn net.Conn) {
 	}
 	_ = conn.SetReadDeadline(time.Time{})
 	m.mu.Lock()
-	m.seen = append(m.seen, req.Command)
+	if len(m.seen) < maxSeen {
+		m.seen = append(m.seen, req.Command)
+	}
 	m.mu.Unlock()
 
 	switch m.Mode {
 	case Silent:
-		<-m.done
+		<-ctx.Done()
 		return
 	case Garbage:
 		_, _ = conn.Write([]byte("\x00\xff\xfe{{[[\x01\x02garbage\x9f\"\x00"))
@@ -171,6 +184,13 @@ func (m *Miner) handle(conn net.Conn) {
 		_, _ = io.WriteString(conn, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad Request</h1></body></html>")
 		return
 	}
+	if m.Latency != nil {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(m.Latency()):
+		}
+	}
 	reply := m.reply(req.Command)
 	if m.NUL {
 		reply = append(reply, 0)
@@ -181,7 +201,7 @@ func (m *Miner) handle(conn net.Conn) {
 	case Slow:
 		for _, c := range reply {
 			select {
-			case <-m.done:
+			case <-ctx.Done():
 				return
 			case <-time.After(time.Second):
 			}
@@ -196,6 +216,9 @@ func (m *Miner) handle(conn net.Conn) {
 
 func (m *Miner) reply(cmd string) []byte {
 	if r, ok := m.Replies[cmd]; ok {
+		if m.Live != nil {
+			return m.Live.Render(cmd, r)
+		}
 		return append([]byte(nil), r...)
 	}
 	if !strings.Contains(cmd, "+") || !m.Multi {
@@ -205,8 +228,11 @@ func (m *Miner) reply(cmd string) []byte {
 	b.WriteByte('{')
 	for _, c := range strings.Split(cmd, "+") {
 		r, ok := m.Replies[c]
-		if !ok {
+		switch {
+		case !ok:
 			r = invalid(c)
+		case m.Live != nil:
+			r = m.Live.Render(c, r)
 		}
 		fmt.Fprintf(&b, "%q:[%s],", c, bytes.TrimSpace(r))
 	}

@@ -259,3 +259,13 @@ func (a *Asic) forget(t drivers.Target) {
 	delete(a.driver, t.RPCAddr())
 	a.mu.Unlock()
 }
+
+// Targets lists the hosts the configuration expanded to, after Init; the
+// benchmark polls the same ones with a bare client.
+func (a *Asic) Targets() []string {
+	out := make([]string, len(a.targets))
+	for i, t := range a.targets {
+		out[i] = t.host
+	}
+	return out
+}

@@ -1,0 +1,175 @@
+// Command asicbench measures one process gathering a simulated fleet: the
+// asic plugin itself ("plugin"), or a bare client that only does each
+// miner's network round trip with no parsing or metric building ("floor").
+// It prints one result line per gather; bench/run.sh turns them into the
+// table in BENCHMARKS.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"sort"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/config"
+
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
+	"github.com/asicmetrics/telegraf-asic/plugins/inputs/asic"
+)
+
+func main() {
+	mode := flag.String("mode", "plugin", "plugin or floor")
+	miners := flag.String("miners", "", "the fleet, as asic-sim wrote it (a range)")
+	port := flag.Int("port", 14028, "RPC port of the simulated miners")
+	timeout := flag.Duration("timeout", 5*time.Second, "per-miner deadline")
+	concurrency := flag.Int("concurrency", 1000, "miners at once")
+	gathers := flag.Int("gathers", 3, "gathers to run; the first includes identification")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the gathers after the first here")
+	flag.Parse()
+
+	p := asic.New()
+	p.Miners = []string{*miners}
+	p.Ports.RPC = *port
+	p.Timeout = config.Duration(*timeout)
+	p.Concurrency = *concurrency
+	p.Log = quiet{}
+	if err := p.Init(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	targets := p.Targets()
+	for g := 1; g <= *gathers; g++ {
+		if g == 2 && *cpuprofile != "" {
+			f, err := os.Create(*cpuprofile)
+			if err == nil && pprof.StartCPUProfile(f) == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
+		acc := &statusAcc{}
+		cpu0 := cpuSeconds()
+		start := time.Now()
+		if *mode == "floor" {
+			floor(targets, *port, *timeout, *concurrency, acc)
+		} else {
+			_ = p.Gather(acc)
+		}
+		wall := time.Since(start)
+		cpu := cpuSeconds() - cpu0
+		p50, p99 := acc.percentiles()
+		fmt.Printf("mode=%s miners=%d gather=%d wall_s=%.2f cpu_s=%.2f rss_mb=%.0f miners_per_s=%.0f p50_s=%.3f p99_s=%.3f ok=%d metrics=%d\n",
+			*mode, len(targets), g, wall.Seconds(), cpu, maxRSSMB(), float64(len(targets))/wall.Seconds(), p50, p99, acc.ok, acc.metrics)
+	}
+}
+
+// floor does, per miner, the one round trip a driver does once the miner
+// is identified: the joined command, read to the end, not parsed.
+func floor(hosts []string, port int, timeout time.Duration, concurrency int, acc *statusAcc) {
+	req := []byte(`{"command":"version+summary+stats+pools"}`)
+	sem := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	for _, h := range hosts {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			c := &cgminer.Client{Addr: fmt.Sprintf("%s:%d", h, port)}
+			start := time.Now()
+			_, err := c.Raw(ctx, req)
+			acc.record(time.Since(start).Seconds(), err == nil)
+		}()
+	}
+	wg.Wait()
+}
+
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	return tv(ru.Utime) + tv(ru.Stime)
+}
+
+func maxRSSMB() float64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Maxrss) / 1024 // Linux reports KiB
+}
+
+// statusAcc keeps only what the benchmark reports: per-miner response
+// times from asic_status, and a count of metrics (not the metrics: storing
+// 600,000 of them would measure the benchmark, not the plugin).
+type statusAcc struct {
+	mu      sync.Mutex
+	times   []float64
+	ok      int
+	metrics int
+}
+
+func (a *statusAcc) record(sec float64, ok bool) {
+	a.mu.Lock()
+	a.times = append(a.times, sec)
+	if ok {
+		a.ok++
+	}
+	a.mu.Unlock()
+}
+
+func (a *statusAcc) percentiles() (float64, float64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.times) == 0 {
+		return 0, 0
+	}
+	sort.Float64s(a.times)
+	at := func(q float64) float64 { return a.times[int(q*float64(len(a.times)-1))] }
+	return at(0.50), at(0.99)
+}
+
+func (a *statusAcc) AddFields(name string, f map[string]any, tags map[string]string, _ ...time.Time) {
+	a.mu.Lock()
+	a.metrics++
+	a.mu.Unlock()
+	if name == "asic_status" {
+		rt, _ := f["response_time_seconds"].(float64)
+		a.record(rt, tags["result"] == "success")
+	}
+}
+func (a *statusAcc) AddGauge(n string, f map[string]any, t map[string]string, ts ...time.Time) {
+	a.AddFields(n, f, t, ts...)
+}
+func (a *statusAcc) AddCounter(n string, f map[string]any, t map[string]string, ts ...time.Time) {
+	a.AddFields(n, f, t, ts...)
+}
+func (a *statusAcc) AddSummary(n string, f map[string]any, t map[string]string, ts ...time.Time) {
+	a.AddFields(n, f, t, ts...)
+}
+func (a *statusAcc) AddHistogram(n string, f map[string]any, t map[string]string, ts ...time.Time) {
+	a.AddFields(n, f, t, ts...)
+}
+func (a *statusAcc) AddMetric(m telegraf.Metric)                 { a.AddFields(m.Name(), m.Fields(), m.Tags()) }
+func (*statusAcc) SetPrecision(time.Duration)                    {}
+func (*statusAcc) AddError(error)                                {}
+func (*statusAcc) WithTracking(int) telegraf.TrackingAccumulator { panic("not used") }
+
+type quiet struct{}
+
+func (quiet) Level() telegraf.LogLevel         { return telegraf.Error }
+func (quiet) AddAttribute(string, interface{}) {}
+func (quiet) Errorf(string, ...interface{})    {}
+func (quiet) Error(...interface{})             {}
+func (quiet) Warnf(string, ...interface{})     {}
+func (quiet) Warn(...interface{})              {}
+func (quiet) Infof(string, ...interface{})     {}
+func (quiet) Info(...interface{})              {}
+func (quiet) Debugf(string, ...interface{})    {}
+func (quiet) Debug(...interface{})             {}
+func (quiet) Tracef(string, ...interface{})    {}
+func (quiet) Trace(...interface{})             {}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Farm-scale benchmark: for each fleet size, start asic-sim (real captured
+# replies, live values, ~300 ms median latency with a 5-8 s tail, 2% offline,
+# 1% garbage), then gather it with the plugin and with a bare client that
+# only does the round trips (the floor), each in its own process so peak RSS
+# is its own. Prints a markdown table. Usage: bench/run.sh [N ...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(1000 10000 50000)
+port=${PORT:-14028}
+conc=${CONCURRENCY:-2000}
+latency=${LATENCY:-300ms}
+gathers=${GATHERS:-3}
+mkdir -p bin
+go build -o bin/asic-sim ./cmd/asic-sim
+go build -o bin/asicbench ./bench/asicbench
+# The simulator and the agent each need a socket per miner in flight.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+rows=()
+for n in "${sizes[@]}"; do
+  conf=$(mktemp)
+  ./bin/asic-sim -n "$n" -port "$port" -latency "$latency" -refuse 0 -config-out "$conf" 2>/dev/null &
+  sim=$!
+  for _ in $(seq 100); do [ -s "$conf" ] && break; sleep 0.1; done
+  range=$(grep -m1 -oE '"127\.1\.[0-9.]+-[0-9.]+"' "$conf" | tr -d '"')
+  for mode in floor plugin; do
+    while read -r line; do
+      rows+=("$line")
+      echo "$line" >&2
+    done < <(./bin/asicbench -mode "$mode" -miners "$range" -port "$port" -concurrency "$conc" -gathers "$gathers")
+  done
+  kill "$sim"; wait "$sim" 2>/dev/null || true
+  rm -f "$conf"
+  sleep 2 # let TIME_WAIT sockets of the last run drain a little
+done
+
+echo
+echo "| mode | miners | gather | wall s | CPU s | peak RSS MB | miners/s | p50 s | p99 s | ok |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for r in "${rows[@]}"; do
+  echo "$r" | awk '{for(i=1;i<=NF;i++){split($i,kv,"=");v[kv[1]]=kv[2]} printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", v["mode"], v["miners"], v["gather"], v["wall_s"], v["cpu_s"], v["rss_mb"], v["miners_per_s"], v["p50_s"], v["p99_s"], v["ok"]}'
+done
