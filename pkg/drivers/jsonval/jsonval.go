@@ -5,7 +5,6 @@
 package jsonval
 
 import (
-	"bytes"
 	"encoding/json"
 	"math"
 	"strconv"
@@ -17,15 +16,7 @@ type Obj map[string]any
 
 // Decode parses JSON keeping numbers exact (json.Number). It does not
 // repair anything; see the transports for that.
-func Decode(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
+func Decode(b []byte) (any, error) { return decode(b) }
 
 // DecodeObj parses a JSON object.
 func DecodeObj(b []byte) (Obj, error) {

@@ -1,6 +1,10 @@
 package jsonval
 
 import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -38,6 +42,56 @@ func FuzzDecode(f *testing.F) {
 		for k := range o {
 			_, _, _, _ = o.F(k), o.I(k), o.S(k), o.B(k)
 			_, _, _ = o.O(k), o.L(k), o.Objs(k)
+		}
+	})
+}
+
+// The single-pass decoder must read every JSON document as encoding/json
+// (with UseNumber) does.
+func FuzzDecodeMatchesEncodingJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"a":[1,2.5,-3e4,"x\u00e9\ud83d\ude00"],"b":{"c":null,"d":true,"e":false}}`,
+		`"\ud800\u0041"`, `"\ud83d"`, "\"\xff\xfe\"", `{"a":1,"a":2}`, `[]`, `{}`, `0`, `-0.0e+1`, `{"a":1} trailing`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		var want any
+		wantErr := dec.Decode(&want)
+		got, err := Decode(b)
+		if (wantErr == nil) != (err == nil) {
+			t.Fatalf("encoding/json err %v, ours %v, input %q", wantErr, err, b)
+		}
+		if err == nil && !reflect.DeepEqual(want, got) {
+			t.Fatalf("differ on %q:\nencoding/json %#v\nours          %#v", b, want, got)
+		}
+	})
+}
+
+func BenchmarkDecodeStats(b *testing.B) {
+	raw, err := os.ReadFile("../../../testdata/antminer/S19Pro_49.0.1.3/stats.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("ours", func(b *testing.B) {
+		b.SetBytes(int64(len(raw)))
+		for b.Loop() {
+			if _, err := Decode(raw); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding_json", func(b *testing.B) {
+		b.SetBytes(int64(len(raw)))
+		for b.Loop() {
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.UseNumber()
+			var v any
+			if err := dec.Decode(&v); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }

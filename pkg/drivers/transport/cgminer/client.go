@@ -192,6 +192,10 @@ func (s *completeness) feed(b []byte) bool {
 
 // Parse repairs and decodes a reply into an object.
 func Parse(addr string, raw []byte) (jsonval.Obj, error) {
+	// Most replies are valid JSON: repair (a copy) only those that are not.
+	if obj, err := jsonval.DecodeObj(raw); err == nil {
+		return obj, nil
+	}
 	obj, err := jsonval.DecodeObj(Repair(raw))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: reply is not a JSON object: %v (starts %q)", addr, drivers.ErrBadResponse, err, head(raw))

@@ -1,0 +1,313 @@
+package jsonval
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// maxDepth bounds nesting, as encoding/json does: a reply nested a million
+// deep is an error, not a stack overflow.
+const maxDepth = 10000
+
+// errDepth is returned for input nested deeper than maxDepth.
+var errDepth = errors.New("json: nested too deeply")
+
+// decode parses one JSON value in a single pass into map[string]any,
+// []any, string, json.Number, bool and nil: the shapes encoding/json gives
+// with UseNumber, at a fraction of its cost (it scans every value twice).
+// Invalid UTF-8 in strings becomes U+FFFD; a duplicate key keeps its last
+// value; what follows the first value is ignored, as json.Decoder does.
+func decode(b []byte) (any, error) {
+	d := decoder{b: b}
+	d.ws()
+	v, err := d.value(0)
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+type decoder struct {
+	b []byte
+	i int
+}
+
+func (d *decoder) ws() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *decoder) fail(what string) error {
+	if d.i >= len(d.b) {
+		return fmt.Errorf("json: unexpected end of input, %s", what)
+	}
+	return fmt.Errorf("json: invalid character %q at offset %d, %s", d.b[d.i], d.i, what)
+}
+
+func (d *decoder) value(depth int) (any, error) {
+	if d.i >= len(d.b) {
+		return nil, d.fail("expected a value")
+	}
+	switch c := d.b[d.i]; {
+	case c == '{':
+		return d.object(depth + 1)
+	case c == '[':
+		return d.array(depth + 1)
+	case c == '"':
+		return d.str()
+	case c == '-' || c >= '0' && c <= '9':
+		return d.number()
+	case c == 't':
+		return true, d.literal("true")
+	case c == 'f':
+		return false, d.literal("false")
+	case c == 'n':
+		return nil, d.literal("null")
+	}
+	return nil, d.fail("expected a value")
+}
+
+func (d *decoder) literal(word string) error {
+	if len(d.b)-d.i < len(word) || string(d.b[d.i:d.i+len(word)]) != word {
+		return d.fail("expected " + word)
+	}
+	d.i += len(word)
+	return nil
+}
+
+func (d *decoder) object(depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, errDepth
+	}
+	d.i++ // {
+	m := make(map[string]any)
+	d.ws()
+	if d.i < len(d.b) && d.b[d.i] == '}' {
+		d.i++
+		return m, nil
+	}
+	for {
+		d.ws()
+		if d.i >= len(d.b) || d.b[d.i] != '"' {
+			return nil, d.fail("expected a key")
+		}
+		k, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		d.ws()
+		if d.i >= len(d.b) || d.b[d.i] != ':' {
+			return nil, d.fail("expected ':'")
+		}
+		d.i++
+		d.ws()
+		v, err := d.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		m[k] = v
+		d.ws()
+		if d.i >= len(d.b) {
+			return nil, d.fail("expected ',' or '}'")
+		}
+		switch d.b[d.i] {
+		case ',':
+			d.i++
+		case '}':
+			d.i++
+			return m, nil
+		default:
+			return nil, d.fail("expected ',' or '}'")
+		}
+	}
+}
+
+func (d *decoder) array(depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, errDepth
+	}
+	d.i++ // [
+	l := make([]any, 0, 4)
+	d.ws()
+	if d.i < len(d.b) && d.b[d.i] == ']' {
+		d.i++
+		return l, nil
+	}
+	for {
+		d.ws()
+		v, err := d.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		l = append(l, v)
+		d.ws()
+		if d.i >= len(d.b) {
+			return nil, d.fail("expected ',' or ']'")
+		}
+		switch d.b[d.i] {
+		case ',':
+			d.i++
+		case ']':
+			d.i++
+			return l, nil
+		default:
+			return nil, d.fail("expected ',' or ']'")
+		}
+	}
+}
+
+func (d *decoder) number() (any, error) {
+	start := d.i
+	if d.b[d.i] == '-' {
+		d.i++
+	}
+	digits := func() int {
+		n := 0
+		for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
+			d.i++
+			n++
+		}
+		return n
+	}
+	if d.i < len(d.b) && d.b[d.i] == '0' {
+		d.i++
+	} else if digits() == 0 {
+		return nil, d.fail("expected a digit")
+	}
+	if d.i < len(d.b) && d.b[d.i] == '.' {
+		d.i++
+		if digits() == 0 {
+			return nil, d.fail("expected a digit after '.'")
+		}
+	}
+	if d.i < len(d.b) && (d.b[d.i] == 'e' || d.b[d.i] == 'E') {
+		d.i++
+		if d.i < len(d.b) && (d.b[d.i] == '+' || d.b[d.i] == '-') {
+			d.i++
+		}
+		if digits() == 0 {
+			return nil, d.fail("expected an exponent")
+		}
+	}
+	return json.Number(d.b[start:d.i]), nil
+}
+
+// str reads a string starting at the opening quote.
+func (d *decoder) str() (string, error) {
+	d.i++ // opening quote
+	start := d.i
+	// Fast path: plain ASCII without escapes, the usual case.
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		if c == '"' {
+			s := string(d.b[start:d.i])
+			d.i++
+			return s, nil
+		}
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			break
+		}
+		d.i++
+	}
+	buf := make([]byte, 0, d.i-start+16)
+	buf = append(buf, d.b[start:d.i]...)
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		switch {
+		case c == '"':
+			d.i++
+			return string(buf), nil
+		case c < 0x20:
+			return "", d.fail("control character in string")
+		case c == '\\':
+			d.i++
+			if d.i >= len(d.b) {
+				return "", d.fail("unfinished escape")
+			}
+			e := d.b[d.i]
+			d.i++
+			switch e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+			case 'b':
+				buf = append(buf, '\b')
+			case 'f':
+				buf = append(buf, '\f')
+			case 'n':
+				buf = append(buf, '\n')
+			case 'r':
+				buf = append(buf, '\r')
+			case 't':
+				buf = append(buf, '\t')
+			case 'u':
+				r, ok := d.hex4()
+				if !ok {
+					return "", d.fail("bad \\u escape")
+				}
+				if utf16.IsSurrogate(r) {
+					// A pair makes one rune; a lone half is U+FFFD and the
+					// next escape is read on its own, as encoding/json does.
+					save := d.i
+					dec := utf8.RuneError
+					if d.i+1 < len(d.b) && d.b[d.i] == '\\' && d.b[d.i+1] == 'u' {
+						d.i += 2
+						if r2, ok2 := d.hex4(); ok2 {
+							dec = utf16.DecodeRune(r, r2)
+						}
+					}
+					if dec == utf8.RuneError {
+						d.i = save
+					}
+					r = dec
+				}
+				buf = utf8.AppendRune(buf, r)
+			default:
+				d.i--
+				return "", d.fail("bad escape")
+			}
+		case c < utf8.RuneSelf:
+			buf = append(buf, c)
+			d.i++
+		default:
+			r, size := utf8.DecodeRune(d.b[d.i:])
+			if r == utf8.RuneError && size == 1 {
+				buf = utf8.AppendRune(buf, utf8.RuneError)
+			} else {
+				buf = append(buf, d.b[d.i:d.i+size]...)
+			}
+			d.i += size
+		}
+	}
+	return "", d.fail("unterminated string")
+}
+
+func (d *decoder) hex4() (rune, bool) {
+	if len(d.b)-d.i < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range d.b[d.i : d.i+4] {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	d.i += 4
+	return r, true
+}
