@@ -52,9 +52,8 @@ func Match(replies ...[]byte) (string, bool) {
 }
 
 // Probe asks the miner's 4028 API "version", then "devdetails", then
-// "stats" (whose Type names Vnish and Hiveon on firmware whose version
-// command does not), and stops at the first reply set that gives a driver
-// other than plain Antminer. It returns drivers.ErrUnsupported (wrapped)
+// "stats" (whose Type names Vnish on firmware whose version command fails),
+// and stops at the first reply that decides. It returns drivers.ErrUnsupported (wrapped)
 // when the miner answers but says nothing known, and the transport's error
 // when it does not answer at all.
 func Probe(ctx context.Context, t drivers.Target) (string, error) {
@@ -82,7 +81,11 @@ func Probe(ctx context.Context, t drivers.Target) (string, error) {
 			continue
 		}
 		seen = append(seen, raw)
-		if d, ok := Match(seen...); ok && d != "antminer" {
+		d, ok := Match(seen...)
+		// Firmware built on Bitmain's names itself in its version reply
+		// (Vnish, Hiveon, LuxOS, MSKMiner): a version that answers and says
+		// only "Antminer" is stock, and the other probes would add nothing.
+		if ok && (d != "antminer" || cmd == "version") {
 			return d, nil
 		}
 	}
