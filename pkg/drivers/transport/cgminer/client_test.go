@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"runtime"
 	"testing"
 	"time"
 
@@ -116,6 +117,10 @@ func TestBadMiners(t *testing.T) {
 		t.Run(modeName(tt.mode), func(t *testing.T) {
 			c := start(t, &fakeminer.Miner{Mode: tt.mode})
 			c.MaxReply = 256 << 10
+			goroutines := runtime.NumGoroutine()
+			var before runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
 			began := time.Now()
 			_, err := c.Command(ctxFor(t, deadline), "pools")
 			require.Error(t, err)
@@ -123,6 +128,14 @@ func TestBadMiners(t *testing.T) {
 			require.Contains(t, err.Error(), c.Addr, "the error names the miner")
 			// Generous bound: the point is that nothing waits past the deadline.
 			require.Less(t, time.Since(began), deadline+3*time.Second)
+			// Nothing the miner sent is kept, and the client leaves no
+			// goroutine behind (the fake miner's own are counted apart: it
+			// is still serving).
+			var after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			require.Less(t, int64(after.HeapAlloc)-int64(before.HeapAlloc), int64(8<<20), "heap growth")
+			require.LessOrEqual(t, runtime.NumGoroutine(), goroutines+2, "goroutines left behind")
 		})
 	}
 }
