@@ -47,3 +47,35 @@ func FuzzParseWhatsminer(f *testing.F) {
 		_ = ParseRaw(raw)
 	})
 }
+
+// FuzzParseWhatsminerV3 replaces one API v3 reply of a full reply set with
+// the fuzzed bytes and runs the v3 parser; it must not panic.
+func FuzzParseWhatsminerV3(f *testing.F) {
+	dirs, _ := filepath.Glob(filepath.Join(captures, "*_v3_*"))
+	dirs = append(dirs, "testdata/handmade_v3")
+	keys := []string{V3DeviceInfo, V3Summary, V3Edevs, V3Pools}
+	for _, dir := range dirs {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+		for _, p := range files {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				f.Fatal(err)
+			}
+			name := strings.TrimSuffix(filepath.Base(p), ".json")
+			for i, k := range keys {
+				if strings.Contains(name, k) {
+					f.Add(uint8(i), b)
+				}
+			}
+		}
+	}
+	base := loadV3(f, "testdata/handmade_v3")
+	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
+		raw := make(map[string][]byte, len(base))
+		for k, v := range base {
+			raw[k] = v
+		}
+		raw[keys[int(which)%len(keys)]] = data
+		_ = ParseRawV3(raw)
+	})
+}

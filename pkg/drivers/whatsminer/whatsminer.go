@@ -1,8 +1,25 @@
 // Package whatsminer gathers MicroBT Whatsminer miners on stock btminer
-// firmware through the read-only API v2 on TCP 4028 (plain JSON; only write
-// commands are encrypted).
+// firmware, through API v3 (TCP 4433, firmware from late 2024; see v3.go)
+// or the read-only API v2 on TCP 4028 (plain JSON; only write commands are
+// encrypted).
 //
-// Commands and what they feed (units as converted here):
+// Choosing the API, per miner, deterministically, within the miner's one
+// deadline:
+//  1. An API that answered this miner before (remembered per RPC address)
+//     is used. If it no longer answers at all (firmware changed, API
+//     switched off) and the deadline is not spent, the other one is tried
+//     and remembered instead.
+//  2. Otherwise get.device.info is sent on 4433 with a third of the
+//     deadline: a code-0 reply means API v3 (and is reused for the data).
+//     Anything else falls back to API v2 on 4028 with what is left. v3 goes
+//     first because v3 firmware still answers parts of 4028 (get_version),
+//     which would look like a working but empty v2 miner; a v2 miner
+//     refuses 4433 at once.
+//  3. A remembered v2 miner whose v2 gather brings neither hashrate nor
+//     boards is forgotten, so the next gather probes v3 again (a firmware
+//     upgrade).
+//
+// API v2 commands and what they feed (units as converted here):
 //   - summary (SUMMARY[0]): hashrate from "MHS 1m" (MH/s -> TH/s), expected
 //     hashrate "Factory GHS" (GH/s -> TH/s), "Power" and "Power Limit" (W;
 //     -1 = unknown), "Env Temp" (°C), "Elapsed" (s), "MAC", "Firmware
@@ -42,6 +59,7 @@ import (
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/btminerv3"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 )
 
@@ -49,14 +67,24 @@ import (
 const Name = "whatsminer"
 
 func init() {
-	drivers.Register(Name, func() drivers.Driver { return Driver{} })
+	drivers.Register(Name, func() drivers.Driver { return New() })
 }
 
-// Driver gathers Whatsminer API v2.
-type Driver struct{}
+// Driver gathers Whatsminer API v3 and v2. One value serves many miners
+// concurrently; use a pointer and do not copy it after first use.
+type Driver struct {
+	// V3Port is the API v3 port: 4433 on every miner (the firmware fixes
+	// it); tests point it at a loopback server. 0 means 4433.
+	V3Port int
+
+	mem memory
+}
+
+// New returns a Driver with the firmware's v3 port.
+func New() *Driver { return &Driver{V3Port: btminerv3.DefaultPort} }
 
 // Name implements drivers.Driver.
-func (Driver) Name() string { return Name }
+func (*Driver) Name() string { return Name }
 
 // joinable are the cgminer-style commands btminer accepts joined with "+".
 var joinable = []string{"summary", "edevs", "pools", "devdetails"}
@@ -65,8 +93,59 @@ var joinable = []string{"summary", "edevs", "pools", "devdetails"}
 // ignores the parameter answers with all it has.
 const minerInfoFields = "ip,proto,netmask,dns,mac,ledstat,gateway,hostname,minersn"
 
-// Gather implements drivers.Driver.
-func (Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
+// Gather implements drivers.Driver; see the package comment for how the API
+// is chosen.
+func (d *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
+	key := t.RPCAddr()
+	switch d.mem.api(key) {
+	case apiV3:
+		data, err := d.gatherV3(ctx, t, nil)
+		if err == nil || ctx.Err() != nil {
+			return data, err
+		}
+		data2, err2 := gatherV2(ctx, t)
+		if err2 != nil {
+			return nil, err
+		}
+		d.mem.setAPI(key, apiV2)
+		return data2, nil
+	case apiV2:
+		data, err := gatherV2(ctx, t)
+		if err == nil {
+			if data.Hashrate == nil && len(data.Boards) == 0 {
+				d.mem.forget(key)
+			}
+			return data, nil
+		}
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		data3, err3 := d.gatherV3(ctx, t, nil)
+		if err3 != nil {
+			return nil, err
+		}
+		d.mem.setAPI(key, apiV3)
+		return data3, nil
+	}
+
+	pctx, cancel := context.WithTimeout(ctx, probeShare(ctx))
+	info, perr := (&btminerv3.Client{Addr: d.v3Addr(t)}).Call(pctx, V3DeviceInfo, nil)
+	cancel()
+	if perr == nil {
+		d.mem.setAPI(key, apiV3)
+		return d.gatherV3(ctx, t, info)
+	}
+	data, err := gatherV2(ctx, t)
+	if err != nil {
+		// v2 is the primary API: its error classifies the result.
+		return nil, fmt.Errorf("%w (API v3 on %s: %v)", err, d.v3Addr(t), perr)
+	}
+	d.mem.setAPI(key, apiV2)
+	return data, nil
+}
+
+// gatherV2 asks API v2 on 4028.
+func gatherV2(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
 	c := &cgminer.Client{Addr: t.RPCAddr()}
 	r := NewReplies()
 

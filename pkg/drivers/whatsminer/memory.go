@@ -1,0 +1,62 @@
+package whatsminer
+
+import "sync"
+
+type apiVersionTag uint8
+
+const (
+	apiUnknown apiVersionTag = iota
+	apiV2
+	apiV3
+)
+
+// maxRemembered bounds the memory: one entry per miner the driver has
+// gathered. Past it (a huge discovery range) it starts over, which costs
+// one probe per miner, not correctness.
+const maxRemembered = 1 << 17
+
+type minerState struct {
+	api apiVersionTag
+	// split: the firmware does not join get.miner.status sections.
+	split bool
+}
+
+// memory remembers per miner (RPC address) which API answered.
+type memory struct {
+	mu sync.Mutex
+	m  map[string]minerState
+}
+
+func (m *memory) get(key string) minerState {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.m[key]
+}
+
+func (m *memory) update(key string, f func(*minerState)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil || len(m.m) >= maxRemembered {
+		m.m = map[string]minerState{}
+	}
+	s := m.m[key]
+	f(&s)
+	m.m[key] = s
+}
+
+func (m *memory) api(key string) apiVersionTag { return m.get(key).api }
+func (m *memory) split(key string) bool        { return m.get(key).split }
+
+func (m *memory) setAPI(key string, v apiVersionTag) {
+	m.update(key, func(s *minerState) { s.api = v })
+}
+
+func (m *memory) setSplit(key string) {
+	m.update(key, func(s *minerState) { s.split = true })
+}
+
+func (m *memory) forget(key string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.m, key)
+}
