@@ -1,0 +1,231 @@
+// Command check verifies what the real Telegraf wrote: the line-protocol
+// file of outputs.file (every measurement, its tags, one type per field)
+// and, with -influx, the same data read back from InfluxDB 1.x.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
+)
+
+// wantTags are the tags each measurement must carry on every point.
+var wantTags = map[string][]string{
+	"asic":           {"source", "make", "firmware"},
+	"asic_hashboard": {"source", "board"},
+	"asic_fan":       {"source", "fan"},
+	"asic_pool":      {"source", "index"}, // scheme and host only when the URL has them
+	"asic_error":     {"source", "code"},
+	"asic_status":    {"source", "result"},
+}
+
+// wantKinds pins the type of fields a dashboard relies on.
+var wantKinds = map[string]lineprotocol.ValueKind{
+	"asic.hashrate_ths":                  lineprotocol.Float,
+	"asic.boards":                        lineprotocol.Int,
+	"asic.uptime_seconds":                lineprotocol.Int,
+	"asic.is_mining":                     lineprotocol.Bool,
+	"asic_hashboard.temperature_celsius": lineprotocol.Float,
+	"asic_hashboard.chips":               lineprotocol.Int,
+	"asic_fan.speed_rpm":                 lineprotocol.Int,
+	"asic_pool.accepted":                 lineprotocol.Int,
+	"asic_pool.url":                      lineprotocol.String,
+	"asic_pool.alive":                    lineprotocol.Bool,
+	"asic_error.message":                 lineprotocol.String,
+	"asic_status.up":                     lineprotocol.Bool,
+	"asic_status.response_time_seconds":  lineprotocol.Float,
+}
+
+func main() {
+	lines := flag.String("lines", "", "line-protocol file written by outputs.file")
+	influx := flag.String("influx", "", "InfluxDB 1.x URL to query back (optional)")
+	db := flag.String("db", "asic", "InfluxDB database")
+	flag.Parse()
+	var problems []string
+	fail := func(f string, a ...any) { problems = append(problems, fmt.Sprintf(f, a...)) }
+
+	b, err := os.ReadFile(*lines)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	kinds := map[string]lineprotocol.ValueKind{}
+	count := map[string]int{}
+	dec := lineprotocol.NewDecoderWithBytes(b)
+	for dec.Next() {
+		m, err := dec.Measurement()
+		if err != nil {
+			fail("bad line: %v", err)
+			break
+		}
+		name := string(m)
+		count[name]++
+		tags := map[string]bool{}
+		for {
+			k, _, err := dec.NextTag()
+			if err != nil || k == nil {
+				break
+			}
+			tags[string(k)] = true
+		}
+		for _, want := range wantTags[name] {
+			if !tags[want] {
+				fail("%s point without tag %q", name, want)
+			}
+		}
+		for {
+			k, v, err := dec.NextField()
+			if err != nil || k == nil {
+				break
+			}
+			key := name + "." + string(k)
+			if prev, ok := kinds[key]; ok && prev != v.Kind() {
+				fail("field %s changes type: %v then %v", key, prev, v.Kind())
+			}
+			kinds[key] = v.Kind()
+		}
+	}
+	for name := range wantTags {
+		if count[name] == 0 {
+			fail("no %s points", name)
+		}
+	}
+	for key, want := range wantKinds {
+		if got, ok := kinds[key]; !ok || got != want {
+			fail("field %s: type %v, want %v", key, got, want)
+		}
+	}
+	if count["asic_status"] < 2*len(statusSources(b)) {
+		fail("fewer than two gathers: %d asic_status points", count["asic_status"])
+	}
+	fmt.Printf("line protocol: %v\n", count)
+
+	if *influx != "" {
+		checkInflux(*influx, *db, fail)
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		for _, p := range problems {
+			fmt.Fprintln(os.Stderr, "FAIL:", p)
+		}
+		os.Exit(1)
+	}
+	fmt.Println("e2e check: all good")
+}
+
+func statusSources(b []byte) map[string]bool {
+	out := map[string]bool{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(l, "asic_status,") {
+			continue
+		}
+		if i := strings.Index(l, "source="); i >= 0 {
+			s := l[i+7:]
+			if j := strings.IndexAny(s, ", "); j >= 0 {
+				s = s[:j]
+			}
+			out[s] = true
+		}
+	}
+	return out
+}
+
+type influxReply struct {
+	Results []struct {
+		Series []struct {
+			Name    string            `json:"name"`
+			Tags    map[string]string `json:"tags"`
+			Columns []string          `json:"columns"`
+			Values  [][]any           `json:"values"`
+		} `json:"series"`
+		Error string `json:"error"`
+	} `json:"results"`
+}
+
+func query(base, db, q string) (influxReply, error) {
+	var r influxReply
+	c := http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get(base + "/query?db=" + url.QueryEscape(db) + "&q=" + url.QueryEscape(q))
+	if err != nil {
+		return r, err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return r, err
+	}
+	for _, res := range r.Results {
+		if res.Error != "" {
+			return r, fmt.Errorf("%s: %s", q, res.Error)
+		}
+	}
+	return r, nil
+}
+
+func checkInflux(base, db string, fail func(string, ...any)) {
+	// Every measurement arrived.
+	r, err := query(base, db, "SHOW MEASUREMENTS")
+	if err != nil {
+		fail("influx: %v", err)
+		return
+	}
+	got := map[string]bool{}
+	for _, res := range r.Results {
+		for _, s := range res.Series {
+			for _, v := range s.Values {
+				got[fmt.Sprint(v[0])] = true
+			}
+		}
+	}
+	for name := range wantTags {
+		if !got[name] {
+			fail("influx: no measurement %s", name)
+		}
+	}
+	// One asic_pool series per miner and pool, and counters that grow.
+	r, err = query(base, db, `SELECT spread("accepted") FROM "asic_pool" GROUP BY "source", "index"`)
+	if err != nil {
+		fail("influx: %v", err)
+		return
+	}
+	series, grew := 0, 0
+	for _, res := range r.Results {
+		for _, s := range res.Series {
+			series++
+			if len(s.Values) > 0 && len(s.Values[0]) > 1 {
+				if f, ok := s.Values[0][1].(float64); ok && f > 0 {
+					grew++
+				}
+			}
+		}
+	}
+	fmt.Printf("influx: %d asic_pool series, %d with growing accepted shares\n", series, grew)
+	if series == 0 || grew == 0 {
+		fail("influx: asic_pool series %d, growing %d", series, grew)
+	}
+	// No field with two types (InfluxDB would have refused the points).
+	r, err = query(base, db, "SHOW FIELD KEYS")
+	if err != nil {
+		fail("influx: %v", err)
+		return
+	}
+	for _, res := range r.Results {
+		for _, s := range res.Series {
+			seen := map[string]string{}
+			for _, v := range s.Values {
+				k, t := fmt.Sprint(v[0]), fmt.Sprint(v[1])
+				if p, ok := seen[k]; ok && p != t {
+					fail("influx: %s.%s has types %s and %s", s.Name, k, p, t)
+				}
+				seen[k] = t
+			}
+		}
+	}
+}
