@@ -63,7 +63,7 @@ else
   echo "e2e: SKIPPED the InfluxDB round trip: influxd is not installed (apt-get install influxdb)"
 fi
 
-"$work/asic-sim" -testdata testdata -config-out "$work/asic.conf" 2>"$work/sim.log" &
+"$work/asic-sim" -testdata testdata -timeout 2s -config-out "$work/asic.conf" 2>"$work/sim.log" &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$work/asic.conf" ] && break; sleep 0.1; done
 
@@ -100,5 +100,5 @@ if grep -E "field type conflict|Error writing to outputs" "$work/telegraf.log"; 
   exit 1
 fi
 args=(-lines "$work/metrics.out")
-[ -n "$influx_url" ] && args+=(-influx "$influx_url" -db asic)
+[ -n "$influx_url" ] && args+=(-influx "$influx_url" -db asic -dashboard dashboards/asic-fleet.json)
 "$work/check" "${args[@]}"

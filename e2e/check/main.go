@@ -48,6 +48,7 @@ func main() {
 	lines := flag.String("lines", "", "line-protocol file written by outputs.file")
 	influx := flag.String("influx", "", "InfluxDB 1.x URL to query back (optional)")
 	db := flag.String("db", "asic", "InfluxDB database")
+	dashboard := flag.String("dashboard", "", "Grafana dashboard JSON whose queries must all return rows (needs -influx)")
 	flag.Parse()
 	var problems []string
 	fail := func(f string, a ...any) { problems = append(problems, fmt.Sprintf(f, a...)) }
@@ -110,6 +111,9 @@ func main() {
 
 	if *influx != "" {
 		checkInflux(*influx, *db, fail)
+		if *dashboard != "" {
+			checkDashboard(*dashboard, *influx, *db, fail)
+		}
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
@@ -228,4 +232,64 @@ func checkInflux(base, db string, fail func(string, ...any)) {
 			}
 		}
 	}
+}
+
+// checkDashboard runs every panel query and template-variable query of a
+// Grafana dashboard, with Grafana's macros filled in as Grafana would for
+// "All" and the last hour, and requires rows from each.
+func checkDashboard(path, base, db string, fail func(string, ...any)) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		fail("dashboard: %v", err)
+		return
+	}
+	var d struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				RefID string `json:"refId"`
+				Query string `json:"query"`
+			} `json:"targets"`
+		} `json:"panels"`
+		Templating struct {
+			List []struct {
+				Name  string `json:"name"`
+				Query string `json:"query"`
+			} `json:"list"`
+		} `json:"templating"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		fail("dashboard: %v", err)
+		return
+	}
+	fill := strings.NewReplacer("$timeFilter", "time > now() - 1h", "$__interval", "1s",
+		"$site", ".*", "$make", ".*", "$model", ".*", "$miner", ".*")
+	run := func(what, q string) {
+		r, err := query(base, db, fill.Replace(q))
+		if err != nil {
+			fail("dashboard %s: %v", what, err)
+			return
+		}
+		rows := 0
+		for _, res := range r.Results {
+			for _, s := range res.Series {
+				rows += len(s.Values)
+			}
+		}
+		if rows == 0 {
+			fail("dashboard %s: no rows for %s", what, q)
+		}
+	}
+	n := 0
+	for _, v := range d.Templating.List {
+		run("variable "+v.Name, v.Query)
+		n++
+	}
+	for _, p := range d.Panels {
+		for _, t := range p.Targets {
+			run(fmt.Sprintf("panel %q query %s", p.Title, t.RefID), t.Query)
+			n++
+		}
+	}
+	fmt.Printf("dashboard: %d queries run\n", n)
 }

@@ -1,7 +1,46 @@
-// Package braiins gathers Braiins OS / OS+ miners through the bosminer (and
-// BOSer) cgminer-style API on TCP 4028.
+// Package braiins gathers Braiins OS / OS+ miners. Three APIs are tried in
+// this order, and the one that answers is remembered per miner:
 //
-// Commands and what they feed (units after normalisation):
+//  1. The Braiins OS Public API over gRPC (plaintext HTTP/2, port 50051;
+//     grpc.go), for BOS+ 23.03 and later.
+//  2. The same API as JSON over HTTP under /api/v1 on the web port (rest.go),
+//     for firmware whose gRPC port is closed.
+//  3. The bosminer cgminer-style API on TCP 4028 (parse.go), for older
+//     firmware.
+//
+// Public API (gRPC method / REST path) and what it feeds, after
+// normalisation (api.go does the mapping for both transports):
+//   - Login / POST auth/login: a session token, sent as "authorization"
+//     (gRPC metadata) or "Authorization: Bearer" (REST). Cached per miner and
+//     renewed once per gather when the miner says it expired. Without a
+//     configured password, "root" and then the empty password are tried.
+//   - GetMinerDetails / miner/details: MAC, Hostname, SerialNumber,
+//     FirmwareVersion (the release, "24.09", from bos_version.current),
+//     Make/Model (miner_identity; "Braiins" for BMM boards), UptimeSeconds
+//     (bosminer_uptime_s), IsMining (status NORMAL), ExpectedHashrate
+//     fallback (sticker_hashrate, GH/s -> TH/s).
+//   - GetMinerStats / miner/stats: Hashrate (real_hashrate last_1m, last_5s
+//     when missing; GH/s -> TH/s), ExpectedHashrate (nominal_hashrate),
+//     PowerWatts (approximated_consumption).
+//   - GetHashboards / miner/hw/hashboards: per board Hashrate and
+//     ExpectedHashrate (TH/s), Temperature (board_temp), ChipTemperature
+//     (highest_chip_temp), Inlet/OutletTemperature (hydro), Chips,
+//     VoltageVolts, FrequencyMHz (sent in Hz), Active (enabled),
+//     SerialNumber. IDs 1,2,3 (6,7,8 on the S9) become slots 0,1,2.
+//   - GetCoolingState / cooling/state: fans RPM and Percent
+//     (target_speed_ratio x 100).
+//   - GetPoolGroups / pools/: the groups' pools flattened in priority order.
+//   - GetActivePerformanceMode / performance/mode: PowerLimitWatts (the tuner
+//     power target); GetTunerState and GetMinerConfiguration are fallbacks.
+//   - GetErrors / miner/errors: Errors; without it, a tuner in ERROR state.
+//   - GetLocateDeviceStatus / actions/locate: FaultLight.
+//   - GetApiVersion / version/: APIVersion.
+//
+// A method the firmware does not implement (gRPC Unimplemented, HTTP 404)
+// is skipped silently; any other failed method is a Problem and the rest is
+// kept.
+//
+// 4028 commands and what they feed (units after normalisation):
 //   - version:     FirmwareVersion (the BOSer / BOSminer+ / BOSminer / BMMiner
 //     value as sent), APIVersion (API); Type/platform ("am1-s9") as a model
 //     fallback.
@@ -31,6 +70,10 @@ package braiins
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
@@ -43,16 +86,169 @@ const Name = "braiins"
 var Commands = []string{"version", "summary", "devs", "devdetails", "temps", "fans", "tunerstatus", "pools"}
 
 func init() {
-	drivers.Register(Name, func() drivers.Driver { return Driver{} })
+	drivers.Register(Name, func() drivers.Driver { return &Driver{} })
 }
 
-// Driver is the Braiins OS driver. The zero value is ready to use.
-type Driver struct{}
+// Driver is the Braiins OS driver. The zero value is ready to use; one
+// Driver keeps the session tokens and the API each miner answered on.
+type Driver struct {
+	mu     sync.Mutex
+	tokens map[string]string
+	paths  map[string]apiPath
+}
+
+type apiPath int
+
+const (
+	pathNone apiPath = iota
+	pathGRPC
+	pathREST
+	pathRPC
+)
+
+func (p apiPath) String() string {
+	switch p {
+	case pathGRPC:
+		return "gRPC"
+	case pathREST:
+		return "REST"
+	case pathRPC:
+		return "4028"
+	}
+	return "none"
+}
 
 // Name implements drivers.Driver.
-func (Driver) Name() string { return Name }
+func (*Driver) Name() string { return Name }
 
-// Gather asks every command on t's RPC port and parses what answered.
-func (Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
+func (drv *Driver) token(key string) string {
+	drv.mu.Lock()
+	defer drv.mu.Unlock()
+	return drv.tokens[key]
+}
+
+func (drv *Driver) setToken(key, tok string) {
+	drv.mu.Lock()
+	defer drv.mu.Unlock()
+	if drv.tokens == nil {
+		drv.tokens = map[string]string{}
+	}
+	if tok == "" {
+		delete(drv.tokens, key)
+		return
+	}
+	drv.tokens[key] = tok
+}
+
+func (drv *Driver) path(key string) apiPath {
+	drv.mu.Lock()
+	defer drv.mu.Unlock()
+	return drv.paths[key]
+}
+
+func (drv *Driver) setPath(key string, p apiPath) {
+	drv.mu.Lock()
+	defer drv.mu.Unlock()
+	if drv.paths == nil {
+		drv.paths = map[string]apiPath{}
+	}
+	if p == pathNone {
+		delete(drv.paths, key)
+		return
+	}
+	drv.paths[key] = p
+}
+
+func username(t drivers.Target) string {
+	if t.Username != "" {
+		return t.Username
+	}
+	return "root"
+}
+
+// passwords are the candidates for one login: the configured one, or the
+// two defaults BOS ships with ("root" on older releases, none on newer).
+func passwords(t drivers.Target) []string {
+	if t.Password != "" {
+		return []string{t.Password}
+	}
+	return []string{"root", ""}
+}
+
+// probeConnect bounds the TCP connect of an API that is only being probed,
+// so a filtered port leaves time for the next one.
+func probeConnect(ctx context.Context) time.Duration {
+	const maxProbe = 2 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		if q := time.Until(dl) / 4; q < maxProbe {
+			return max(q, 50*time.Millisecond)
+		}
+	}
+	return maxProbe
+}
+
+// Gather tries the remembered API first, then gRPC, REST and 4028, all
+// within ctx's deadline.
+func (drv *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
+	key := fmt.Sprintf("%s|%d|%d|%d", t.Host, t.Ports.GRPC, t.Ports.Web, t.Ports.RPC)
+	known := drv.path(key)
+	order := []apiPath{pathGRPC, pathREST, pathRPC}
+	if known != pathNone {
+		order = append([]apiPath{known}, without(order, known)...)
+	}
+	var answered, last error
+	for _, p := range order {
+		connect := probeConnect(ctx)
+		if p == known {
+			connect = 0 // the deadline of ctx alone
+		}
+		d, err := drv.gatherVia(ctx, t, p, connect)
+		if err == nil {
+			drv.setPath(key, p)
+			return d, nil
+		}
+		if errors.Is(err, drivers.ErrAuth) {
+			return nil, err // the API is there; the credentials are wrong
+		}
+		last = fmt.Errorf("braiins %s: %w", p, err)
+		if answered == nil && !errors.Is(err, errNotServed) && drivers.Result(err) != drivers.ResultConnectionRefused {
+			answered = last
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	drv.setPath(key, pathNone)
+	if answered != nil {
+		return nil, answered
+	}
+	return nil, last
+}
+
+func without(ps []apiPath, p apiPath) []apiPath {
+	out := make([]apiPath, 0, len(ps))
+	for _, x := range ps {
+		if x != p {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func (drv *Driver) gatherVia(ctx context.Context, t drivers.Target, p apiPath, connect time.Duration) (*drivers.MinerData, error) {
+	switch p {
+	case pathGRPC:
+		s, err := drv.gatherGRPC(ctx, t, connect)
+		if err != nil {
+			return nil, err
+		}
+		return ParseAPI(s), nil
+	case pathREST:
+		raw, err := drv.gatherREST(ctx, t, connect)
+		if err != nil {
+			return nil, err
+		}
+		return ParseREST(raw), nil
+	}
 	return cgminer.Gather(ctx, t, Commands, Parse)
 }

@@ -311,7 +311,23 @@ func gather(t *testing.T, m *fakeminer.Miner) (*drivers.MinerData, error) {
 	require.Equal(t, "braiins", drv.Name())
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return drv.Gather(ctx, drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: m.Port()}})
+	return drv.Gather(ctx, rpcOnly(t, m.Port()))
+}
+
+// closedPort is a loopback port nobody listens on.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	require.NoError(t, ln.Close())
+	return port
+}
+
+// rpcOnly is a target whose gRPC and web ports are closed, as on firmware
+// that has only the 4028 API.
+func rpcOnly(t *testing.T, rpc int) drivers.Target {
+	return drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: rpc, GRPC: closedPort(t), Web: closedPort(t)}}
 }
 
 func TestGatherEndToEnd(t *testing.T) {
@@ -346,14 +362,9 @@ func TestGatherEndToEnd(t *testing.T) {
 }
 
 func TestGatherUnreachable(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	require.NoError(t, ln.Close())
-
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	d, err := Driver{}.Gather(ctx, drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: port}})
+	d, err := (&Driver{}).Gather(ctx, rpcOnly(t, closedPort(t)))
 	require.Nil(t, d)
 	require.Error(t, err)
 	require.Equal(t, drivers.ResultConnectionRefused, drivers.Result(err))
@@ -365,7 +376,7 @@ func TestGatherSilentMinerTimesOut(t *testing.T) {
 	t.Cleanup(m.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	d, err := Driver{}.Gather(ctx, drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: m.Port()}})
+	d, err := (&Driver{}).Gather(ctx, rpcOnly(t, m.Port()))
 	require.Nil(t, d)
 	require.Equal(t, drivers.ResultTimeout, drivers.Result(err))
 }

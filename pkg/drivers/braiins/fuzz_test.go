@@ -3,6 +3,7 @@ package braiins
 import (
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -61,4 +62,35 @@ func isCommand(s string) bool {
 		}
 	}
 	return false
+}
+
+// FuzzParseREST replaces one Public API REST body with the fuzzed bytes,
+// keeps the handmade S21 bodies for the others, and runs ParseREST: it must
+// not panic.
+func FuzzParseREST(f *testing.F) {
+	base := loadREST(f)
+	methods := make([]string, 0, len(base))
+	for file, m := range restFiles {
+		body, err := os.ReadFile(filepath.Join(restDir, file))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(m, body)
+		methods = append(methods, m)
+	}
+	sort.Strings(methods)
+	f.Fuzz(func(t *testing.T, method string, data []byte) {
+		if _, ok := base[method]; !ok {
+			method = methods[len(method)%len(methods)]
+		}
+		bodies := make(map[string][]byte, len(base))
+		for k, v := range base {
+			bodies[k] = v
+		}
+		bodies[method] = data
+		if d := ParseREST(&RESTReplies{Bodies: bodies}); d == nil {
+			t.Fatal("nil MinerData")
+		}
+		_ = ParseREST(&RESTReplies{Bodies: map[string][]byte{method: data}})
+	})
 }
