@@ -92,7 +92,7 @@ CONF
   fi
 } > "$work/telegraf.conf"
 
-echo "e2e: running Telegraf for 12 s"
+echo "e2e: running Telegraf with asic-execd under inputs.execd for 12 s"
 # --once exits 1 with execd even when all is well; run under a timeout.
 timeout -s INT 12 "$work/telegraf" --config "$work/telegraf.conf" >"$work/telegraf.log" 2>&1 || true
 if grep -E "field type conflict|Error writing to outputs" "$work/telegraf.log"; then
@@ -102,3 +102,39 @@ fi
 args=(-lines "$work/metrics.out")
 [ -n "$influx_url" ] && args+=(-influx "$influx_url" -db asic -dashboard dashboards/asic-fleet.json)
 "$work/check" "${args[@]}"
+
+# In-tree: the plugin compiled into a copy of Telegraf's own tree, registered
+# the way Telegraf registers its plugins, configured in telegraf.conf.
+echo "e2e: building Telegraf v1.37.2 with inputs.asic compiled in"
+tree="$work/telegraf-tree"
+cp -r "$(go env GOMODCACHE)/github.com/influxdata/telegraf@v1.37.2" "$tree"
+chmod -R u+w "$tree"
+cat > "$tree/plugins/inputs/all/asic.go" <<'GO'
+//go:build !custom || inputs || inputs.asic
+
+package all
+
+import _ "github.com/asicmetrics/telegraf-asic/plugins/inputs/asic" // register plugin
+GO
+(
+  cd "$tree"
+  go mod edit -require github.com/asicmetrics/telegraf-asic@v0.0.0 -replace "github.com/asicmetrics/telegraf-asic=$root"
+  go build -mod=mod -tags "custom,inputs.asic,outputs.file,serializers.influx" -o "$work/telegraf-asic" ./cmd/telegraf
+)
+"$work/telegraf-asic" --usage asic | grep -q '^\[\[inputs.asic\]\]' || { echo "e2e: --usage asic does not print the sample" >&2; exit 1; }
+{
+  cat <<CONF
+[agent]
+  interval = "2s"
+  flush_interval = "1s"
+  round_interval = false
+  omit_hostname = true
+[[outputs.file]]
+  files = ["$work/intree.out"]
+  data_format = "influx"
+CONF
+  cat "$work/asic.conf"
+} > "$work/telegraf-intree.conf"
+echo "e2e: running Telegraf with [[inputs.asic]] in telegraf.conf for 10 s"
+timeout -s INT 10 "$work/telegraf-asic" --config "$work/telegraf-intree.conf" >"$work/telegraf-intree.log" 2>&1 || true
+"$work/check" -lines "$work/intree.out"

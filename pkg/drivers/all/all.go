@@ -6,6 +6,8 @@ import (
 	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/antminer"
 	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/avalon"
 	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/braiins"
+	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/elphapex"
+	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/hammer"
 	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/hiveon"
 	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/luxos"
 	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/vnish"

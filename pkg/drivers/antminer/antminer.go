@@ -15,6 +15,15 @@
 //     sleeping. The new_api form (STATS[0].chain[]) is read too.
 //   - pools: the standard cgminer mapping.
 //
+// At the same time the web UI (Digest auth, default root/root; see web.go)
+// is read on one keep-alive connection: get_system_info (MAC, hostname,
+// serial), summary (status list -> Errors), get_blink_status (FaultLight),
+// get_miner_conf (bitmain-work-mode 1 = sleep), and stats/pools/summary
+// stand in for 4028 commands that did not answer, so a miner whose 4028
+// API is disabled is still fully monitored. An API that refuses the
+// connection while the other answers is not a problem; any other failure
+// of either is recorded and the other's data kept.
+//
 // Units: every rate is scaled by the stats' rate_unit when present, else by
 // the algorithm's default (scrypt miners such as the L3+ label MH/s values
 // "GHS"), to TH/s. Temperatures °C, power W, voltage V.
@@ -29,10 +38,12 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 )
 
 // Name is the driver name.
@@ -42,18 +53,64 @@ const Name = "antminer"
 var Commands = []string{"version", "summary", "stats", "pools"}
 
 func init() {
-	drivers.Register(Name, func() drivers.Driver { return Driver{} })
+	drivers.Register(Name, func() drivers.Driver { return Driver{Web: httpapi.NewTransport(httpapi.Options{})} })
 }
 
-// Driver gathers stock Antminer firmware.
-type Driver struct{}
+// Driver gathers stock Antminer firmware. Web is shared by all the miners
+// the driver serves; the zero value uses a package-wide one.
+type Driver struct {
+	Web *httpapi.Transport
+}
+
+var (
+	defaultWebOnce sync.Once
+	defaultWeb     *httpapi.Transport
+)
+
+// DefaultWeb is the web transport of drivers built without one.
+func DefaultWeb() *httpapi.Transport {
+	defaultWebOnce.Do(func() { defaultWeb = httpapi.NewTransport(httpapi.Options{}) })
+	return defaultWeb
+}
 
 // Name implements drivers.Driver.
 func (Driver) Name() string { return Name }
 
-// Gather implements drivers.Driver.
-func (Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	return cgminer.Gather(ctx, t, Commands, Parse)
+// Gather asks the 4028 API (one joined request) and the web API (one
+// keep-alive connection, Digest auth) at the same time, and merges them.
+// It fails only when neither answered, with the 4028 error unless the 4028
+// port refused and the web failed for a more telling reason (wrong
+// credentials, timeout).
+func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
+	tr := dr.Web
+	if tr == nil {
+		tr = DefaultWeb()
+	}
+	var wg sync.WaitGroup
+	var w *httpapi.Replies
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		w = tr.Client(WebConfig(t)).GetAll(ctx, WebEndpoints, WebPath)
+	}()
+	b := (&cgminer.Client{Addr: t.RPCAddr()}).Multi(ctx, Commands...)
+	wg.Wait()
+	if err := BothFailed(b.Err(), w.Err()); err != nil {
+		return nil, err
+	}
+	return ParseWithWeb(b, w), nil
+}
+
+// BothFailed is nil when either API answered; otherwise the error that
+// explains the miner best.
+func BothFailed(rpcErr, webErr error) error {
+	if rpcErr == nil || webErr == nil {
+		return nil
+	}
+	if drivers.Result(rpcErr) == drivers.ResultConnectionRefused && drivers.Result(webErr) != drivers.ResultConnectionRefused {
+		return fmt.Errorf("%w (4028 API: %v)", webErr, rpcErr)
+	}
+	return fmt.Errorf("%w (web API: %v)", rpcErr, webErr)
 }
 
 // Options adapt the bmminer parser to firmware built on bmminer.
@@ -61,6 +118,9 @@ type Options struct {
 	// Firmware is the firmware tag; "" means stock, or "mskminer" when
 	// the version says rwglr.
 	Firmware string
+	// Algorithm overrides the algorithm found from the model's series
+	// letter (Hammer's D10 is scrypt, not X11); it picks the rate unit.
+	Algorithm string
 	// Optional commands may be missing on some versions of the firmware:
 	// "Invalid command" from them is not a problem.
 	Optional []string
@@ -179,6 +239,9 @@ func (p *parser) identity() {
 	d := p.d
 	d.Model = CleanModel(p.typ)
 	d.Algorithm = Algorithm(d.Model)
+	if p.opt.Algorithm != "" {
+		d.Algorithm = p.opt.Algorithm
+	}
 	d.FirmwareVersion = p.compileTime
 	d.Firmware = p.opt.Firmware
 	if d.Firmware == "" {

@@ -193,6 +193,20 @@ func TestParseCaptures(t *testing.T) {
 		},
 	}
 
+	// S23 Hyd. (asic-rs): only 4028 stats here (web_* pages are tested in
+	// web_test.go). "GHS 5s" 572845.56 GH/s = 572.84556 TH/s (no summary);
+	// total_rateideal 581972.7 GH/s = 581.9727 TH/s; fan_num 0 (hydro).
+	cases["S23Hyd_AML_20260626"] = want{
+		model: "S23 Hyd.", firmware: "stock", algo: "sha256", fwVersion: "Fri Jun 26 09:24:23 CST 2026",
+		ths: 572.84556, expTHs: p(581.9727), uptimeS: 167431, mining: true,
+		boards: []boardWant{
+			// chain_rate1 "188896.10" GH/s; "44-44-52-52" -> 52; "44-44-56-56" -> 56; freq1 327
+			{index: 0, ths: 188.8961, tempC: p(52), chipC: p(56), chips: 84, freqMHz: p(327)},
+			{index: 1, ths: 192.19463, tempC: p(52), chipC: p(55), chips: 84, freqMHz: p(327)},
+			{index: 2, ths: 191.75483, tempC: p(52), chipC: p(56), chips: 84, freqMHz: p(327)},
+		},
+	}
+
 	dirs, err := os.ReadDir(captures)
 	require.NoError(t, err)
 	seen := 0

@@ -402,6 +402,10 @@ func (p *parser) newAPIStats(data jsonval.Obj) {
 	if v := f.num("rate_ideal"); v != nil && *v > 0 {
 		d.ExpectedHashrate = drivers.Ptr(*v * factor)
 	}
+	// S21+/S23 Hyd. web stats carry the wall power.
+	if v := f.num("watt"); v != nil && *v > 0 && d.PowerWatts == nil {
+		d.PowerWatts = v
+	}
 	for i, v := range data.L("fan") {
 		rpm := jsonval.Int(v)
 		if rpm == nil {

@@ -1,0 +1,311 @@
+package antminer
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
+	"github.com/asicmetrics/telegraf-asic/pkg/poolmetrics"
+)
+
+// WebEndpoints are the CGI pages Gather reads (GET /cgi-bin/<name>.cgi).
+var WebEndpoints = []string{"get_system_info", "summary", "stats", "pools", "get_blink_status", "get_miner_conf"}
+
+// Default web credentials of Bitmain-style firmware.
+const (
+	DefaultWebUser     = "root"
+	DefaultWebPassword = "root"
+)
+
+// WebPath is the URL path of a CGI page.
+func WebPath(name string) string { return "/cgi-bin/" + name + ".cgi" }
+
+// WebConfig is the Digest-auth web API of a target, with the firmware's
+// default credentials unless the target names its own.
+func WebConfig(t drivers.Target) httpapi.Config {
+	user, pass := t.Username, t.Password
+	if user == "" && pass == "" {
+		user, pass = DefaultWebUser, DefaultWebPassword
+	} else if user == "" {
+		user = DefaultWebUser
+	}
+	return httpapi.Config{Addr: t.WebAddr(), API: "web API", Digest: true, Username: user, Password: pass}
+}
+
+// WebReplies returns the web replies that answered, recording each other
+// failure as a problem, except pages the firmware lacks (404).
+func WebReplies(d *drivers.MinerData, w *httpapi.Replies, names []string) map[string]jsonval.Obj {
+	out := map[string]jsonval.Obj{}
+	for _, n := range names {
+		r, err := w.Reply(n)
+		if err != nil {
+			if !httpapi.IsNotFound(err) && !errors.Is(err, httpapi.ErrNotRequested) {
+				d.Problem(fmt.Errorf("web %s: %w", WebPath(n), err))
+			}
+			continue
+		}
+		out[n] = r
+	}
+	return out
+}
+
+// ParseWithWeb merges the 4028 replies and the web replies of one stock
+// Antminer. The 4028 data is kept where it has a value; the web adds MAC,
+// hostname, serial number, fault light, work mode and errors, and stands
+// in for every 4028 command that did not answer. An API that refused the
+// connection (disabled or firewalled) is not a problem when the other one
+// answered; any other failure is.
+func ParseWithWeb(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
+	rpcUp := b != nil && b.Err() == nil
+	webUp := w.Answered()
+	var d *drivers.MinerData
+	if rpcUp {
+		d = Parse(b)
+	} else {
+		d = &drivers.MinerData{Make: "Antminer"}
+		if b != nil && (!webUp || drivers.Result(b.Err()) != drivers.ResultConnectionRefused) {
+			d.Problem(b.Err())
+		}
+	}
+	if !webUp {
+		if w != nil && (!rpcUp || drivers.Result(w.Err()) != drivers.ResultConnectionRefused) {
+			d.Problem(fmt.Errorf("web: %w", w.Err()))
+		}
+		return d
+	}
+	answered := func(cmd string) bool {
+		if !rpcUp {
+			return false
+		}
+		_, err := b.Reply(cmd)
+		return err == nil
+	}
+	rs := WebReplies(d, w, WebEndpoints)
+	WebIdentity(d, rs["get_system_info"])
+	info := webInfo(rs)
+	if d.Model == "" {
+		typ := firstNonEmpty(info.S("type"), rs["get_system_info"].S("minertype"))
+		d.Model = CleanModel(typ)
+		d.Algorithm = Algorithm(d.Model)
+		d.Firmware = "stock"
+	}
+	if d.FirmwareVersion == "" {
+		d.FirmwareVersion = firstNonEmpty(info.S("CompileTime"), rs["get_system_info"].S("system_filesystem_version"))
+	}
+	if !answered("version") && d.APIVersion == "" {
+		d.APIVersion = webStatus(rs["summary"]).S("api_version")
+	}
+	if !answered("summary") {
+		WebSummary(d, rs["summary"])
+	}
+	if s := rs["stats"]; s != nil && !answered("stats") {
+		ParseStats(d, s, Options{})
+	}
+	if p := rs["pools"]; p != nil && !answered("pools") {
+		d.Pools = WebPools(p)
+	}
+	if errs := WebErrors(rs["summary"]); errs != nil {
+		d.Errors = errs
+	}
+	if v := WebFaultLight(rs["get_blink_status"]); v != nil {
+		d.FaultLight = v
+	}
+	applyWorkMode(d, WebSleeping(d, rs["get_miner_conf"], "bitmain-work-mode"))
+	return d
+}
+
+// applyWorkMode: a sleeping miner is not mining whatever it hashes while
+// winding down; an awake one is mining when it hashes (or, without a
+// hashrate, by its mode alone).
+func applyWorkMode(d *drivers.MinerData, sleeping *bool) {
+	switch {
+	case sleeping == nil:
+	case *sleeping:
+		d.IsMining = drivers.Ptr(false)
+	case d.IsMining == nil:
+		h := d.TotalHashrate()
+		d.IsMining = drivers.Ptr(h == nil || *h > 0)
+	}
+}
+
+// webInfo is the INFO object of summary.cgi or stats.cgi.
+func webInfo(rs map[string]jsonval.Obj) jsonval.Obj {
+	for _, n := range []string{"summary", "stats", "pools"} {
+		if i := rs[n].O("INFO"); i != nil {
+			return i
+		}
+	}
+	return jsonval.Obj{}
+}
+
+// webStatus is STATUS, an object on the web API (a list on 4028).
+func webStatus(r jsonval.Obj) jsonval.Obj {
+	if s := r.O("STATUS"); s != nil {
+		return s
+	}
+	if l := r.Objs("STATUS"); len(l) > 0 {
+		return l[0]
+	}
+	return jsonval.Obj{}
+}
+
+// WebIdentity reads get_system_info.cgi: macaddr, hostname, serinum.
+func WebIdentity(d *drivers.MinerData, si jsonval.Obj) {
+	if si == nil {
+		return
+	}
+	if m := si.S("macaddr"); m != "" {
+		d.MAC = drivers.NormalizeMAC(m)
+	}
+	if h := si.S("hostname"); h != "" {
+		d.Hostname = h
+	}
+	if s := si.S("serinum"); s != "" {
+		d.SerialNumber = s
+	}
+}
+
+// WebSummary reads summary.cgi SUMMARY[0]: rate_5s in rate_unit (there is
+// no ~1 minute average; rate_avg is since start, rate_30m 30 minutes) and
+// elapsed, where d has none yet.
+func WebSummary(d *drivers.MinerData, r jsonval.Obj) {
+	if r == nil {
+		return
+	}
+	ss := r.Objs("SUMMARY")
+	if len(ss) == 0 {
+		d.Problem(fmt.Errorf("web %s: %w: no SUMMARY section", WebPath("summary"), drivers.ErrBadResponse))
+		return
+	}
+	f := fields{d: d, cmd: "web summary", o: ss[0]}
+	factor, ok := webRateFactor(d, f)
+	if v := f.num("rate_5s"); v != nil && ok && d.Hashrate == nil {
+		d.Hashrate = drivers.Ptr(*v * factor)
+	}
+	if v := f.num("rate_ideal"); v != nil && *v > 0 && ok && d.ExpectedHashrate == nil {
+		d.ExpectedHashrate = drivers.Ptr(*v * factor)
+	}
+	if d.UptimeSeconds == nil {
+		d.UptimeSeconds = f.int("elapsed")
+	}
+}
+
+func webRateFactor(d *drivers.MinerData, f fields) (float64, bool) {
+	u := f.str("rate_unit")
+	if u == "" {
+		if d.Algorithm == "scrypt" {
+			return 1e-6, true
+		}
+		return 1e-3, true
+	}
+	x, ok := unitToTH(u)
+	if !ok {
+		f.d.Problem(fmt.Errorf("command %q: field %q: unknown unit %q", f.cmd, "rate_unit", u))
+	}
+	return x, ok
+}
+
+// WebErrors reads summary.cgi SUMMARY[0].status[]: {type, status, code,
+// msg}; "s" is fine, anything else a fault. An empty status is not a
+// verdict (an S23 Hyd. without fans reports fans ""). nil when the page has
+// no status list.
+func WebErrors(r jsonval.Obj) []drivers.MinerError {
+	ss := r.Objs("SUMMARY")
+	if len(ss) == 0 {
+		return nil
+	}
+	if _, ok := ss[0]["status"].([]any); !ok {
+		return nil
+	}
+	out := []drivers.MinerError{}
+	for _, st := range ss[0].Objs("status") {
+		s := strings.ToLower(st.S("status"))
+		if s == "" || s == "s" {
+			continue
+		}
+		e := drivers.MinerError{Message: st.S("msg")}
+		if c := st.I("code"); c != nil && *c != 0 {
+			e.Code = strconv.FormatInt(*c, 10)
+		}
+		if e.Message == "" {
+			e.Message = fmt.Sprintf("%s: status %s", firstNonEmpty(st.S("type"), "unknown"), s)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// WebFaultLight reads get_blink_status.cgi {"blink": bool}. Other shapes
+// (Hammer's {"code":"B000"}) say nothing certain and stay absent.
+func WebFaultLight(r jsonval.Obj) *bool {
+	if r == nil {
+		return nil
+	}
+	return r.B("blink")
+}
+
+// WebSleeping reads the work mode of get_miner_conf.cgi (key
+// "bitmain-work-mode", Elphapex "fc-work-mode"): 1 is sleep.
+func WebSleeping(d *drivers.MinerData, conf jsonval.Obj, key string) *bool {
+	if conf == nil {
+		return nil
+	}
+	v, ok := conf[key]
+	if !ok || v == nil {
+		return nil
+	}
+	m := jsonval.Int(v)
+	if m == nil {
+		d.Problem(fmt.Errorf("web %s: field %q: cannot read %s", WebPath("get_miner_conf"), key, describe(v)))
+		return nil
+	}
+	return drivers.Ptr(*m == 1)
+}
+
+// WebPools reads pools.cgi POOLS[]: index, url, user, accepted, rejected,
+// stale, status ("Alive"), priority. The page does not say which pool is
+// in use; as cgminer fails over by priority, the alive pool with the
+// lowest priority is the active one.
+func WebPools(r jsonval.Obj) []poolmetrics.Pool {
+	entries := r.Objs("POOLS")
+	out := make([]poolmetrics.Pool, 0, len(entries))
+	best, bestPrio := -1, int64(0)
+	anyStatus := false
+	for i, e := range entries {
+		p := poolmetrics.Pool{
+			Index:    i,
+			URL:      poolmetrics.ParseURL(e.S("url", "URL")),
+			User:     e.S("user", "User"),
+			Accepted: e.I("accepted", "Accepted"),
+			Rejected: e.I("rejected", "Rejected"),
+			Stale:    e.I("stale", "Stale"),
+		}
+		if n := e.I("index", "POOL"); n != nil && *n >= 0 && *n < 1<<16 {
+			p.Index = int(*n)
+		}
+		if st := e.S("status", "Status"); st != "" {
+			anyStatus = true
+			alive := strings.EqualFold(st, "Alive")
+			p.Alive = &alive
+			prio := int64(i)
+			if v := e.I("priority", "Priority"); v != nil {
+				prio = *v
+			}
+			if alive && (best < 0 || prio < bestPrio) {
+				best, bestPrio = len(out), prio
+			}
+		}
+		out = append(out, p)
+	}
+	if anyStatus {
+		for i := range out {
+			out[i].Active = drivers.Ptr(i == best)
+		}
+	}
+	return out
+}

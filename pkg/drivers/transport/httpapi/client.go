@@ -1,0 +1,511 @@
+// Package httpapi is the HTTP client for miners' web APIs: Digest-auth CGI
+// endpoints (stock Antminer, Elphapex, Hammer), token logins (a hook per
+// firmware), plain http or https with caller-supplied TLS settings.
+//
+// A driver holds one Transport for all its miners (one http.Transport, so
+// connections are reused across the requests of a gather, with few idle
+// ones kept) and makes a Client per miner per gather. Every request runs
+// under the caller's context. Errors wrap the drivers sentinels so
+// drivers.Result classifies them; they name the miner and the API, never a
+// credential, and never a URL query (logins may carry one).
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+)
+
+// DefaultMaxBody bounds one response body (after decompression).
+const DefaultMaxBody = 4 << 20
+
+// maxRedirects bounds a redirect chain; more is treated as a loop.
+const maxRedirects = 5
+
+// Options configure a Transport.
+type Options struct {
+	// TLS is used for https clients (cloned). nil verifies against the
+	// system roots; set InsecureSkipVerify for self-signed miner certs.
+	TLS *tls.Config
+	// MaxBody is the largest body read; 0 means DefaultMaxBody.
+	MaxBody int64
+	// MaxIdleConns bounds idle connections kept over all miners; 0 means 64.
+	MaxIdleConns int
+	// IdleTimeout closes idle connections; 0 means 5 s (a gather's
+	// requests follow each other within milliseconds; holding sockets on
+	// thousands of miners between gathers helps nobody).
+	IdleTimeout time.Duration
+}
+
+// Transport is shared by a driver across its miners.
+type Transport struct {
+	hc      *http.Client
+	rt      *http.Transport
+	maxBody int64
+
+	mu     sync.Mutex
+	states map[string]*authState
+}
+
+// authState is what a miner's auth left for its next requests: the last
+// Digest challenge (sent pre-emptively, saving a 401 round trip per
+// request) and a login token.
+type authState struct {
+	mu    sync.Mutex
+	ch    *challenge
+	nc    uint32
+	token http.Header
+
+	login sync.Mutex // one login at a time per miner
+}
+
+// NewTransport builds a Transport.
+func NewTransport(o Options) *Transport {
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	if o.MaxIdleConns <= 0 {
+		o.MaxIdleConns = 64
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 5 * time.Second
+	}
+	var tc *tls.Config
+	if o.TLS != nil {
+		tc = o.TLS.Clone()
+	}
+	rt := &http.Transport{
+		// Never a proxy from the environment: miners are on the farm LAN.
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:     tc,
+		MaxIdleConns:        o.MaxIdleConns,
+		MaxIdleConnsPerHost: 2,
+		IdleConnTimeout:     o.IdleTimeout,
+		// The deadline is the context's; these only bound a miner that
+		// ignores it at the TLS or header stage.
+		TLSHandshakeTimeout: 10 * time.Second,
+		ForceAttemptHTTP2:   false,
+	}
+	return &Transport{
+		rt:      rt,
+		maxBody: o.MaxBody,
+		hc: &http.Client{
+			Transport: rt,
+			// Redirects are followed by Send itself, to re-authenticate
+			// and to keep them on the miner.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		states: map[string]*authState{},
+	}
+}
+
+// CloseIdle closes idle connections (tests, shutdown).
+func (tr *Transport) CloseIdle() { tr.rt.CloseIdleConnections() }
+
+// maxStates bounds the per-miner auth cache; beyond it the cache is reset
+// (a lost challenge or token costs one extra round trip).
+const maxStates = 100000
+
+func (tr *Transport) state(key string) *authState {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	s, ok := tr.states[key]
+	if !ok {
+		if len(tr.states) >= maxStates {
+			tr.states = map[string]*authState{}
+		}
+		s = &authState{}
+		tr.states[key] = s
+	}
+	return s
+}
+
+// TokenLogin logs in to a miner and returns the headers to add to every
+// request (Authorization: Bearer ..., a cookie). It gets the Client to
+// send its login request with Request.NoAuth. It returns an error wrapping
+// drivers.ErrAuth when the miner refuses the credentials.
+type TokenLogin func(ctx context.Context, c *Client) (http.Header, error)
+
+// Config describes one miner's web API.
+type Config struct {
+	Addr  string // host:port
+	HTTPS bool
+	// API names the API in errors ("web API").
+	API      string
+	Username string
+	Password string
+	// Digest answers Digest challenges with Username/Password.
+	Digest bool
+	// Login, when set, is the token login; tokens are cached per miner and
+	// renewed once on a 401.
+	Login TokenLogin
+}
+
+// Client talks to one miner for one gather. It is safe for concurrent
+// use. After a failure that will not change within the gather (refused,
+// timeout, wrong credentials) it fails further requests at once, so a
+// wrong password costs one attempt per gather.
+type Client struct {
+	tr  *Transport
+	cfg Config
+	st  *authState
+
+	mu    sync.Mutex
+	fatal error
+}
+
+// Client returns a client for one miner.
+func (tr *Transport) Client(cfg Config) *Client {
+	if cfg.API == "" {
+		cfg.API = "web API"
+	}
+	key := cfg.scheme() + "://" + cfg.Addr + "\x00" + cfg.Username
+	return &Client{tr: tr, cfg: cfg, st: tr.state(key)}
+}
+
+func (c Config) scheme() string {
+	if c.HTTPS {
+		return "https"
+	}
+	return "http"
+}
+
+// Request is one HTTP request. Path may carry a query.
+type Request struct {
+	Method string // "" = GET
+	Path   string
+	Body   []byte
+	Header http.Header
+	// NoAuth sends without credentials or token (the login request itself).
+	NoAuth bool
+}
+
+// Response is a complete, size-checked response.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// StatusError is a non-2xx status other than an auth failure.
+type StatusError struct{ Code int }
+
+func (e *StatusError) Error() string { return "HTTP status " + strconv.Itoa(e.Code) }
+
+// IsNotFound tells a 404: the firmware lacks the endpoint. Drivers skip
+// such endpoints silently, as an older firmware is not a fault.
+func IsNotFound(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se) && (se.Code == http.StatusNotFound || se.Code == http.StatusNotImplemented)
+}
+
+func (c *Client) prefix(method, path string) string {
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i] // a query may hold a login secret
+	}
+	return fmt.Sprintf("%s %s: %s %s", c.cfg.Addr, c.cfg.API, method, path)
+}
+
+func (c *Client) failFast() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.fatal
+}
+
+func (c *Client) remember(err error) {
+	if errors.Is(err, drivers.ErrAuth) || errors.Is(err, drivers.ErrRefused) || errors.Is(err, drivers.ErrTimeout) {
+		c.mu.Lock()
+		if c.fatal == nil {
+			c.fatal = err
+		}
+		c.mu.Unlock()
+	}
+}
+
+// Get sends a GET and returns the body of a 2xx response.
+func (c *Client) Get(ctx context.Context, path string) ([]byte, error) {
+	r, err := c.Send(ctx, Request{Path: path})
+	if err != nil {
+		return nil, err
+	}
+	return r.Body, nil
+}
+
+// Send sends r with the configured auth, follows same-host redirects, and
+// returns the response of a 2xx status. Other statuses are errors: 401
+// and 403 after authenticating wrap drivers.ErrAuth, others
+// drivers.ErrBadResponse with a *StatusError.
+func (c *Client) Send(ctx context.Context, r Request) (*Response, error) {
+	if r.Method == "" {
+		r.Method = http.MethodGet
+	}
+	if err := c.failFast(); err != nil {
+		return nil, err
+	}
+	resp, err := c.send(ctx, r)
+	if err != nil {
+		c.remember(err)
+	}
+	return resp, err
+}
+
+func (c *Client) send(ctx context.Context, r Request) (*Response, error) {
+	base := &url.URL{Scheme: c.cfg.scheme(), Host: c.cfg.Addr}
+	u, err := base.Parse(r.Path)
+	if err != nil || u.Host != base.Host || u.Scheme != base.Scheme {
+		return nil, fmt.Errorf("%s: invalid path", c.prefix(r.Method, r.Path))
+	}
+	seen := map[string]bool{}
+	method, body := r.Method, r.Body
+	for hop := 0; ; hop++ {
+		seen[u.String()] = true
+		resp, err := c.authed(ctx, r, method, u, body)
+		if err != nil {
+			return nil, err
+		}
+		if !isRedirect(resp.Status) {
+			return c.check(method, u, resp)
+		}
+		loc := resp.Header.Get("Location")
+		next, perr := u.Parse(loc)
+		switch {
+		case loc == "" || perr != nil:
+			return nil, fmt.Errorf("%s: %w: redirect without a usable Location", c.prefix(method, u.Path), drivers.ErrBadResponse)
+		case next.Scheme != base.Scheme || !strings.EqualFold(next.Host, base.Host):
+			// Never send a miner's credentials, or our trust, elsewhere.
+			return nil, fmt.Errorf("%s: %w: redirect to another host or scheme (%s://%s)", c.prefix(method, u.Path),
+				drivers.ErrBadResponse, next.Scheme, next.Host)
+		case seen[next.String()] || hop+1 >= maxRedirects:
+			return nil, fmt.Errorf("%s: %w: redirect loop", c.prefix(method, u.Path), drivers.ErrBadResponse)
+		}
+		if resp.Status == http.StatusSeeOther || ((resp.Status == http.StatusFound || resp.Status == http.StatusMovedPermanently) && method == http.MethodPost) {
+			method, body = http.MethodGet, nil
+		}
+		u = next
+	}
+}
+
+func isRedirect(code int) bool {
+	switch code {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
+}
+
+func (c *Client) check(method string, u *url.URL, resp *Response) (*Response, error) {
+	switch {
+	case resp.Status >= 200 && resp.Status < 300:
+		return resp, nil
+	case resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden:
+		return nil, fmt.Errorf("%s: %w (HTTP %d)", c.prefix(method, u.Path), drivers.ErrAuth, resp.Status)
+	}
+	return nil, fmt.Errorf("%s: %w: %w", c.prefix(method, u.Path), drivers.ErrBadResponse, &StatusError{Code: resp.Status})
+}
+
+// authed sends one request (no redirect handling) with Digest or token
+// auth. It makes at most three round trips: a pre-emptive Digest attempt
+// with the cached challenge, one with a fresh challenge, and one more if
+// the server only said the nonce was stale. A token is renewed once.
+func (c *Client) authed(ctx context.Context, r Request, method string, u *url.URL, body []byte) (*Response, error) {
+	if r.NoAuth || (!c.cfg.Digest && c.cfg.Login == nil) {
+		return c.roundTrip(ctx, r, method, u, body, "", nil)
+	}
+	if c.cfg.Login != nil {
+		return c.withToken(ctx, r, method, u, body)
+	}
+	st := c.st
+	st.mu.Lock()
+	ch := st.ch
+	st.mu.Unlock()
+	fresh := false
+	for attempt := 0; attempt < 3; attempt++ {
+		authz := ""
+		if ch != nil {
+			authz = ch.authorize(c.cfg.Username, c.cfg.Password, method, u.RequestURI(), c.nextNC(ch))
+		}
+		resp, err := c.roundTrip(ctx, r, method, u, body, authz, nil)
+		if err != nil {
+			return nil, err
+		}
+		if resp.Status != http.StatusUnauthorized {
+			return resp, nil
+		}
+		next, ok := pickDigest(parseAuthHeader(resp.Header.Values("WWW-Authenticate")))
+		if !ok {
+			st.reset()
+			return nil, fmt.Errorf("%s: %w: HTTP 401 without a usable Digest challenge", c.prefix(method, u.Path), drivers.ErrAuth)
+		}
+		if fresh && !next.stale {
+			st.reset()
+			return nil, fmt.Errorf("%s: %w: credentials rejected", c.prefix(method, u.Path), drivers.ErrAuth)
+		}
+		st.mu.Lock()
+		st.ch, st.nc = next, 0
+		st.mu.Unlock()
+		ch, fresh = next, true
+	}
+	st.reset()
+	return nil, fmt.Errorf("%s: %w: credentials rejected", c.prefix(method, u.Path), drivers.ErrAuth)
+}
+
+func (c *Client) nextNC(ch *challenge) uint32 {
+	st := c.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.ch != ch {
+		// Another request replaced the challenge meanwhile; our copy's
+		// count restarts (the server will tell us if it minds).
+		return 1
+	}
+	st.nc++
+	return st.nc
+}
+
+func (s *authState) reset() {
+	s.mu.Lock()
+	s.ch, s.nc, s.token = nil, 0, nil
+	s.mu.Unlock()
+}
+
+func (c *Client) withToken(ctx context.Context, r Request, method string, u *url.URL, body []byte) (*Response, error) {
+	st := c.st
+	st.mu.Lock()
+	tok := st.token
+	st.mu.Unlock()
+	fresh := false
+	for attempt := 0; attempt < 2; attempt++ {
+		if tok == nil {
+			var err error
+			tok, err = c.login(ctx)
+			if err != nil {
+				return nil, err
+			}
+			fresh = true
+		}
+		resp, err := c.roundTrip(ctx, r, method, u, body, "", tok)
+		if err != nil {
+			return nil, err
+		}
+		if resp.Status != http.StatusUnauthorized {
+			return resp, nil
+		}
+		st.mu.Lock()
+		st.token = nil
+		st.mu.Unlock()
+		if fresh {
+			break
+		}
+		tok = nil // expired: log in once more
+	}
+	return nil, fmt.Errorf("%s: %w: token rejected after a fresh login", c.prefix(method, u.Path), drivers.ErrAuth)
+}
+
+func (c *Client) login(ctx context.Context) (http.Header, error) {
+	st := c.st
+	st.login.Lock()
+	defer st.login.Unlock()
+	st.mu.Lock()
+	tok := st.token
+	st.mu.Unlock()
+	if tok != nil {
+		return tok, nil // another request logged in meanwhile
+	}
+	tok, err := c.cfg.Login(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if tok == nil {
+		tok = http.Header{}
+	}
+	st.mu.Lock()
+	st.token = tok
+	st.mu.Unlock()
+	return tok, nil
+}
+
+func (c *Client) roundTrip(ctx context.Context, r Request, method string, u *url.URL, body []byte, authz string, extra http.Header) (*Response, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.prefix(method, u.Path), err)
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	for k, vs := range extra {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "application/json, */*")
+	}
+	resp, err := c.tr.hc.Do(req)
+	if err != nil {
+		return nil, c.netErr(ctx, method, u.Path, err)
+	}
+	defer resp.Body.Close()
+	limit := c.tr.maxBody
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, c.netErr(ctx, method, u.Path, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s: %w: body larger than %d bytes", c.prefix(method, u.Path), drivers.ErrBadResponse, limit)
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
+}
+
+// netErr classifies a transport error without the URL (url.Error prints
+// it, query included).
+func (c *Client) netErr(ctx context.Context, method, path string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	p := c.prefix(method, path)
+	var ne net.Error
+	var cert *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var rec tls.RecordHeaderError
+	switch {
+	case ctx.Err() != nil, errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return fmt.Errorf("%s: %w", p, drivers.ErrTimeout)
+	case errors.As(err, &cert), errors.As(err, &unknown), errors.As(err, &hostErr), errors.As(err, &rec):
+		return fmt.Errorf("%s: %w: TLS: %v", p, drivers.ErrBadResponse, err)
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return fmt.Errorf("%s: %w: %v", p, drivers.ErrRefused, err)
+	}
+	var op *net.OpError
+	var dns *net.DNSError
+	if errors.As(err, &dns) || (errors.As(err, &op) && op.Op == "dial") {
+		return fmt.Errorf("%s: %w: %v", p, drivers.ErrRefused, err)
+	}
+	return fmt.Errorf("%s: %w: %v", p, drivers.ErrBadResponse, err)
+}

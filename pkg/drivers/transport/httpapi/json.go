@@ -1,0 +1,145 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
+)
+
+// ParseJSON decodes a body that should be a JSON object, with the cgminer
+// transport's leniency (NULs, control characters, NaN, missing commas). An
+// HTML page (a login form, a captive portal, an error page) is a bad
+// response. The Content-Type is not trusted: Bitmain's CGI scripts send
+// JSON as text/html.
+func ParseJSON(body []byte) (jsonval.Obj, error) {
+	b := bytes.TrimSpace(bytes.Trim(body, "\x00"))
+	if len(b) == 0 {
+		return nil, fmt.Errorf("%w: empty body", drivers.ErrBadResponse)
+	}
+	// Skip a UTF-8 byte order mark.
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	if len(b) > 0 && b[0] == '<' {
+		return nil, fmt.Errorf("%w: an HTML page where JSON was expected (login page or captive portal?)", drivers.ErrBadResponse)
+	}
+	obj, err := jsonval.DecodeObj(cgminer.Repair(b))
+	if err != nil {
+		h := b
+		if len(h) > 40 {
+			h = h[:40]
+		}
+		return nil, fmt.Errorf("%w: body is not a JSON object: %v (starts %q)", drivers.ErrBadResponse, err, h)
+	}
+	return obj, nil
+}
+
+// GetJSON sends a GET and decodes the JSON object it returns.
+func (c *Client) GetJSON(ctx context.Context, path string) (jsonval.Obj, error) {
+	b, err := c.Get(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := ParseJSON(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.prefix("GET", path), err)
+	}
+	return obj, nil
+}
+
+// Replies are the decoded answers of several endpoints, each with its own
+// error, so one failing endpoint never loses the others.
+type Replies struct {
+	objs map[string]jsonval.Obj
+	errs map[string]error
+}
+
+// ErrNotRequested is returned by Reply for a name that was not asked.
+var ErrNotRequested = errors.New("not requested")
+
+// Reply returns the reply under name, or why there is none.
+func (r *Replies) Reply(name string) (jsonval.Obj, error) {
+	if r == nil {
+		return nil, fmt.Errorf("%q: %w", name, ErrNotRequested)
+	}
+	if o, ok := r.objs[name]; ok {
+		return o, nil
+	}
+	if err, ok := r.errs[name]; ok {
+		return nil, err
+	}
+	return nil, fmt.Errorf("%q: %w", name, ErrNotRequested)
+}
+
+// Err is nil when at least one endpoint answered; otherwise the error of
+// the first that failed (they share their cause: refused, timeout, auth).
+func (r *Replies) Err() error {
+	if r == nil {
+		return fmt.Errorf("%w: nothing asked", drivers.ErrBadResponse)
+	}
+	if len(r.objs) > 0 {
+		return nil
+	}
+	for _, e := range r.errs {
+		if errors.Is(e, drivers.ErrAuth) {
+			return e // the most useful of the failures
+		}
+	}
+	var errs []error
+	for _, e := range r.errs {
+		errs = append(errs, e)
+	}
+	if len(errs) == 0 {
+		return fmt.Errorf("%w: nothing asked", drivers.ErrBadResponse)
+	}
+	return errs[0]
+}
+
+// Answered tells whether any endpoint answered.
+func (r *Replies) Answered() bool { return r != nil && len(r.objs) > 0 }
+
+// GetAll asks each name's path in order on one keep-alive connection and
+// decodes the replies. After a failure that will not change (refused,
+// timeout, wrong credentials) the remaining names get it at once.
+func (c *Client) GetAll(ctx context.Context, names []string, path func(name string) string) *Replies {
+	r := &Replies{objs: map[string]jsonval.Obj{}, errs: map[string]error{}}
+	for _, n := range names {
+		o, err := c.GetJSON(ctx, path(n))
+		if err != nil {
+			r.errs[n] = err
+			continue
+		}
+		r.objs[n] = o
+	}
+	return r
+}
+
+// RepliesFromRaw builds Replies from recorded bodies, as if a miner had
+// sent them. Tests and fuzz targets use it to run a parser offline.
+func RepliesFromRaw(raw map[string][]byte) *Replies {
+	r := &Replies{objs: map[string]jsonval.Obj{}, errs: map[string]error{}}
+	for n, b := range raw {
+		o, err := ParseJSON(b)
+		if err != nil {
+			r.errs[n] = fmt.Errorf("%q: %w", n, err)
+			continue
+		}
+		r.objs[n] = o
+	}
+	return r
+}
+
+// RepliesWithErrors builds Replies from decoded objects and errors (tests).
+func RepliesWithErrors(objs map[string]jsonval.Obj, errs map[string]error) *Replies {
+	r := &Replies{objs: map[string]jsonval.Obj{}, errs: map[string]error{}}
+	for k, v := range objs {
+		r.objs[k] = v
+	}
+	for k, v := range errs {
+		r.errs[k] = v
+	}
+	return r
+}
