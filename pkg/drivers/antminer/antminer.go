@@ -39,6 +39,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
@@ -53,13 +54,16 @@ const Name = "antminer"
 var Commands = []string{"version", "summary", "stats", "pools"}
 
 func init() {
-	drivers.Register(Name, func() drivers.Driver { return Driver{Web: httpapi.NewTransport(httpapi.Options{})} })
+	// One web transport for every instance: with "auto" the plugin makes an
+	// instance per miner, and a connection pool each would not be shared.
+	drivers.Register(Name, func() drivers.Driver { return Driver{Web: DefaultWeb(), mem: newMemory()} })
 }
 
 // Driver gathers stock Antminer firmware. Web is shared by all the miners
 // the driver serves; the zero value uses a package-wide one.
 type Driver struct {
 	Web *httpapi.Transport
+	mem *memory // nil: ask everything every gather
 }
 
 var (
@@ -86,19 +90,36 @@ func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 	if tr == nil {
 		tr = DefaultWeb()
 	}
+	now := time.Now()
+	pages := dr.mem.plan(t.RPCAddr(), now)
 	var wg sync.WaitGroup
 	var w *httpapi.Replies
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		w = tr.Client(WebConfig(t)).GetAll(ctx, WebEndpoints, WebPath)
-	}()
+	if pages != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w = tr.Client(WebConfig(t)).GetAll(ctx, pages, WebPath)
+		}()
+	}
 	b := (&cgminer.Client{Addr: t.RPCAddr()}).Multi(ctx, Commands...)
 	wg.Wait()
+	if w == nil {
+		// The web UI is known to be off: the 4028 API alone decides.
+		if err := b.Err(); err != nil {
+			dr.mem.learn(t.RPCAddr(), now, err, nil, nil)
+			return nil, err
+		}
+		d := Parse(b)
+		dr.mem.learn(t.RPCAddr(), now, nil, nil, d)
+		return d, nil
+	}
 	if err := BothFailed(b.Err(), w.Err()); err != nil {
+		dr.mem.learn(t.RPCAddr(), now, b.Err(), w, nil)
 		return nil, err
 	}
-	return ParseWithWeb(b, w), nil
+	d := ParseWithWeb(b, w)
+	dr.mem.learn(t.RPCAddr(), now, b.Err(), w, d)
+	return d, nil
 }
 
 // BothFailed is nil when either API answered; otherwise the error that
