@@ -25,6 +25,9 @@ import (
 
 const defaultPollInterval = 60 * time.Second
 
+// version is set by the release build (-ldflags "-X main.version=...").
+var version = "dev"
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
@@ -39,8 +42,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		"gather only when a line arrives on stdin (Telegraf execd with signal = \"STDIN\")")
 	debug := fs.Bool("debug", false, "log debug messages")
 	usage := fs.Bool("usage", false, "print the sample configuration and exit")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "asic-execd", version)
+		return 0
 	}
 	if *usage {
 		fmt.Fprint(stdout, asic.New().SampleConfig())

@@ -20,6 +20,7 @@ import (
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/all" // registers every firmware family
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/identify"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/models"
 )
 
 //go:embed sample.conf
@@ -193,6 +194,9 @@ func (a *Asic) gatherMiner(acc telegraf.Accumulator, t target, user, pass string
 		}
 		return
 	}
+	// The model table gives the expected boards, chips and fans, and one
+	// spelling per model; an unknown model is left as the miner said it.
+	models.Apply(data)
 	for _, p := range data.Problems {
 		acc.AddError(fmt.Errorf("miner %s (%s): %w", source, driverName, p))
 	}
