@@ -26,6 +26,16 @@ func Repair(in []byte) []byte {
 	// the decoder rejects such input anyway.
 	var open []int
 	overflow := 0
+	// last is the last non-space byte written and lastAt its index: looking
+	// back for it instead would be quadratic on a run of spaces and commas.
+	var last byte
+	lastAt := -1
+	emit := func(c byte) {
+		out = append(out, c)
+		if !isSpace(c) {
+			last, lastAt = c, len(out)-1
+		}
+	}
 	for i := 0; i < len(in); i++ {
 		c := in[i]
 		if c == 0 {
@@ -45,7 +55,7 @@ func Repair(in []byte) []byte {
 				out = append(out, c)
 			case c == '"':
 				inString = false
-				out = append(out, c)
+				emit(c)
 			case c < 0x20:
 				out = append(out, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 			default:
@@ -56,21 +66,22 @@ func Repair(in []byte) []byte {
 		if start && !isSpace(c) {
 			start = false
 			if c == ',' {
-				out = append(out, '{')
+				emit('{')
 				continue
 			}
 		}
+		// A value right after a finished one lacks its comma ("}{").
+		needComma := last == '}' || last == ']'
 		switch {
 		case c == '"':
-			if needComma(out) {
-				// "}" followed by a string key would be a missing comma too.
-				out = append(out, ',')
+			if needComma {
+				emit(',')
 			}
 			inString = true
-			out = append(out, c)
+			emit(c)
 		case c == '{' || c == '[':
-			if needComma(out) {
-				out = append(out, ',')
+			if needComma {
+				emit(',')
 			}
 			switch {
 			case len(open) >= maxDepth:
@@ -80,20 +91,23 @@ func Repair(in []byte) []byte {
 			default:
 				open = append(open, -1)
 			}
-			out = append(out, c)
+			emit(c)
 		case c == ':':
 			if overflow == 0 && len(open) > 0 && open[len(open)-1] >= 0 {
 				out[open[len(open)-1]] = '{'
 				open[len(open)-1] = -2
 			}
-			out = append(out, c)
+			emit(c)
 		case c == ',':
-			if p := lastNonSpace(out); p == '[' || p == '{' || p == ',' {
+			if last == '[' || last == '{' || last == ',' {
 				continue
 			}
-			out = append(out, c)
+			emit(c)
 		case c == '}' || c == ']':
-			out = trimTrailingComma(out)
+			if last == ',' {
+				// Drop the trailing comma (the spaces after it stay).
+				out = append(out[:lastAt], out[lastAt+1:]...)
+			}
 			if overflow > 0 {
 				overflow--
 			} else if len(open) > 0 {
@@ -102,7 +116,7 @@ func Repair(in []byte) []byte {
 				}
 				open = open[:len(open)-1]
 			}
-			out = append(out, c)
+			emit(c)
 		case c == '-' || isLetter(c):
 			j := i
 			if c == '-' {
@@ -112,23 +126,26 @@ func Repair(in []byte) []byte {
 			for k < len(in) && isLetter(in[k]) {
 				k++
 			}
-			word := string(in[j:k])
-			if isNonFinite(word) {
-				if needComma(out) {
-					out = append(out, ',')
+			if isNonFinite(string(in[j:k])) {
+				if needComma {
+					emit(',')
 				}
-				out = append(out, "null"...)
+				for _, b := range []byte("null") {
+					emit(b)
+				}
 				i = k - 1
 				continue
 			}
 			// Copy the whole word at once: rescanning each suffix would be
 			// quadratic on a hostile run of letters.
-			out = append(out, in[i:k]...)
+			for _, b := range in[i:k] {
+				emit(b)
+			}
 			if k > i+1 {
 				i = k - 1
 			}
 		default:
-			out = append(out, c)
+			emit(c)
 		}
 	}
 	return out
@@ -156,33 +173,4 @@ func isNonFinite(w string) bool {
 		return true
 	}
 	return false
-}
-
-func lastNonSpace(b []byte) byte {
-	for i := len(b) - 1; i >= 0; i-- {
-		if !isSpace(b[i]) {
-			return b[i]
-		}
-	}
-	return 0
-}
-
-// needComma tells whether a new value starting here directly follows a
-// finished value (a closing brace or bracket) without a separator.
-func needComma(b []byte) bool {
-	p := lastNonSpace(b)
-	return p == '}' || p == ']'
-}
-
-func trimTrailingComma(b []byte) []byte {
-	for i := len(b) - 1; i >= 0; i-- {
-		if isSpace(b[i]) {
-			continue
-		}
-		if b[i] == ',' {
-			return append(b[:i], b[i+1:]...)
-		}
-		return b
-	}
-	return b
 }

@@ -1,6 +1,7 @@
 package cgminer
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 
@@ -68,4 +69,21 @@ func FuzzRepair(f *testing.F) {
 		}
 		_, _ = Parse("fuzz", in)
 	})
+}
+
+// Hostile shapes that a look-back repair would make quadratic: each must
+// repair in one pass. Measured as a benchmark; here only the result.
+func TestRepairLinearShapes(t *testing.T) {
+	for _, unit := range []string{"  ,", " ", ",", "a", "}{", "[:", "\\'"} {
+		in := append([]byte("{"), bytes.Repeat([]byte(unit), 300_000)...)
+		_ = Repair(in)
+	}
+}
+
+func BenchmarkRepairHostile(b *testing.B) {
+	in := append([]byte("{"), bytes.Repeat([]byte("  ,"), 300_000)...)
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		_ = Repair(in)
+	}
 }
