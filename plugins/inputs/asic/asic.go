@@ -239,7 +239,7 @@ func (a *Asic) driverFor(ctx context.Context, t drivers.Target) (drivers.Driver,
 	if ok {
 		return d, nil
 	}
-	name, err := identify.Probe(ctx, t)
+	name, err := identify.Identify(ctx, t, identify.WhatsminerV3Port)
 	if err != nil {
 		return nil, err
 	}
