@@ -1,5 +1,7 @@
 // Package vnish is the driver for Vnish (AnthillOS) firmware on Antminers,
-// read through its bmminer-style API on TCP 4028.
+// read through its bmminer-style API on TCP 4028 and its web API
+// (/api/v1/*, token login: POST /api/v1/unlock {"pw": password, default
+// "admin"}), asked at the same time and merged (web.go).
 //
 // The replies are parsed by antminer.ParseBMMiner; Vnish adds:
 //   - Type "Antminer S19 (Vnish 1.2.6)" -> Model "S19", FirmwareVersion
@@ -11,6 +13,13 @@
 //
 // Vnish 1.2.x answers "version" with "Invalid command": that is skipped, and
 // the identity comes from STATS[0].
+//
+// The web API fills what 4028 lacks: info system.network_status {mac,
+// hostname}, fw_version, hr_measure (unit of every hr_* and chain rate);
+// summary.miner {miner_type, hr_realtime, hr_nominal, power_consumption W,
+// miner_status.miner_state, chains[] (boards and failed-chain errors),
+// cooling.fans[], pools[]}; status {miner_state, failure_code, description,
+// find_miner -> FaultLight}; perf-summary current_preset -> power limit W.
 package vnish
 
 import (
@@ -18,34 +27,58 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/antminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 )
 
 // Name is the driver name.
 const Name = "vnish"
 
 func init() {
-	drivers.Register(Name, func() drivers.Driver { return Driver{} })
+	drivers.Register(Name, func() drivers.Driver { return Driver{Web: httpapi.NewTransport(httpapi.Options{})} })
 }
 
-// Driver gathers Vnish firmware.
-type Driver struct{}
+// Driver gathers Vnish firmware. Web is shared by all its miners.
+type Driver struct {
+	Web *httpapi.Transport
+}
 
 // Name implements drivers.Driver.
 func (Driver) Name() string { return Name }
 
-// Gather implements drivers.Driver.
-func (Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	c := &cgminer.Client{Addr: t.RPCAddr()}
-	b := c.Multi(ctx, antminer.Commands...)
-	if err := b.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", t.RPCAddr(), err)
+// Gather asks the 4028 API (one joined request) and the web API (one
+// login, then each page on a keep-alive connection) at the same time and
+// merges them; it fails only when neither answered.
+func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
+	tr := dr.Web
+	if tr == nil {
+		tr = antminer.DefaultWeb()
 	}
-	return Parse(b), nil
+	var wg sync.WaitGroup
+	var w *httpapi.Replies
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		w = tr.Client(WebConfig(t)).GetAll(ctx, WebEndpoints, WebPath)
+	}()
+	b := (&cgminer.Client{Addr: t.RPCAddr()}).Multi(ctx, antminer.Commands...)
+	wg.Wait()
+	if err := antminer.BothFailed(wrapRPC(t, b.Err()), w.Err()); err != nil {
+		return nil, err
+	}
+	return ParseWithWeb(b, w), nil
+}
+
+func wrapRPC(t drivers.Target, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", t.RPCAddr(), err)
 }
 
 var options = antminer.Options{

@@ -1,0 +1,359 @@
+// Package bitaxe is the driver for ESP-Miner / AxeOS devices (Bitaxe Max,
+// Ultra, Supra, Gamma, GT; NerdQAxe and LuckyMiner forks). Their HTTP API
+// on the web port needs no login:
+//   - GET /api/system/info: hashRate (GH/s; hashRate_1m where the firmware
+//     has it, which is then preferred), expectedHashrate (GH/s, newer
+//     firmware), power (W), voltage (input, mV), temp/temp2 (chip °C),
+//     vrTemp (regulator °C, the board temperature), frequency (MHz),
+//     asicCount, smallCoreCount, fanrpm/fan2rpm, fanspeed (%), hostname,
+//     macAddr, version, uptimeSeconds, ASICModel, deviceModel,
+//     sharesAccepted/Rejected, stratumURL/Port/User and the fallback pool,
+//     isUsingFallbackStratum, isStratumConnected (NerdQAxe), power_fault.
+//   - GET /api/system/asic (asked only when info lacks asicCount or the
+//     device model, as newer ESP-Miner moved them there): asicCount,
+//     deviceModel, ASICModel.
+//
+// The device is one board: Board 0 carries the total hashrate, vrTemp,
+// the hottest chip temperature, asicCount chips and the input voltage.
+// Expected hashrate, when the firmware does not send it, is
+// smallCoreCount × asicCount × frequency MH/s (one hash per core per
+// clock). Quirks: booleans come as 0/1 or true/false; stratumURL is a bare
+// host or a URL with a scheme; NerdQAxe answers /api/system/asic with a
+// redirect to its HTML UI, which is why that page is asked only when
+// needed.
+package bitaxe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
+	"github.com/asicmetrics/telegraf-asic/pkg/poolmetrics"
+)
+
+// Name is the driver name.
+const Name = "bitaxe"
+
+// Endpoint names (replies are keyed by them) and their paths.
+const (
+	Info = "system/info"
+	Asic = "system/asic"
+)
+
+// Path is the URL path of an endpoint.
+func Path(name string) string { return "/api/" + name }
+
+func init() {
+	drivers.Register(Name, func() drivers.Driver { return Driver{Web: httpapi.NewTransport(httpapi.Options{})} })
+}
+
+// Driver gathers ESP-Miner devices. Web is shared by all its miners.
+type Driver struct {
+	Web *httpapi.Transport
+}
+
+// Name implements drivers.Driver.
+func (Driver) Name() string { return Name }
+
+// Gather reads /api/system/info, and /api/system/asic when info lacks
+// what it adds.
+func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
+	tr := dr.Web
+	if tr == nil {
+		tr = httpapi.NewTransport(httpapi.Options{})
+		defer tr.CloseIdle()
+	}
+	c := tr.Client(httpapi.Config{Addr: t.WebAddr(), API: "AxeOS API"})
+	names := []string{Info}
+	w := c.GetAll(ctx, names, Path)
+	if err := w.Err(); err != nil {
+		return nil, err
+	}
+	if info, err := w.Reply(Info); err == nil && needAsic(info) {
+		asic, aerr := c.GetJSON(ctx, Path(Asic))
+		objs := map[string]jsonval.Obj{Info: info}
+		errs := map[string]error{}
+		if aerr != nil {
+			errs[Asic] = aerr
+		} else {
+			objs[Asic] = asic
+		}
+		w = httpapi.RepliesWithErrors(objs, errs)
+	}
+	return Parse(w), nil
+}
+
+func needAsic(info jsonval.Obj) bool {
+	_, count := info["asicCount"]
+	return !count || info.S("deviceModel", "minerModel") == ""
+}
+
+// Parse reads the replies. It never fails: what cannot be read is in
+// Problems.
+func Parse(w *httpapi.Replies) *drivers.MinerData {
+	d := &drivers.MinerData{Make: "Bitaxe", Firmware: "esp-miner", Algorithm: "sha256"}
+	info, err := w.Reply(Info)
+	if err != nil {
+		if !httpapi.IsNotFound(err) && !errors.Is(err, httpapi.ErrNotRequested) {
+			d.Problem(fmt.Errorf("%s: %w", Path(Info), err))
+		}
+		info = jsonval.Obj{}
+	}
+	asic, err := w.Reply(Asic)
+	if err != nil {
+		// 404 on firmware older than the page: not a fault.
+		if !httpapi.IsNotFound(err) && !errors.Is(err, httpapi.ErrNotRequested) {
+			d.Problem(fmt.Errorf("%s: %w", Path(Asic), err))
+		}
+		asic = jsonval.Obj{}
+	}
+	f := fields{d: d, o: info, page: Path(Info)}
+	a := fields{d: d, o: asic, page: Path(Asic)}
+
+	d.Hostname = f.str("hostname")
+	if m := f.str("macAddr"); m != "" {
+		d.MAC = drivers.NormalizeMAC(m)
+	}
+	d.FirmwareVersion = f.str("version")
+	identify(d, f.str("deviceModel", "minerModel"), a.str("deviceModel"),
+		firstNonEmpty(f.str("ASICModel"), a.str("ASICModel")), f.str("boardVersion"), f.str("hostname"))
+
+	// hashRate_1m (newer AxeOS) is the ~1 minute average; hashRate is the
+	// firmware's short-window rate.
+	if v := f.num("hashRate_1m"); v != nil {
+		d.Hashrate = drivers.Ptr(*v / 1e3)
+	} else if v := f.num("hashRate"); v != nil {
+		d.Hashrate = drivers.Ptr(*v / 1e3)
+	}
+	chips := f.int("asicCount")
+	if chips == nil {
+		chips = a.int("asicCount")
+	}
+	freq := f.num("frequency")
+	if v := f.num("expectedHashrate"); v != nil && *v > 0 {
+		d.ExpectedHashrate = drivers.Ptr(*v / 1e3) // GH/s
+	} else if cores := f.num("smallCoreCount"); cores != nil && chips != nil && freq != nil && *cores > 0 && *freq > 0 && *chips > 0 {
+		d.ExpectedHashrate = drivers.Ptr(*cores * float64(*chips) * *freq / 1e6) // MH/s
+	}
+	if v := f.num("power"); v != nil && *v >= 0 {
+		d.PowerWatts = v
+	}
+	if v := f.int("uptimeSeconds"); v != nil && *v >= 0 {
+		d.UptimeSeconds = v
+	}
+
+	b := drivers.Board{Index: 0, Hashrate: d.Hashrate, ExpectedHashrate: d.ExpectedHashrate, Chips: chips}
+	if v := f.num("vrTemp"); v != nil && *v > 0 {
+		b.Temperature = v
+	}
+	for _, k := range []string{"temp", "temp2"} {
+		// -1 or 0: sensor missing.
+		if v := f.num(k); v != nil && *v > 0 && (b.ChipTemperature == nil || *v > *b.ChipTemperature) {
+			b.ChipTemperature = v
+		}
+	}
+	if freq != nil && *freq > 0 {
+		b.FrequencyMHz = freq
+	}
+	if v := f.num("voltage"); v != nil && *v > 0 {
+		b.VoltageVolts = drivers.Ptr(*v / 1e3) // mV
+	}
+	if b.Hashrate != nil || b.Chips != nil || b.Temperature != nil || b.ChipTemperature != nil {
+		d.Boards = []drivers.Board{b}
+	}
+
+	pct := f.num("fanspeed")
+	for i, k := range []string{"fanrpm", "fan2rpm"} {
+		rpm := f.int(k)
+		if rpm == nil || (i > 0 && *rpm <= 0) {
+			continue // a second fan the board lacks
+		}
+		fan := drivers.Fan{Index: i, RPM: rpm}
+		if i == 0 && pct != nil {
+			fan.Percent = pct
+		}
+		d.Fans = append(d.Fans, fan)
+	}
+
+	d.Pools = pools(f)
+	if _, ok := info["power_fault"]; ok {
+		d.Errors = []drivers.MinerError{}
+		if pf := f.str("power_fault"); pf != "" {
+			d.Errors = append(d.Errors, drivers.MinerError{Message: "power fault: " + pf})
+		}
+		if v := f.int("overheat_mode"); v != nil && *v != 0 {
+			d.Errors = append(d.Errors, drivers.MinerError{Message: "overheat mode"})
+		}
+	}
+	return d
+}
+
+// identify sets Make and Model. deviceModel names the product ("Supra",
+// "Gamma", "NerdQAxe++"); without it the ASIC tells the Bitaxe family.
+func identify(d *drivers.MinerData, infoModel, asicModel, chip, board, host string) {
+	m := strings.TrimSpace(firstNonEmpty(infoModel, asicModel))
+	lm := strings.ToLower(m + " " + host)
+	switch {
+	case strings.Contains(lm, "nerd"):
+		d.Make = "NerdAxe"
+	case strings.Contains(lm, "lucky") || strings.HasPrefix(strings.ToLower(m), "lv0"):
+		d.Make = "LuckyMiner"
+	}
+	for _, p := range []string{"bitaxe ", "luckyminer ", "lucky miner "} {
+		if len(m) > len(p) && strings.EqualFold(m[:len(p)], p) {
+			m = strings.TrimSpace(m[len(p):])
+		}
+	}
+	if m == "" && d.Make == "Bitaxe" {
+		switch strings.ToUpper(strings.TrimSpace(chip)) {
+		case "BM1397":
+			m = "Max"
+		case "BM1366":
+			m = "Ultra"
+		case "BM1368":
+			m = "Supra"
+		case "BM1370":
+			m = "Gamma"
+			if strings.HasPrefix(board, "8") {
+				m = "GT" // two BM1370
+			}
+		}
+	}
+	d.Model = m
+}
+
+// pools: the primary (index 0) and fallback (index 1) pool. The share
+// counters are the session's, counted on the pool in use.
+func pools(f fields) []poolmetrics.Pool {
+	fallback := f.bool("isUsingFallbackStratum")
+	connected := f.bool("isStratumConnected")
+	var out []poolmetrics.Pool
+	for i, pre := range []string{"stratum", "fallbackStratum"} {
+		host := f.str(pre + "URL")
+		if host == "" {
+			continue
+		}
+		p := poolmetrics.Pool{Index: i, URL: poolURL(host, f.int(pre+"Port")), User: f.str(pre + "User")}
+		if fallback != nil {
+			active := *fallback == (i == 1)
+			p.Active = drivers.Ptr(active)
+			if active {
+				p.Accepted = f.int("sharesAccepted")
+				p.Rejected = f.int("sharesRejected")
+				p.Alive = connected
+			}
+		} else if i == 0 {
+			p.Accepted = f.int("sharesAccepted")
+			p.Rejected = f.int("sharesRejected")
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// poolURL joins a bare host or URL with the separate port field.
+func poolURL(host string, port *int64) poolmetrics.URL {
+	u := poolmetrics.ParseURL(host)
+	if u.Parsed && u.Port == 0 && port != nil && *port > 0 && *port < 65536 {
+		s := strings.TrimSpace(host)
+		if !strings.Contains(s, "://") {
+			s = "stratum+tcp://" + s
+		}
+		scheme, rest, _ := strings.Cut(s, "://")
+		rest, path, _ := strings.Cut(rest, "/")
+		s = scheme + "://" + rest + ":" + strconv.FormatInt(*port, 10)
+		if path != "" {
+			s += "/" + path
+		}
+		u2 := poolmetrics.ParseURL(s)
+		if u2.Parsed {
+			u2.Raw = u.Raw
+			return u2
+		}
+	}
+	return u
+}
+
+// fields reads one page, recording a value of the wrong type as a problem.
+type fields struct {
+	d    *drivers.MinerData
+	o    jsonval.Obj
+	page string
+}
+
+func (f fields) bad(k string, v any) {
+	f.d.Problem(fmt.Errorf("%s: field %q: %w: cannot read %T", f.page, k, drivers.ErrBadResponse, v))
+}
+
+func (f fields) num(k string) *float64 {
+	v, ok := f.o[k]
+	if !ok || v == nil {
+		return nil
+	}
+	x := jsonval.Float(v)
+	if x == nil {
+		f.bad(k, v)
+	}
+	return x
+}
+
+func (f fields) int(k string) *int64 {
+	v, ok := f.o[k]
+	if !ok || v == nil {
+		return nil
+	}
+	x := jsonval.Int(v)
+	if x == nil {
+		if fl := jsonval.Float(v); fl != nil && *fl >= -9e18 && *fl <= 9e18 {
+			return drivers.Ptr(int64(*fl))
+		}
+		f.bad(k, v)
+	}
+	return x
+}
+
+func (f fields) bool(k string) *bool {
+	v, ok := f.o[k]
+	if !ok || v == nil {
+		return nil
+	}
+	if b := jsonval.Bool(v); b != nil {
+		return b
+	}
+	if n := jsonval.Int(v); n != nil {
+		return drivers.Ptr(*n != 0)
+	}
+	f.bad(k, v)
+	return nil
+}
+
+func (f fields) str(keys ...string) string {
+	for _, k := range keys {
+		v, ok := f.o[k]
+		if !ok || v == nil {
+			continue
+		}
+		if s, ok := v.(string); ok {
+			if s = strings.TrimSpace(s); s != "" {
+				return s
+			}
+			continue
+		}
+		f.bad(k, v)
+	}
+	return ""
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,472 @@
+// Package epic is the driver for ePIC UMC firmware (PowerPlay) on Antminers
+// and ePIC's own BlockMiners. ePIC serves an HTTP JSON API on the RPC port
+// (4028, not the cgminer protocol); reads need no login:
+//   - GET /summary: HBs[] {Index, Hashrate [MH/s, % of ideal], Temperature
+//     °C, "Input Voltage" V, "Core Clock Avg" MHz} -> Boards; HBStatus[]
+//     {Index, Detected, Enabled} -> boards that are present but not
+//     hashing, Active; "Power Supply Stats"."Input Power" W; PresetInfo
+//     "Target Power" W -> PowerLimitWatts; "Fans Rpm" {"Fans Speed N": rpm
+//     or null} and Fans."Fans Speed" %; Session {Uptime s, Accepted,
+//     Rejected}; Stratum {"Current Pool", "Current User", "Config Id",
+//     IsPoolConnected} and StratumConfigs[] -> Pools; Status {"Operating
+//     State", "Last Error"} -> IsMining, Errors; Misc."Locate Miner State"
+//     -> FaultLight; Software "PowerPlay-BMS v1.5.13" -> FirmwareVersion;
+//     Hostname; Mining.Algorithm.
+//   - GET /capabilities: Model ("AntMiner S19 XP" -> Make Antminer, Model
+//     "S19 XP"; ePIC's own hardware keeps Make ePIC), "Max HBs",
+//     "Performance Estimator"."Chip Count" (per board).
+//   - GET /network: {<iface>: {mac_address}} -> MAC.
+//   - GET /hashrate: per board, one [MH/s, %, ...] entry per chip -> Chips.
+//
+// Hashrate is the sum of the boards' current rates (ePIC has no ~1 minute
+// figure; Session "Average MHs" is since start). A board's expected rate
+// is its rate divided by its percentage of ideal.
+package epic
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/antminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
+	"github.com/asicmetrics/telegraf-asic/pkg/poolmetrics"
+)
+
+// Name is the driver name.
+const Name = "epic"
+
+// Endpoints are the pages Gather reads (GET /<name>).
+var Endpoints = []string{"summary", "capabilities", "network", "hashrate"}
+
+// Path is the URL path of an endpoint.
+func Path(name string) string { return "/" + name }
+
+func init() {
+	drivers.Register(Name, func() drivers.Driver { return Driver{Web: httpapi.NewTransport(httpapi.Options{})} })
+}
+
+// Driver gathers ePIC miners. Web is shared by all its miners.
+type Driver struct {
+	Web *httpapi.Transport
+}
+
+// Name implements drivers.Driver.
+func (Driver) Name() string { return Name }
+
+// Gather reads every endpoint on the RPC port, where ePIC serves HTTP.
+func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
+	tr := dr.Web
+	if tr == nil {
+		tr = httpapi.NewTransport(httpapi.Options{})
+		defer tr.CloseIdle()
+	}
+	c := tr.Client(httpapi.Config{Addr: t.RPCAddr(), API: "ePIC API"})
+	objs, errs := map[string]jsonval.Obj{}, map[string]error{}
+	for _, n := range Endpoints {
+		b, err := c.Get(ctx, Path(n))
+		if err == nil {
+			var o jsonval.Obj
+			if o, err = httpapi.ParseJSON(WrapArray(b)); err == nil {
+				objs[n] = o
+				continue
+			}
+			err = fmt.Errorf("%s: %w", t.RPCAddr(), err)
+		}
+		errs[n] = err
+	}
+	w := httpapi.RepliesWithErrors(objs, errs)
+	if err := w.Err(); err != nil {
+		return nil, err
+	}
+	return Parse(w), nil
+}
+
+// Parse reads the replies. It never fails: what cannot be read is in
+// Problems.
+func Parse(w *httpapi.Replies) *drivers.MinerData {
+	d := &drivers.MinerData{Make: "ePIC", Firmware: "epic", Algorithm: "sha256"}
+	rs := map[string]jsonval.Obj{}
+	for _, n := range Endpoints {
+		r, err := w.Reply(n)
+		if err != nil {
+			if !httpapi.IsNotFound(err) && !errors.Is(err, httpapi.ErrNotRequested) {
+				d.Problem(fmt.Errorf("%s: %w", Path(n), err))
+			}
+			r = jsonval.Obj{}
+		}
+		rs[n] = r
+	}
+	sum := fields{d: d, page: Path("summary")}
+	capa := fields{d: d, page: Path("capabilities")}
+
+	identity(d, capa.obj(rs["capabilities"], "Model").str(), rs["summary"])
+	d.Hostname = sum.str(rs["summary"], "Hostname")
+	d.MAC = mac(rs["network"])
+	d.ExpectedBoards = capa.int(rs["capabilities"], "Max HBs")
+	chipsPerBoard := capa.int(rs["capabilities"].O("Performance Estimator"), "Chip Count")
+
+	s := rs["summary"]
+	d.PowerWatts = sum.num(s.O("Power Supply Stats"), "Input Power")
+	if v := sum.num(s.O("PresetInfo"), "Target Power"); v != nil && *v > 0 {
+		d.PowerLimitWatts = v
+	}
+	d.UptimeSeconds = sum.int(s.O("Session"), "Uptime")
+	d.FaultLight = sum.bool(s.O("Misc"), "Locate Miner State")
+	status := s.O("Status")
+	if st := sum.str(status, "Operating State"); st != "" {
+		switch strings.ToLower(st) {
+		case "idling", "idle", "stopped", "shutdown", "shutting down":
+			d.IsMining = drivers.Ptr(false)
+		default:
+			d.IsMining = drivers.Ptr(true)
+		}
+	}
+	if status != nil {
+		if v, ok := status["Last Error"]; ok {
+			d.Errors = []drivers.MinerError{}
+			if v != nil {
+				msg := jsonval.String(v)
+				if msg == "" {
+					msg = fmt.Sprint(v)
+				}
+				d.Errors = append(d.Errors, drivers.MinerError{Message: msg})
+			}
+		}
+	}
+
+	d.Boards = boards(d, s, rs["hashrate"], chipsPerBoard)
+	var total, exp float64
+	var nTotal, nExp int
+	for _, b := range d.Boards {
+		if b.Hashrate != nil {
+			total += *b.Hashrate
+			nTotal++
+		}
+		if b.ExpectedHashrate != nil {
+			exp += *b.ExpectedHashrate
+			nExp++
+		}
+	}
+	if nTotal > 0 {
+		d.Hashrate = drivers.Ptr(total)
+	}
+	if nExp > 0 {
+		d.ExpectedHashrate = drivers.Ptr(exp)
+	}
+	if chipsPerBoard != nil && d.ExpectedBoards != nil && *chipsPerBoard > 0 && *d.ExpectedBoards > 0 && *d.ExpectedBoards < 1000 {
+		d.ExpectedChips = drivers.Ptr(*chipsPerBoard * *d.ExpectedBoards)
+	}
+	d.Fans = fans(sum, s)
+	d.Pools = pools(sum, s)
+	return d
+}
+
+// identity: the capabilities Model names the hardware; ePIC on Bitmain
+// hardware is an Antminer with ePIC firmware.
+func identity(d *drivers.MinerData, model string, s jsonval.Obj) {
+	m := strings.TrimSpace(model)
+	if len(m) >= 9 && strings.EqualFold(m[:9], "antminer ") {
+		d.Make = "Antminer"
+		m = antminer.CleanModel(m)
+		if a := antminer.Algorithm(m); a != "" {
+			d.Algorithm = a
+		}
+	} else if len(m) >= 5 && strings.EqualFold(m[:5], "epic ") {
+		m = strings.TrimSpace(m[5:])
+	}
+	d.Model = m
+	if a := strings.ToLower(s.O("Mining").S("Algorithm")); a != "" {
+		switch strings.NewReplacer("-", "", " ", "").Replace(a) {
+		case "sha256", "sha256d":
+			d.Algorithm = "sha256"
+		case "scrypt":
+			d.Algorithm = "scrypt"
+		}
+	}
+	sw := strings.TrimSpace(s.S("Software"))
+	if i := strings.LastIndexByte(sw, ' '); i >= 0 {
+		sw = sw[i+1:]
+	}
+	d.FirmwareVersion = strings.TrimPrefix(strings.TrimPrefix(sw, "v"), "V")
+}
+
+// mac is the MAC of the first interface (by name, as the reply is a map)
+// that has one.
+func mac(n jsonval.Obj) string {
+	names := make([]string, 0, len(n))
+	for k := range n {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if m := drivers.NormalizeMAC(n.O(k).S("mac_address")); m != "" && m != "00:00:00:00:00:00" {
+			return m
+		}
+	}
+	return ""
+}
+
+func boards(d *drivers.MinerData, s, hr jsonval.Obj, expChips *int64) []drivers.Board {
+	f := fields{d: d, page: Path("summary")}
+	byIdx := map[int]*drivers.Board{}
+	var order []int
+	get := func(idx int) *drivers.Board {
+		if b, ok := byIdx[idx]; ok {
+			return b
+		}
+		b := &drivers.Board{Index: idx, ExpectedChips: expChips}
+		byIdx[idx] = b
+		order = append(order, idx)
+		return b
+	}
+	for _, h := range s.Objs("HBs") {
+		idx, ok := index(f, h)
+		if !ok {
+			continue
+		}
+		b := get(idx)
+		if l := h.L("Hashrate"); len(l) > 0 {
+			mhs := jsonval.Float(l[0])
+			if mhs == nil {
+				f.bad("HBs.Hashrate", l[0])
+			} else if *mhs >= 0 {
+				b.Hashrate = drivers.Ptr(*mhs / 1e6) // MH/s
+				if len(l) > 1 {
+					if pct := jsonval.Float(l[1]); pct != nil && *pct > 0 {
+						b.ExpectedHashrate = drivers.Ptr(*mhs / (*pct / 100) / 1e6)
+					}
+				}
+			}
+		}
+		if v := f.num(h, "Temperature"); v != nil && *v > 0 {
+			b.Temperature = v
+		}
+		if v := f.num(h, "Input Voltage"); v != nil && *v > 0 {
+			b.VoltageVolts = v
+		}
+		if v := f.num(h, "Core Clock Avg"); v != nil && *v > 0 {
+			b.FrequencyMHz = v
+		}
+	}
+	// A detected board that is disabled or failed is not in HBs; it is
+	// still a board the operator must see.
+	for _, st := range s.Objs("HBStatus") {
+		idx, ok := index(f, st)
+		if !ok {
+			continue
+		}
+		det := f.bool(st, "Detected")
+		en := f.bool(st, "Enabled")
+		_, hashing := byIdx[idx]
+		if !hashing && (det == nil || !*det) {
+			continue
+		}
+		b := get(idx)
+		if en != nil {
+			b.Active = drivers.Ptr(*en && (det == nil || *det))
+		}
+	}
+	hf := fields{d: d, page: Path("hashrate")}
+	if l, ok := hrList(hr); ok {
+		for _, v := range l {
+			h, ok := v.(map[string]any)
+			if !ok {
+				continue
+			}
+			o := jsonval.Obj(h)
+			idx, ok := index(hf, o)
+			if !ok {
+				continue
+			}
+			if b, ok := byIdx[idx]; ok {
+				b.Chips = drivers.Ptr(int64(len(o.L("Data"))))
+			}
+		}
+	}
+	sort.Ints(order)
+	out := make([]drivers.Board, 0, len(order))
+	for _, i := range order {
+		out = append(out, *byIdx[i])
+	}
+	return out
+}
+
+// ArrayKey holds a page that is a JSON array (/hashrate) once WrapArray
+// has made it an object, which the web transport's decoder requires.
+const ArrayKey = "list"
+
+// WrapArray turns a JSON array body into {"list": [...]}; other bodies
+// are returned as they are.
+func WrapArray(b []byte) []byte {
+	t := bytes.TrimLeft(b, " \t\r\n\x00\xef\xbb\xbf")
+	if len(t) == 0 || t[0] != '[' {
+		return b
+	}
+	out := make([]byte, 0, len(b)+10)
+	out = append(out, `{"`+ArrayKey+`":`...)
+	out = append(out, b...)
+	return append(out, '}')
+}
+
+func hrList(hr jsonval.Obj) ([]any, bool) {
+	if hr == nil {
+		return nil, false
+	}
+	if l := hr.L(ArrayKey); l != nil {
+		return l, true
+	}
+	return nil, false
+}
+
+func index(f fields, o jsonval.Obj) (int, bool) {
+	v := f.int(o, "Index")
+	if v == nil || *v < 0 || *v > 255 {
+		return 0, false
+	}
+	return int(*v), true
+}
+
+func fans(f fields, s jsonval.Obj) []drivers.Fan {
+	rpm := s.O("Fans Rpm")
+	pct := f.num(s.O("Fans"), "Fans Speed")
+	var out []drivers.Fan
+	for k, v := range rpm {
+		// "Fans Speed 3": a null is a fan slot without a fan.
+		if v == nil {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(k[strings.LastIndexByte(k, ' ')+1:]))
+		if err != nil || n < 1 || n > 64 {
+			continue
+		}
+		r := jsonval.Int(v)
+		if r == nil || *r < 0 {
+			f.bad("Fans Rpm."+k, v)
+			continue
+		}
+		fan := drivers.Fan{Index: n - 1, RPM: r}
+		if pct != nil && *pct >= 0 && *pct <= 100 {
+			fan.Percent = pct
+		}
+		out = append(out, fan)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
+	return out
+}
+
+// pools: StratumConfigs lists the configured pools in priority order;
+// Stratum is the one in use ("Config Id"), with the session's counters.
+func pools(f fields, s jsonval.Obj) []poolmetrics.Pool {
+	st := s.O("Stratum")
+	cur := -1
+	if v := f.int(st, "Config Id"); v != nil && *v >= 0 && *v < 1<<16 {
+		cur = int(*v)
+	}
+	connected := f.bool(st, "IsPoolConnected")
+	sess := s.O("Session")
+	var out []poolmetrics.Pool
+	for i, c := range s.Objs("StratumConfigs") {
+		out = append(out, poolmetrics.Pool{Index: i, URL: poolmetrics.ParseURL(c.S("pool")), User: c.S("login"),
+			Active: drivers.Ptr(i == cur)})
+	}
+	if st == nil {
+		return out
+	}
+	url, user := f.str(st, "Current Pool"), f.str(st, "Current User")
+	if url == "" {
+		return out
+	}
+	i := cur
+	if i < 0 || i >= len(out) {
+		// No list, or the list does not reach it: the pool in use alone.
+		if i < 0 {
+			i = 0
+		}
+		out = append(out, poolmetrics.Pool{Index: i})
+		i = len(out) - 1
+	}
+	p := &out[i]
+	p.URL = poolmetrics.ParseURL(url)
+	if user != "" {
+		p.User = user
+	}
+	p.Active = connected
+	p.Alive = connected
+	if connected == nil {
+		p.Active = drivers.Ptr(true)
+	}
+	p.Accepted = f.int(sess, "Accepted")
+	p.Rejected = f.int(sess, "Rejected")
+	return out
+}
+
+// fields reads values, recording one of the wrong type as a problem.
+type fields struct {
+	d    *drivers.MinerData
+	page string
+}
+
+type val struct {
+	f fields
+	k string
+	v any
+}
+
+func (f fields) obj(o jsonval.Obj, k string) val { return val{f: f, k: k, v: o[k]} }
+
+func (v val) str() string {
+	if v.v == nil {
+		return ""
+	}
+	s, ok := v.v.(string)
+	if !ok {
+		v.f.bad(v.k, v.v)
+	}
+	return strings.TrimSpace(s)
+}
+
+func (f fields) bad(k string, v any) {
+	f.d.Problem(fmt.Errorf("%s: field %q: %w: cannot read %T", f.page, k, drivers.ErrBadResponse, v))
+}
+
+func (f fields) str(o jsonval.Obj, k string) string { return f.obj(o, k).str() }
+
+func (f fields) num(o jsonval.Obj, k string) *float64 {
+	v, ok := o[k]
+	if !ok || v == nil {
+		return nil
+	}
+	x := jsonval.Float(v)
+	if x == nil {
+		f.bad(k, v)
+	}
+	return x
+}
+
+func (f fields) int(o jsonval.Obj, k string) *int64 {
+	x := f.num(o, k)
+	if x == nil || *x > math.MaxInt32*1e6 || *x < -math.MaxInt32*1e6 {
+		return nil
+	}
+	return drivers.Ptr(int64(*x))
+}
+
+func (f fields) bool(o jsonval.Obj, k string) *bool {
+	v, ok := o[k]
+	if !ok || v == nil {
+		return nil
+	}
+	b := jsonval.Bool(v)
+	if b == nil {
+		f.bad(k, v)
+	}
+	return b
+}

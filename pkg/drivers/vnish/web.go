@@ -1,0 +1,440 @@
+package vnish
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/antminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
+	"github.com/asicmetrics/telegraf-asic/pkg/poolmetrics"
+)
+
+// WebEndpoints are the web API pages read (GET /api/v1/<name>).
+var WebEndpoints = []string{"summary", "info", "status", "perf-summary"}
+
+// DefaultPassword is Vnish's factory web password.
+const DefaultPassword = "admin"
+
+// WebPath is the URL path of a web API page.
+func WebPath(name string) string { return "/api/v1/" + name }
+
+// WebConfig is the token-login web API of a target.
+func WebConfig(t drivers.Target) httpapi.Config {
+	pw := t.Password
+	if pw == "" {
+		pw = DefaultPassword
+	}
+	return httpapi.Config{Addr: t.WebAddr(), API: "Vnish web API", Login: loginWith(pw)}
+}
+
+// login posts the password to /api/v1/unlock; the token goes bare in
+// Authorization (Vnish wants "Bearer" only on system/* paths, which are
+// never read here). A 401/403 is a wrong password (drivers.ErrAuth, from
+// the transport).
+func loginWith(pw string) httpapi.TokenLogin {
+	return func(ctx context.Context, c *httpapi.Client) (http.Header, error) { return login(ctx, c, pw) }
+}
+
+func login(ctx context.Context, c *httpapi.Client, pw string) (http.Header, error) {
+	body, err := json.Marshal(map[string]string{"pw": pw})
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.Send(ctx, httpapi.Request{Method: http.MethodPost, Path: WebPath("unlock"), Body: body,
+		Header: http.Header{"Content-Type": {"application/json"}}, NoAuth: true})
+	if err != nil {
+		return nil, err
+	}
+	o, err := httpapi.ParseJSON(r.Body)
+	if err != nil {
+		return nil, fmt.Errorf("web %s: %w", WebPath("unlock"), err)
+	}
+	tok := o.S("token")
+	if tok == "" {
+		return nil, fmt.Errorf("web %s: %w: no token in the reply", WebPath("unlock"), drivers.ErrAuth)
+	}
+	return http.Header{"Authorization": {tok}}, nil
+}
+
+// ParseWithWeb merges the 4028 replies with the web API's. The 4028 data
+// is kept where it has a value; the web adds MAC, hostname, power limit,
+// fault light and errors, and stands in for what 4028 did not answer. An
+// API that refused the connection (switched off or firewalled) is not a
+// problem when the other answered; any other failure is.
+func ParseWithWeb(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
+	rpcUp := b != nil && b.Err() == nil
+	webUp := w.Answered()
+	var d *drivers.MinerData
+	if rpcUp {
+		d = Parse(b)
+	} else {
+		d = &drivers.MinerData{Make: "Antminer", Firmware: Name}
+		if b != nil && (!webUp || drivers.Result(b.Err()) != drivers.ResultConnectionRefused) {
+			d.Problem(b.Err())
+		}
+	}
+	if !webUp {
+		if w != nil && (!rpcUp || drivers.Result(w.Err()) != drivers.ResultConnectionRefused) {
+			d.Problem(fmt.Errorf("web: %w", w.Err()))
+		}
+		return d
+	}
+	answered := func(cmd string) bool {
+		if !rpcUp {
+			return false
+		}
+		_, err := b.Reply(cmd)
+		return err == nil
+	}
+	rs := map[string]jsonval.Obj{}
+	for _, n := range WebEndpoints {
+		r, err := w.Reply(n)
+		if err != nil {
+			// 404: an older Vnish without the page.
+			if !httpapi.IsNotFound(err) && !errors.Is(err, httpapi.ErrNotRequested) {
+				d.Problem(fmt.Errorf("web %s: %w", WebPath(n), err))
+			}
+			continue
+		}
+		rs[n] = r
+	}
+	applyWeb(d, rs, answered)
+	return d
+}
+
+func applyWeb(d *drivers.MinerData, rs map[string]jsonval.Obj, answered func(string) bool) {
+	info, sum, status := rs["info"], rs["summary"].O("miner"), rs["status"]
+	wf := func(page string) webFields { return webFields{d: d, page: WebPath(page)} }
+	fi, fs, fst := wf("info"), wf("summary"), wf("status")
+
+	// Identity: info on 1.2.x, summary.system on older releases.
+	for _, ns := range []jsonval.Obj{info.O("system").O("network_status"), rs["summary"].O("system").O("network_status")} {
+		if d.MAC == "" {
+			if m := drivers.NormalizeMAC(fi.str(ns, "mac")); m != "" {
+				d.MAC = m
+			}
+		}
+		if d.Hostname == "" {
+			d.Hostname = fi.str(ns, "hostname")
+		}
+	}
+	if d.Model == "" {
+		d.Model = antminer.CleanModel(firstNonEmpty(fi.str(info, "miner"), fs.str(sum, "miner_type")))
+		if a := antminer.Algorithm(d.Model); a != "" {
+			d.Algorithm = a
+		}
+	}
+	switch strings.ToLower(fi.str(info, "algorithm")) {
+	case "sha256d", "sha256":
+		d.Algorithm = "sha256"
+	case "scrypt":
+		d.Algorithm = "scrypt"
+	}
+	if d.FirmwareVersion == "" {
+		d.FirmwareVersion = firstNonEmpty(antminer.VnishVersion(fs.str(sum, "miner_type")), fi.str(info, "fw_version"))
+	}
+	if sn := fi.str(info, "serial"); d.SerialNumber == "" && sn != "" && !strings.EqualFold(sn, "N/A") {
+		d.SerialNumber = sn
+	}
+
+	// hr_* and chain rates are in info.hr_measure (GH/s for SHA-256, MH/s
+	// for scrypt); the deprecated average_/instant_hashrate are in 1000x
+	// that unit, so they are not used.
+	unit := 1e-3
+	if d.Algorithm == "scrypt" {
+		unit = 1e-6
+	}
+	if m := fi.str(info, "hr_measure"); m != "" {
+		switch strings.ToUpper(m) {
+		case "GH/S":
+			unit = 1e-3
+		case "MH/S":
+			unit = 1e-6
+		case "TH/S":
+			unit = 1
+		default:
+			d.Problem(fmt.Errorf("web %s: field %q: unknown unit %q", WebPath("info"), "hr_measure", m))
+		}
+	}
+
+	if sum != nil {
+		// hr_realtime: the rate 4028 calls "GHS 5s" (Vnish has no ~1 minute
+		// figure; hr_average is over a longer window).
+		if d.Hashrate == nil {
+			if v := fs.num(sum, "hr_realtime"); v != nil && *v >= 0 {
+				d.Hashrate = drivers.Ptr(*v * unit)
+			}
+		}
+		if d.ExpectedHashrate == nil {
+			if v := fs.num(sum, "hr_nominal"); v != nil && *v > 0 {
+				d.ExpectedHashrate = drivers.Ptr(*v * unit)
+			}
+		}
+		if d.PowerWatts == nil {
+			if v := fs.num(sum, "power_consumption"); v != nil && *v > 0 {
+				d.PowerWatts = v
+			} else if v := fs.num(sum, "power_usage"); v != nil && *v > 0 {
+				d.PowerWatts = v
+			}
+		}
+		if d.IsMining == nil {
+			d.IsMining = mining(fs.str(sum.O("miner_status"), "miner_state"))
+		}
+		if !answered("stats") && len(d.Boards) == 0 {
+			d.Boards = webBoards(fs, sum, unit)
+		}
+		if !answered("stats") && len(d.Fans) == 0 {
+			d.Fans = webFans(fs, sum.O("cooling"))
+		}
+		if !answered("pools") {
+			d.Pools = webPools(fs, sum)
+		}
+		d.Errors = mergeErrors(d.Errors, chainErrors(fs, sum))
+	}
+	if status != nil {
+		if d.IsMining == nil {
+			d.IsMining = mining(fst.str(status, "miner_state"))
+		}
+		if v := fst.boolean(status, "find_miner"); v != nil {
+			d.FaultLight = v
+		}
+		var errs []drivers.MinerError
+		if strings.EqualFold(fst.str(status, "miner_state"), "failure") || fst.str(status, "description") != "" {
+			e := drivers.MinerError{Message: fst.str(status, "description")}
+			if c := fst.int(status, "failure_code"); c != nil && *c != 0 {
+				e.Code = strconv.FormatInt(*c, 10)
+			}
+			if e.Message == "" {
+				e.Message = "miner state failure"
+			}
+			errs = append(errs, e)
+		}
+		d.Errors = mergeErrors(d.Errors, errs)
+	}
+	// perf-summary current_preset: "2800" with pretty "2800 watt ~ 188 TH".
+	if p := rs["perf-summary"].O("current_preset"); p != nil && d.PowerLimitWatts == nil {
+		if strings.Contains(strings.ToLower(p.S("pretty")), "watt") {
+			if v, err := strconv.ParseFloat(strings.TrimSpace(p.S("name")), 64); err == nil && v > 0 && v < 1e6 {
+				d.PowerLimitWatts = drivers.Ptr(v)
+			}
+		}
+	}
+}
+
+// mining: Vnish miner states; the transitional ones count as mining.
+func mining(state string) *bool {
+	switch strings.ToLower(state) {
+	case "":
+		return nil
+	case "stopped", "shutting-down", "failure":
+		return drivers.Ptr(false)
+	}
+	return drivers.Ptr(true)
+}
+
+// mergeErrors keeps the 4028 faults and adds the web's that say something
+// new. A web report that is clean makes the result non-nil (a clean report).
+func mergeErrors(have, add []drivers.MinerError) []drivers.MinerError {
+	if have == nil {
+		have = []drivers.MinerError{}
+	}
+next:
+	for _, e := range add {
+		for _, h := range have {
+			if h.Message != "" && (strings.Contains(h.Message, e.Message) || strings.Contains(e.Message, h.Message)) {
+				continue next
+			}
+		}
+		have = append(have, e)
+	}
+	return have
+}
+
+func chainErrors(f webFields, sum jsonval.Obj) []drivers.MinerError {
+	var out []drivers.MinerError
+	for i, c := range sum.Objs("chains") {
+		st := c.O("status")
+		if !strings.EqualFold(f.str(st, "state"), "failure") {
+			continue
+		}
+		msg := firstNonEmpty(f.str(st, "description"), f.str(st, "failure_message"), "failure")
+		out = append(out, drivers.MinerError{Message: fmt.Sprintf("chain %d (board %d): %s", chainID(f, c, i)+1, chainID(f, c, i), msg)})
+	}
+	return out
+}
+
+// chainID is the 0-based slot of a summary chain (ids are 1-based).
+func chainID(f webFields, c jsonval.Obj, pos int) int {
+	if v := f.int(c, "id"); v != nil && *v >= 1 && *v <= 64 {
+		return int(*v) - 1
+	}
+	return pos
+}
+
+func webBoards(f webFields, sum jsonval.Obj, unit float64) []drivers.Board {
+	var out []drivers.Board
+	for i, c := range sum.Objs("chains") {
+		b := drivers.Board{Index: chainID(f, c, i)}
+		if v := f.num(c, "hashrate_rt"); v != nil && *v >= 0 {
+			b.Hashrate = drivers.Ptr(*v * unit)
+		}
+		if v := f.num(c, "hashrate_ideal"); v != nil && *v > 0 {
+			b.ExpectedHashrate = drivers.Ptr(*v * unit)
+		}
+		if v := f.num(c.O("pcb_temp"), "max"); v != nil && *v > 0 {
+			b.Temperature = v
+		}
+		if v := f.num(c.O("chip_temp"), "max"); v != nil && *v > 0 {
+			b.ChipTemperature = v
+		}
+		if v := f.num(c, "inlet_water_temp"); v != nil && *v > 0 {
+			b.InletTemperature = v
+		}
+		if v := f.num(c, "outlet_water_temp"); v != nil && *v > 0 {
+			b.OutletTemperature = v
+		}
+		if v := f.num(c, "frequency"); v != nil && *v > 0 {
+			b.FrequencyMHz = v
+		}
+		if v := f.num(c, "voltage"); v != nil && *v > 0 {
+			b.VoltageVolts = drivers.Ptr(*v / 1e3) // mV
+		}
+		// chip_statuses counts chips by colour (red, orange, grey, ...):
+		// their sum is the chips found.
+		if cs := c.O("chip_statuses"); cs != nil {
+			var n int64
+			ok := false
+			for k, v := range cs {
+				x := jsonval.Int(v)
+				if x == nil || *x < 0 {
+					f.bad("chip_statuses."+k, v)
+					continue
+				}
+				n += *x
+				ok = true
+			}
+			if ok {
+				b.Chips = drivers.Ptr(n)
+			}
+		}
+		if st := strings.ToLower(f.str(c.O("status"), "state")); st != "" {
+			b.Active = drivers.Ptr(st == "mining" || st == "initializing")
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+func webFans(f webFields, cool jsonval.Obj) []drivers.Fan {
+	var out []drivers.Fan
+	for i, fo := range cool.Objs("fans") {
+		idx := i
+		if v := f.int(fo, "id"); v != nil && *v >= 0 && *v < 64 {
+			idx = int(*v)
+		}
+		rpm := f.int(fo, "rpm")
+		if rpm == nil || *rpm < 0 {
+			continue
+		}
+		out = append(out, drivers.Fan{Index: idx, RPM: rpm})
+	}
+	return out
+}
+
+func webPools(f webFields, sum jsonval.Obj) []poolmetrics.Pool {
+	var out []poolmetrics.Pool
+	for i, p := range sum.Objs("pools") {
+		pl := poolmetrics.Pool{Index: i, URL: poolmetrics.ParseURL(f.str(p, "url")), User: f.str(p, "user"),
+			Accepted: f.int(p, "accepted"), Rejected: f.int(p, "rejected"), Stale: f.int(p, "stale")}
+		if v := f.int(p, "id"); v != nil && *v >= 0 && *v < 1<<16 {
+			pl.Index = int(*v)
+		}
+		// status: active (in use), working (alive, standby), offline,
+		// disabled, rejecting, unknown.
+		switch strings.ToLower(f.str(p, "status")) {
+		case "active":
+			pl.Active, pl.Alive = drivers.Ptr(true), drivers.Ptr(true)
+		case "working":
+			pl.Active, pl.Alive = drivers.Ptr(false), drivers.Ptr(true)
+		case "offline", "disabled", "rejecting":
+			pl.Active, pl.Alive = drivers.Ptr(false), drivers.Ptr(false)
+		}
+		out = append(out, pl)
+	}
+	return out
+}
+
+// webFields reads values of one page, recording a wrong type as a problem.
+type webFields struct {
+	d    *drivers.MinerData
+	page string
+}
+
+func (f webFields) bad(k string, v any) {
+	f.d.Problem(fmt.Errorf("web %s: field %q: %w: cannot read %T", f.page, k, drivers.ErrBadResponse, v))
+}
+
+func (f webFields) str(o jsonval.Obj, k string) string {
+	v, ok := o[k]
+	if !ok || v == nil {
+		return ""
+	}
+	s, ok := v.(string)
+	if !ok {
+		f.bad(k, v)
+	}
+	return strings.TrimSpace(s)
+}
+
+func (f webFields) num(o jsonval.Obj, k string) *float64 {
+	v, ok := o[k]
+	if !ok || v == nil {
+		return nil
+	}
+	x := jsonval.Float(v)
+	if x == nil {
+		f.bad(k, v)
+	}
+	return x
+}
+
+func (f webFields) int(o jsonval.Obj, k string) *int64 {
+	v, ok := o[k]
+	if !ok || v == nil {
+		return nil
+	}
+	x := jsonval.Int(v)
+	if x == nil {
+		f.bad(k, v)
+	}
+	return x
+}
+
+func (f webFields) boolean(o jsonval.Obj, k string) *bool {
+	v, ok := o[k]
+	if !ok || v == nil {
+		return nil
+	}
+	x := jsonval.Bool(v)
+	if x == nil {
+		f.bad(k, v)
+	}
+	return x
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
