@@ -1,0 +1,409 @@
+// Package auradine is the driver for Auradine Teraflux miners (AT/AI/AD,
+// FluxOS). Two APIs are merged: GCMiner's cgminer-style API on TCP 4028
+// (no login) and the FluxOS REST API on port 8080 (fixed by the firmware),
+// POST /token {"command":"token","user":"admin","password":...} ->
+// Token[0].Token, sent back as the header "Token: <token>".
+//
+// Which source feeds which field:
+//   - 4028 summary: "MHS 1m" (MH/s, 1-minute average; "MHS 5s" when absent)
+//     -> Hashrate TH/s, Elapsed (s) -> UptimeSeconds.
+//   - 4028 devs: ID (1-based) -> board ID-1, "MHS 1m"/"MHS 5s" -> Hashrate,
+//     Status "Alive" -> Active, Temperature -> Temperature when the web
+//     temperature page is missing.
+//   - 4028 pools: the standard cgminer mapping. 4028 version: API.
+//   - web ipreport: mac, hostname, model -> Model, version -> FirmwareVersion,
+//     SerialNo -> SerialNumber, HBSerialNo[i] -> board i serial.
+//   - web temperature: per "Hash Board N" (ID N) the hottest BoardTemp ->
+//     Temperature and the hottest ChipTemp -> ChipTemperature (°C); ID 0 is
+//     the control board and is not a hashboard.
+//   - web frequency: mean ChipFrequency of a board -> FrequencyMHz.
+//   - web psu: PowerIn "58.94W" -> PowerWatts; PoutMax -> PowerLimitWatts
+//     when the mode page gives none.
+//   - web mode: Power (W) -> PowerLimitWatts, Sleep "on" -> IsMining false.
+//   - web fan: Fan[] {ID (1-based), Speed (RPM)} -> Fans.
+//   - web led: Code 3 (locate) -> FaultLight; codes 4-8 are faults the
+//     firmware signals on its LED -> Errors (code 2 "Normal": clean).
+//
+// Not used: the voltage page (per-chip sample voltages, not a board
+// voltage) and mode Ths (a tuning target whose unit is not documented).
+package auradine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
+)
+
+// Name is the driver name.
+const Name = "auradine"
+
+// DefaultWebPort is the FluxOS API port.
+const DefaultWebPort = 8080
+
+// Default credentials.
+const (
+	DefaultUser     = "admin"
+	DefaultPassword = "admin"
+)
+
+// RPCCommands are asked on 4028 in one joined request.
+var RPCCommands = []string{"summary", "devs", "pools", "version"}
+
+// WebPages are read from the REST API, in order, on one connection.
+var WebPages = []string{"ipreport", "psu", "mode", "fan", "led", "temperature", "frequency"}
+
+const maxBoards, maxFans = 16, 16
+
+func init() {
+	drivers.Register(Name, func() drivers.Driver { return Driver{Web: httpapi.NewTransport(httpapi.Options{})} })
+}
+
+var defaultWeb = httpapi.NewTransport(httpapi.Options{})
+
+// Driver gathers Auradine miners.
+type Driver struct {
+	Web *httpapi.Transport
+	// WebPort is the REST port; 0 means DefaultWebPort (tests set it).
+	WebPort int
+}
+
+// Name implements drivers.Driver.
+func (Driver) Name() string { return Name }
+
+// Gather asks both APIs and merges them.
+func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
+	tr := dr.Web
+	if tr == nil {
+		tr = defaultWeb
+	}
+	port := dr.WebPort
+	if port == 0 {
+		port = DefaultWebPort
+	}
+	b := (&cgminer.Client{Addr: t.RPCAddr()}).Multi(ctx, RPCCommands...)
+	user, pw := t.Username, t.Password
+	if user == "" {
+		user = DefaultUser
+	}
+	if pw == "" {
+		pw = DefaultPassword
+	}
+	addr := net.JoinHostPort(t.Host, strconv.Itoa(port))
+	c := tr.Client(httpapi.Config{Addr: addr, API: "FluxOS API", Username: user, Login: login(addr, user, pw)})
+	w := c.GetAll(ctx, WebPages, func(n string) string { return "/" + n })
+	if b.Err() != nil && !w.Answered() {
+		if werr := w.Err(); errors.Is(werr, drivers.ErrAuth) {
+			return nil, werr
+		}
+		return nil, fmt.Errorf("auradine: 4028 API: %w", b.Err())
+	}
+	return Parse(b, w), nil
+}
+
+func login(addr, user, pw string) httpapi.TokenLogin {
+	return func(ctx context.Context, c *httpapi.Client) (http.Header, error) {
+		body, _ := json.Marshal(map[string]string{"command": "token", "user": user, "password": pw})
+		resp, err := c.Send(ctx, httpapi.Request{Method: http.MethodPost, Path: "/token", Body: body, NoAuth: true,
+			Header: http.Header{"Content-Type": {"application/json"}}})
+		if err != nil {
+			return nil, err
+		}
+		o, err := httpapi.ParseJSON(resp.Body)
+		if err != nil {
+			return nil, fmt.Errorf("%s FluxOS API: login: %w", addr, err)
+		}
+		var tok string
+		if ts := o.Objs("Token"); len(ts) > 0 {
+			tok = ts[0].S("Token")
+		}
+		if tok == "" {
+			return nil, fmt.Errorf("%s FluxOS API: login: %w: no token in the reply", addr, drivers.ErrAuth)
+		}
+		return http.Header{"Token": {tok}}, nil
+	}
+}
+
+// Parse merges both APIs' replies. No I/O; never fails.
+func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
+	d := &drivers.MinerData{Make: "Auradine", Firmware: "stock", Algorithm: "sha256"}
+	r := map[string]jsonval.Obj{}
+	for _, cmd := range RPCCommands {
+		o, err := b.Reply(cmd)
+		if err != nil {
+			if !errors.Is(err, cgminer.ErrNotRequested) && !(cmd == "version" && cgminer.IsInvalidCommand(err)) {
+				d.Problem(cmdErr(cmd, err))
+			}
+			continue
+		}
+		r[cmd] = o
+	}
+	web := map[string]jsonval.Obj{}
+	for _, n := range WebPages {
+		o, err := w.Reply(n)
+		if err == nil {
+			err = statusErr(o)
+		}
+		if err != nil {
+			if !errors.Is(err, httpapi.ErrNotRequested) && !httpapi.IsNotFound(err) {
+				d.Problem(fmt.Errorf("web page %q: %w", n, err))
+			}
+			continue
+		}
+		web[n] = o
+	}
+
+	boards := map[int]*drivers.Board{}
+	bd := func(i int) *drivers.Board {
+		if x, ok := boards[i]; ok {
+			return x
+		}
+		x := &drivers.Board{Index: i}
+		boards[i] = x
+		return x
+	}
+
+	if o := first(web["ipreport"], "IPReport"); o != nil {
+		if m := o.S("mac"); m != "" {
+			if d.MAC = drivers.NormalizeMAC(m); d.MAC == "" {
+				d.Problem(fmt.Errorf("web page %q: field mac %q is not a MAC", "ipreport", m))
+			}
+		}
+		d.Hostname = o.S("hostname")
+		d.Model = cleanModel(o.S("model"))
+		d.FirmwareVersion = o.S("version")
+		d.SerialNumber = o.S("SerialNo", "CBSerialNo")
+		for i, v := range o.L("HBSerialNo") {
+			if i >= maxBoards {
+				break
+			}
+			if s := jsonval.String(v); s != "" {
+				bd(i).SerialNumber = s
+			}
+		}
+	}
+	if v := first(r["version"], "VERSION"); v != nil {
+		d.APIVersion = v.S("API")
+	}
+	if s := first(r["summary"], "SUMMARY"); s != nil {
+		d.Hashrate = mhs(s.F("MHS 1m", "MHS 5s"))
+		if d.Hashrate == nil {
+			d.Problem(errors.New(`command "summary": no "MHS 1m"/"MHS 5s" hashrate`))
+		}
+		if e := s.I("Elapsed"); e != nil && *e >= 0 {
+			d.UptimeSeconds = e
+		}
+	} else if r["summary"] != nil {
+		d.Problem(errors.New(`command "summary": no SUMMARY section`))
+	}
+	if dv := r["devs"]; dv != nil {
+		for i, e := range dv.Objs("DEVS") {
+			idx := i
+			if id := e.I("ID"); id != nil && *id >= 1 && *id <= maxBoards {
+				idx = int(*id) - 1
+			}
+			if idx >= maxBoards {
+				continue
+			}
+			x := bd(idx)
+			x.Hashrate = mhs(e.F("MHS 1m", "MHS 5s"))
+			if st := e.S("Status"); st != "" {
+				x.Active = drivers.Ptr(strings.EqualFold(st, "Alive"))
+			}
+			if web["temperature"] == nil {
+				x.Temperature = temp(e.F("Temperature"))
+			}
+		}
+	}
+	if tp := web["temperature"]; tp != nil {
+		for _, e := range tp.Objs("Temperature") {
+			idx, ok := hashBoard(e)
+			if !ok {
+				continue
+			}
+			x := bd(idx)
+			x.Temperature = maxSensor(e.Objs("BoardTemp"))
+			x.ChipTemperature = maxSensor(e.Objs("ChipTemp"))
+		}
+	}
+	if fq := web["frequency"]; fq != nil {
+		for _, e := range fq.Objs("Frequency") {
+			idx, ok := hashBoard(e)
+			if !ok {
+				continue
+			}
+			var sum float64
+			n := 0
+			for _, c := range e.Objs("ChipFrequency") {
+				if f := c.F("Frequency"); f != nil && *f > 0 {
+					sum += *f
+					n++
+				}
+			}
+			if n > 0 {
+				bd(idx).FrequencyMHz = drivers.Ptr(sum / float64(n))
+			}
+		}
+	}
+	for i := 0; i < maxBoards; i++ {
+		if x, ok := boards[i]; ok {
+			d.Boards = append(d.Boards, *x)
+		}
+	}
+
+	if m := first(web["mode"], "Mode"); m != nil {
+		if p := m.F("Power"); p != nil && *p > 0 {
+			d.PowerLimitWatts = p
+		}
+		switch strings.ToLower(m.S("Sleep")) {
+		case "on", "true":
+			d.IsMining = drivers.Ptr(false)
+		case "off", "false":
+			d.IsMining = drivers.Ptr(true)
+		}
+	}
+	if p := first(web["psu"], "PSU"); p != nil {
+		if s := p.S("PowerIn"); s != "" {
+			if v, ok := watts(s); ok {
+				d.PowerWatts = &v
+			} else {
+				d.Problem(fmt.Errorf("web page %q: field PowerIn %q is not a power", "psu", s))
+			}
+		}
+		if v, ok := watts(p.S("PoutMax")); ok && d.PowerLimitWatts == nil && v > 0 {
+			d.PowerLimitWatts = &v
+		}
+	}
+	if f := web["fan"]; f != nil {
+		for i, e := range f.Objs("Fan") {
+			idx := i
+			if id := e.I("ID"); id != nil && *id >= 1 && *id <= maxFans {
+				idx = int(*id) - 1
+			}
+			if idx >= maxFans {
+				continue
+			}
+			if s := e.I("Speed"); s != nil && *s >= 0 {
+				d.Fans = append(d.Fans, drivers.Fan{Index: idx, RPM: s})
+			}
+		}
+	}
+	if l := first(web["led"], "LED"); l != nil {
+		if code := l.I("Code"); code != nil {
+			d.FaultLight = drivers.Ptr(*code == 3)
+			d.Errors = []drivers.MinerError{}
+			if msg, bad := ledFaults[*code]; bad {
+				if m := l.S("Msg"); m != "" {
+					msg = m
+				}
+				d.Errors = append(d.Errors, drivers.MinerError{Code: strconv.FormatInt(*code, 10), Message: msg})
+			}
+		}
+	}
+	if p := r["pools"]; p != nil {
+		d.Pools = cgminer.Pools(p)
+	}
+	return d
+}
+
+// ledFaults are the LED codes that signal a fault.
+var ledFaults = map[int64]string{
+	4: "temperature out of range",
+	5: "pool configuration problem",
+	6: "network problem",
+	7: "control board problem",
+	8: "hashrate low",
+}
+
+// statusErr reports a FluxOS reply whose STATUS is an error.
+func statusErr(o jsonval.Obj) error {
+	st := first(o, "STATUS")
+	if st == nil {
+		return nil
+	}
+	if s := strings.ToUpper(st.S("STATUS")); s == "E" || s == "F" {
+		return fmt.Errorf("%w: miner reported error: %q", drivers.ErrBadResponse, st.S("Msg"))
+	}
+	return nil
+}
+
+func first(o jsonval.Obj, key string) jsonval.Obj {
+	if o == nil {
+		return nil
+	}
+	if l := o.Objs(key); len(l) > 0 {
+		return l[0]
+	}
+	return nil
+}
+
+// hashBoard maps "Hash Board N" (ID N, 1-based) to slot N-1; ID 0 is the
+// control board.
+func hashBoard(e jsonval.Obj) (int, bool) {
+	id := e.I("ID")
+	if id == nil || *id < 1 || *id > maxBoards {
+		return 0, false
+	}
+	if n := strings.ToLower(e.S("Name")); n != "" && !strings.Contains(n, "hash") {
+		return 0, false
+	}
+	return int(*id) - 1, true
+}
+
+func maxSensor(l []jsonval.Obj) *float64 {
+	var m *float64
+	for _, s := range l {
+		if v := temp(s.F("Temperature")); v != nil && (m == nil || *v > *m) {
+			m = v
+		}
+	}
+	return m
+}
+
+func temp(v *float64) *float64 {
+	if v == nil || *v <= 0 || *v > 200 {
+		return nil
+	}
+	return v
+}
+
+func mhs(v *float64) *float64 {
+	if v == nil || *v < 0 {
+		return nil
+	}
+	return drivers.Ptr(*v / 1e6)
+}
+
+// watts reads "1234.5W".
+func watts(s string) (float64, bool) {
+	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "W"))
+	f := jsonval.Float(s)
+	if f == nil || *f < 0 {
+		return 0, false
+	}
+	return *f, true
+}
+
+func cleanModel(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) >= 9 && strings.EqualFold(s[:9], "auradine ") {
+		s = strings.TrimSpace(s[9:])
+	}
+	return strings.ToUpper(s)
+}
+
+func cmdErr(cmd string, err error) error {
+	if strings.Contains(err.Error(), fmt.Sprintf("command %q", cmd)) {
+		return err
+	}
+	return fmt.Errorf("command %q: %w", cmd, err)
+}

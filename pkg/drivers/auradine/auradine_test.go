@@ -1,0 +1,254 @@
+package auradine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
+)
+
+const capDir = "../../../testdata/auradine"
+
+func load(t testing.TB, dir string) (rpc, web map[string][]byte) {
+	t.Helper()
+	rpc, web = map[string][]byte{}, map[string][]byte{}
+	ents, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range ents {
+		n := e.Name()
+		if !strings.HasSuffix(n, ".json") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, n))
+		require.NoError(t, err)
+		n = strings.TrimSuffix(n, ".json")
+		if strings.HasPrefix(n, "rpc_") {
+			rpc[strings.TrimPrefix(n, "rpc_")] = b
+		} else if strings.HasPrefix(n, "web_") {
+			web[strings.TrimPrefix(n, "web_")] = b
+		}
+	}
+	return rpc, web
+}
+
+func TestParseAT1500(t *testing.T) {
+	rpc, web := load(t, filepath.Join(capDir, "at1500_fluxos"))
+	d := Parse(cgminer.BatchFromRaw("test", rpc), httpapi.RepliesFromRaw(web))
+	require.Empty(t, d.Problems)
+	require.Equal(t, "Auradine", d.Make)
+	require.Equal(t, "AT1500", d.Model)
+	require.Equal(t, "sha256", d.Algorithm)
+	require.Equal(t, "1C:00:00:0E:3B:2B", d.MAC)
+	require.Equal(t, "teraflux-01", d.Hostname)
+	require.Equal(t, "2023-12.27", d.FirmwareVersion)
+	require.Equal(t, "1.0", d.APIVersion)
+	require.Equal(t, "AU23200006", d.SerialNumber)
+	require.InDelta(t, 10.25684454901739, *d.Hashrate, 1e-9, "summary MHS 1m 10256844.549 MH/s -> TH/s")
+	require.Equal(t, int64(56696), *d.UptimeSeconds, "summary Elapsed s")
+	require.InDelta(t, 58.94, *d.PowerWatts, 1e-9, `psu PowerIn "58.94W"`)
+	require.InDelta(t, 2000, *d.PowerLimitWatts, 1e-9, "mode Power W")
+	require.True(t, *d.IsMining, `mode Sleep "off"`)
+	require.False(t, *d.FaultLight, "led Code 2 = normal")
+	require.NotNil(t, d.Errors)
+	require.Empty(t, d.Errors, "LED normal: a clean report")
+
+	type bw struct {
+		ths, temp, chip, mhz float64
+		sn                   string
+	}
+	want := []bw{
+		// devs "MHS 5s" MH/s/1e6; max BoardTemp; max ChipTemp; mean ChipFrequency
+		{6.8, 41.5, 45.827271728515655, (281.25 + 247.5 + 268.75) / 3, "QAHB01230908001X"}, // 265.83 MHz
+		{6.9, 43.0, 48.220855712890625, (327.5 + 323.75 + 328.75) / 3, "QAHB01230908001Y"}, // 326.67 MHz
+		{7.0, 47.5, 51.41230102539066, (391.25 + 352.5 + 166.25) / 3, "QAHB01230908001Z"},  // 303.33 MHz
+	}
+	require.Len(t, d.Boards, 3)
+	for i, w := range want {
+		b := d.Boards[i]
+		require.Equal(t, i, b.Index, "devs ID %d is slot %d", i+1, i)
+		require.InDelta(t, w.ths, *b.Hashrate, 1e-9, "board %d TH/s", i)
+		require.InDelta(t, w.temp, *b.Temperature, 1e-9, "board %d °C", i)
+		require.InDelta(t, w.chip, *b.ChipTemperature, 1e-9, "board %d chip °C", i)
+		require.InDelta(t, w.mhz, *b.FrequencyMHz, 1e-9, "board %d MHz", i)
+		require.Equal(t, w.sn, b.SerialNumber)
+		require.True(t, *b.Active)
+		require.Nil(t, b.Chips, "no per-board chip count in these APIs")
+	}
+	rpms := []int64{7080, 7020, 7100, 7020}
+	require.Len(t, d.Fans, 4)
+	for i, r := range rpms {
+		require.Equal(t, i, d.Fans[i].Index, "fan ID %d", i+1)
+		require.Equal(t, r, *d.Fans[i].RPM, "fan %d RPM", i)
+	}
+
+	require.Len(t, d.Pools, 3)
+	p := d.Pools[0]
+	require.Equal(t, 0, p.Index)
+	require.Equal(t, "stratum+tcp", p.URL.Scheme)
+	require.Equal(t, "btc.viabtc.io", p.URL.Host)
+	require.Equal(t, 3333, p.URL.Port)
+	require.Equal(t, "username.suffix", p.User)
+	require.Equal(t, int64(10), *p.Accepted)
+	require.Equal(t, int64(1), *p.Rejected)
+	require.Nil(t, p.Stale, "GCMiner sends no Stale")
+	require.Nil(t, p.GetFailures, "GCMiner sends no Get Failures")
+	require.Nil(t, p.RemoteFailures, "GCMiner sends no Remote Failures")
+	require.True(t, *p.Active)
+	require.True(t, *p.Alive)
+	require.Equal(t, 2, d.Pools[2].Index)
+	require.False(t, *d.Pools[1].Alive, `Status "Dead"`)
+	require.False(t, *d.Pools[1].Active)
+}
+
+func TestLEDFaultAndBrokenPage(t *testing.T) {
+	rpc, web := load(t, filepath.Join(capDir, "at1500_fluxos"))
+	web["led"] = []byte(`{"LED":[{"Code":8,"Msg":"Hashrate low"}],"STATUS":[{"STATUS":"S"}]}`)
+	web["psu"] = []byte(`{"PSU":[{"PowerIn":"lots"}]}`)
+	web["temperature"] = []byte(`<html>oops</html>`)
+	rpc["summary"] = []byte(`{"STATUS":[{"STATUS":"E","Code":45,"Msg":"Access denied"}],"id":1}`)
+	d := Parse(cgminer.BatchFromRaw("test", rpc), httpapi.RepliesFromRaw(web))
+	require.Equal(t, []drivers.MinerError{{Code: "8", Message: "Hashrate low"}}, d.Errors)
+	require.False(t, *d.FaultLight)
+	require.Nil(t, d.PowerWatts)
+	require.Nil(t, d.Hashrate)
+	require.Len(t, d.Problems, 3, "summary, psu PowerIn, temperature page")
+	require.InDelta(t, 28.25, *d.Boards[0].Temperature, 1e-9, "devs Temperature when the temperature page is broken")
+	require.Nil(t, d.Boards[0].ChipTemperature)
+	require.InDelta(t, 20.7, *d.TotalHashrate(), 1e-9, "board sum 6.8+6.9+7.0 TH/s")
+	require.Equal(t, "AT1500", d.Model, "the rest is kept")
+}
+
+// fakeFlux enforces the FluxOS token login.
+type fakeFlux struct {
+	pw     string
+	web    map[string][]byte
+	mu     sync.Mutex
+	valid  map[string]bool
+	n      int
+	logins atomic.Int32
+}
+
+func (f *fakeFlux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/token" {
+		f.logins.Add(1)
+		var req map[string]string
+		if r.Method != http.MethodPost || json.NewDecoder(r.Body).Decode(&req) != nil || req["command"] != "token" {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		if req["user"] != "admin" || req["password"] != f.pw {
+			fmt.Fprint(w, `{"STATUS":[{"STATUS":"E","Msg":"Invalid user or password"}],"id":1}`)
+			return
+		}
+		f.mu.Lock()
+		f.n++
+		tok := "tok" + strconv.Itoa(f.n)
+		f.valid[tok] = true
+		f.mu.Unlock()
+		fmt.Fprintf(w, `{"STATUS":[{"STATUS":"S","Msg":"Token"}],"Token":[{"Token":%q}],"id":1}`, tok)
+		return
+	}
+	f.mu.Lock()
+	ok := f.valid[r.Header.Get("Token")]
+	f.mu.Unlock()
+	if !ok {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	b, found := f.web[strings.TrimPrefix(r.URL.Path, "/")]
+	if !found {
+		http.NotFound(w, r)
+		return
+	}
+	w.Write(b)
+}
+
+func start(t *testing.T, multi bool, pw string) (*fakeFlux, drivers.Target, int) {
+	rpc, web := load(t, filepath.Join(capDir, "at1500_fluxos"))
+	m := &fakeminer.Miner{Replies: rpc, Multi: multi, NUL: true}
+	require.NoError(t, m.Start("127.0.0.1:0"))
+	t.Cleanup(m.Close)
+	f := &fakeFlux{pw: pw, web: web, valid: map[string]bool{}}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	return f, drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: m.Port()}}, srv.Listener.Addr().(*net.TCPAddr).Port
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func TestGatherEndToEnd(t *testing.T) {
+	for _, multi := range []bool{true, false} {
+		t.Run(fmt.Sprintf("multi=%v", multi), func(t *testing.T) {
+			f, tg, port := start(t, multi, DefaultPassword)
+			d, err := Driver{Web: httpapi.NewTransport(httpapi.Options{}), WebPort: port}.Gather(ctx(t), tg)
+			require.NoError(t, err)
+			require.Empty(t, d.Problems)
+			require.InDelta(t, 10.25684454901739, *d.Hashrate, 1e-9)
+			require.Equal(t, "1C:00:00:0E:3B:2B", d.MAC)
+			require.Len(t, d.Boards, 3)
+			require.Len(t, d.Pools, 3)
+			require.Equal(t, int32(1), f.logins.Load())
+		})
+	}
+}
+
+func TestGatherAuth(t *testing.T) {
+	const secret = "fl0x-secret"
+	f, tg, port := start(t, true, secret)
+	dr := Driver{Web: httpapi.NewTransport(httpapi.Options{}), WebPort: port}
+	tg.Password = secret
+	d, err := dr.Gather(ctx(t), tg)
+	require.NoError(t, err)
+	require.Equal(t, "AT1500", d.Model)
+
+	f.mu.Lock()
+	f.valid = map[string]bool{} // tokens expire
+	f.mu.Unlock()
+	d, err = dr.Gather(ctx(t), tg)
+	require.NoError(t, err)
+	require.Empty(t, d.Problems)
+	require.Equal(t, int32(2), f.logins.Load(), "renewed exactly once")
+
+	tg.Password = "wrong-" + secret
+	before := f.logins.Load()
+	d, err = Driver{Web: httpapi.NewTransport(httpapi.Options{}), WebPort: port}.Gather(ctx(t), tg)
+	require.NoError(t, err, "4028 still answers")
+	require.Equal(t, "", d.Model)
+	require.InDelta(t, 10.25684454901739, *d.Hashrate, 1e-9)
+	require.Len(t, d.Problems, len(WebPages))
+	for _, p := range d.Problems {
+		require.ErrorIs(t, p, drivers.ErrAuth)
+		require.NotContains(t, p.Error(), secret)
+	}
+	require.Equal(t, before+1, f.logins.Load(), "one login attempt per gather")
+}
+
+func TestGatherDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	_, err = Driver{WebPort: port}.Gather(ctx(t), drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: port}})
+	require.Equal(t, drivers.ResultConnectionRefused, drivers.Result(err), "%v", err)
+}

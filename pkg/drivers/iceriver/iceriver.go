@@ -1,0 +1,227 @@
+// Package iceriver is the driver for IceRiver miners (KS0…KS7 on
+// kHeavyHash, AL3 on Blake3). They have no 4028 API; everything comes from
+// one page of the web UI (port 80):
+//   - POST /user/loginpost?post=6&user=admin&pwd=<pw> (default 12345678)
+//     sets a session cookie. It is kept per miner and renewed once when the
+//     panel answers with the login page or 401.
+//   - POST /user/userpanel?post=4 -> {"error":0,"data":{...}}:
+//     softver1 "ICM168_3_2_10_ks5L_miner" -> Model "KS5L" (model "none")
+//     and FirmwareVersion; algo or the model -> Algorithm; mac
+//     ("52-8c-...") -> MAC; host -> Hostname; rtpow "15011G" with unit
+//     -> Hashrate; runtime "dd:hh:mm:ss" -> UptimeSeconds; fans[] RPM;
+//     boards[] {no (1-based), chipnum, freq MHz, rtpow, intmp, outtmp,
+//     pcbtemp "a-b-c-d", state}; pools[] {addr, user, accepted, rejected,
+//     connect (1 = in use), state (1 = alive)}; locate -> FaultLight;
+//     powstate -> IsMining.
+//
+// Units: rates carry their own unit letter (K/M/G/T/P; "unit" is the
+// default) and become TH/s; °C; RPM; MHz.
+// Quirks: numbers arrive as floats ("no": 1.0, "connect": -1.0); idealpow
+// "0.00G" and pcbtemp "0.00-0.00-0.00-0.00" mean not measured; intmp and
+// outtmp are the board's inlet and outlet sensors (not chip sensors).
+// There is no error list: Errors stays nil.
+package iceriver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
+)
+
+// Name is the driver name.
+const Name = "iceriver"
+
+// Default web credentials.
+const (
+	DefaultUser     = "admin"
+	DefaultPassword = "12345678"
+)
+
+// Paths of the web UI.
+const (
+	LoginPath = "/user/loginpost"
+	PanelPath = "/user/userpanel?post=4"
+)
+
+func init() {
+	drivers.Register(Name, func() drivers.Driver { return &Driver{Web: httpapi.NewTransport(httpapi.Options{})} })
+}
+
+// Driver gathers IceRiver miners. Web is shared by all its miners; nil
+// uses a package-wide transport. Session cookies are kept per miner.
+type Driver struct {
+	Web *httpapi.Transport
+
+	mu       sync.Mutex
+	sessions map[string]string
+}
+
+var (
+	defaultWebOnce sync.Once
+	defaultWeb     *httpapi.Transport
+)
+
+func (dr *Driver) web() *httpapi.Transport {
+	if dr.Web != nil {
+		return dr.Web
+	}
+	defaultWebOnce.Do(func() { defaultWeb = httpapi.NewTransport(httpapi.Options{}) })
+	return defaultWeb
+}
+
+// maxSessions bounds the cookie cache; beyond it the cache is reset (a
+// lost cookie costs one login).
+const maxSessions = 100000
+
+func (dr *Driver) session(key string) (string, bool) {
+	dr.mu.Lock()
+	defer dr.mu.Unlock()
+	c, ok := dr.sessions[key]
+	return c, ok
+}
+
+func (dr *Driver) setSession(key, cookie string) {
+	dr.mu.Lock()
+	defer dr.mu.Unlock()
+	if dr.sessions == nil || len(dr.sessions) >= maxSessions {
+		dr.sessions = map[string]string{}
+	}
+	dr.sessions[key] = cookie
+}
+
+func (dr *Driver) dropSession(key string) {
+	dr.mu.Lock()
+	defer dr.mu.Unlock()
+	delete(dr.sessions, key)
+}
+
+// Name implements drivers.Driver.
+func (*Driver) Name() string { return Name }
+
+// Gather reads the user panel and parses it.
+func (dr *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
+	body, err := dr.userpanel(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	d, err := Parse(body)
+	if err != nil {
+		return nil, fmt.Errorf("%s web API: userpanel: %w", t.WebAddr(), err)
+	}
+	return d, nil
+}
+
+func credentials(t drivers.Target) (string, string) {
+	user, pass := t.Username, t.Password
+	if user == "" && pass == "" {
+		return DefaultUser, DefaultPassword
+	}
+	if user == "" {
+		user = DefaultUser
+	}
+	return user, pass
+}
+
+var formHeader = http.Header{
+	"Content-Type":     {"application/x-www-form-urlencoded; charset=UTF-8"},
+	"X-Requested-With": {"XMLHttpRequest"},
+}
+
+func form(cookie string) http.Header {
+	h := formHeader.Clone()
+	if cookie != "" {
+		h.Set("Cookie", cookie)
+	}
+	return h
+}
+
+// userpanel returns the panel's body, logging in first when no session is
+// cached, and once more when the cached session turns out to be expired.
+func (dr *Driver) userpanel(ctx context.Context, t drivers.Target) ([]byte, error) {
+	user, pass := credentials(t)
+	cfg := httpapi.Config{Addr: t.WebAddr(), API: "web API"}
+	tr := dr.web()
+	c := tr.Client(cfg)
+	key := cfg.Addr + "\x00" + user
+	cookie, ok := dr.session(key)
+	fresh := false
+	if !ok {
+		var err error
+		if cookie, err = login(ctx, c, cfg.Addr, user, pass); err != nil {
+			return nil, err
+		}
+		dr.setSession(key, cookie)
+		fresh = true
+	}
+	for {
+		resp, err := c.Send(ctx, httpapi.Request{Method: http.MethodPost, Path: PanelPath, Body: []byte("post=4"),
+			Header: form(cookie), NoAuth: true})
+		switch {
+		case err == nil && !loginPage(resp.Body):
+			return resp.Body, nil
+		case err != nil && !errors.Is(err, drivers.ErrAuth):
+			return nil, err
+		}
+		// 401 or the login page: the session is gone.
+		dr.dropSession(key)
+		if fresh {
+			return nil, fmt.Errorf("%s web API: %w: the panel refused a fresh session", cfg.Addr, drivers.ErrAuth)
+		}
+		c = tr.Client(cfg) // the old one remembers the 401 as final
+		if cookie, err = login(ctx, c, cfg.Addr, user, pass); err != nil {
+			return nil, err
+		}
+		dr.setSession(key, cookie)
+		fresh = true
+	}
+}
+
+// login posts the credentials (as query parameters, as the web UI does, and
+// in the form body) and returns the Cookie header to send. Errors never
+// carry the password: the transport drops queries from its messages.
+func login(ctx context.Context, c *httpapi.Client, addr, user, pass string) (string, error) {
+	q := "post=6&user=" + url.QueryEscape(user) + "&pwd=" + url.QueryEscape(pass)
+	resp, err := c.Send(ctx, httpapi.Request{Method: http.MethodPost, Path: LoginPath + "?" + q, Body: []byte(q),
+		Header: form(""), NoAuth: true})
+	if httpapi.IsNotFound(err) {
+		return "", nil // firmware whose panel needs no login
+	}
+	if err != nil {
+		return "", err
+	}
+	var parts []string
+	for _, ck := range (&http.Response{Header: resp.Header}).Cookies() {
+		if ck.Name != "" && ck.MaxAge >= 0 {
+			parts = append(parts, ck.Name+"="+ck.Value)
+		}
+	}
+	cookie := strings.Join(parts, "; ")
+	if o, perr := httpapi.ParseJSON(resp.Body); perr == nil {
+		if code := o.I("error", "code"); code != nil && *code != 0 {
+			return "", fmt.Errorf("%s web API: %w: login refused (error %d)", addr, drivers.ErrAuth, *code)
+		}
+		return cookie, nil
+	}
+	if cookie == "" && loginPage(resp.Body) {
+		return "", fmt.Errorf("%s web API: %w: login refused", addr, drivers.ErrAuth)
+	}
+	return cookie, nil
+}
+
+// loginPage tells the web UI's login form (or its redirect page) from a
+// JSON reply.
+func loginPage(b []byte) bool {
+	s := strings.TrimSpace(string(b))
+	if !strings.HasPrefix(s, "<") {
+		return false
+	}
+	l := strings.ToLower(s)
+	return strings.Contains(l, "login") || strings.Contains(l, "用户界面")
+}
