@@ -27,9 +27,11 @@ import (
 var sampleConfig string
 
 const (
-	defaultTimeout     = 5 * time.Second
-	defaultConcurrency = 1000
-	driverAuto         = "auto"
+	defaultTimeout          = 5 * time.Second
+	defaultConcurrency      = 1000
+	defaultDiscoverInterval = 5 * time.Minute
+	defaultIdentifyInterval = time.Hour
+	driverAuto              = "auto"
 )
 
 // Ports overrides the default port of each API, for miners behind
@@ -49,14 +51,29 @@ type Asic struct {
 	Timeout     config.Duration `toml:"timeout"`
 	Concurrency int             `toml:"concurrency"`
 	Ports       Ports           `toml:"ports"`
+	// DiscoverInterval is how often CIDR blocks and ranges are scanned for
+	// miners; between scans only the miners found are polled.
+	DiscoverInterval config.Duration `toml:"discover_interval"`
+	// IdentifyInterval is how long an identification stands before the
+	// miner is identified again (it is also redone when the miner stops
+	// answering its driver).
+	IdentifyInterval config.Duration `toml:"identify_interval"`
 
 	Log telegraf.Logger `toml:"-"`
 
-	targets []target
+	targets []target // listed one by one: polled on every gather
+	ranges  []target // from CIDR blocks and ranges: scanned, then polled
+	found   []target // what the last scan found in ranges
+	scanned time.Time
 
 	mu     sync.Mutex
-	driver map[string]drivers.Driver // per host:port, found by identification
-	fixed  drivers.Driver            // when driver is not "auto"
+	driver map[string]identified // per host:port, found by identification
+	fixed  drivers.Driver        // when driver is not "auto"
+}
+
+type identified struct {
+	d  drivers.Driver
+	at time.Time
 }
 
 func init() {
@@ -66,9 +83,11 @@ func init() {
 // New returns the plugin with its defaults.
 func New() *Asic {
 	return &Asic{
-		Driver:      driverAuto,
-		Timeout:     config.Duration(defaultTimeout),
-		Concurrency: defaultConcurrency,
+		Driver:           driverAuto,
+		Timeout:          config.Duration(defaultTimeout),
+		Concurrency:      defaultConcurrency,
+		DiscoverInterval: config.Duration(defaultDiscoverInterval),
+		IdentifyInterval: config.Duration(defaultIdentifyInterval),
 	}
 }
 
@@ -84,7 +103,14 @@ func (a *Asic) Init() error {
 	if err != nil {
 		return fmt.Errorf(`"miners": %w`, err)
 	}
-	a.targets = targets
+	a.targets, a.ranges = nil, nil
+	for _, t := range targets {
+		if t.listed {
+			a.targets = append(a.targets, t)
+		} else {
+			a.ranges = append(a.ranges, t)
+		}
+	}
 	if a.Driver == "" {
 		a.Driver = driverAuto
 	}
@@ -104,12 +130,19 @@ func (a *Asic) Init() error {
 	if a.Concurrency == 0 {
 		a.Concurrency = defaultConcurrency
 	}
+	if a.DiscoverInterval < 0 {
+		return fmt.Errorf(`"discover_interval": must not be negative, got %s`, time.Duration(a.DiscoverInterval))
+	}
+	if a.IdentifyInterval < 0 {
+		return fmt.Errorf(`"identify_interval": must not be negative, got %s`, time.Duration(a.IdentifyInterval))
+	}
+	checkOpenFiles(a.Log, a.Concurrency)
 	for key, p := range map[string]int{"ports.rpc": a.Ports.RPC, "ports.web": a.Ports.Web, "ports.grpc": a.Ports.GRPC} {
 		if p < 0 || p > 65535 {
 			return fmt.Errorf("%q: %d is not a port", key, p)
 		}
 	}
-	a.driver = make(map[string]drivers.Driver)
+	a.driver = make(map[string]identified)
 	return nil
 }
 
@@ -123,7 +156,7 @@ func (a *Asic) Gather(acc telegraf.Accumulator) error {
 	}
 	sem := make(chan struct{}, a.Concurrency)
 	var wg sync.WaitGroup
-	for _, t := range a.targets {
+	for _, t := range a.pollList() {
 		sem <- struct{}{} // bounds goroutines too, not only connections
 		wg.Add(1)
 		go func() {
@@ -234,21 +267,21 @@ func (a *Asic) driverFor(ctx context.Context, t drivers.Target) (drivers.Driver,
 	}
 	key := t.RPCAddr()
 	a.mu.Lock()
-	d, ok := a.driver[key]
+	id, ok := a.driver[key]
 	a.mu.Unlock()
-	if ok {
-		return d, nil
+	if ok && (a.IdentifyInterval == 0 || time.Since(id.at) < time.Duration(a.IdentifyInterval)) {
+		return id.d, nil
 	}
 	name, err := identify.Identify(ctx, t, identify.WhatsminerV3Port)
 	if err != nil {
 		return nil, err
 	}
-	d, err = drivers.New(name)
+	d, err := drivers.New(name)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", drivers.ErrUnsupported, err)
 	}
 	a.mu.Lock()
-	a.driver[key] = d
+	a.driver[key] = identified{d: d, at: time.Now()}
 	a.mu.Unlock()
 	return d, nil
 }
@@ -264,12 +297,13 @@ func (a *Asic) forget(t drivers.Target) {
 	a.mu.Unlock()
 }
 
-// Targets lists the hosts the configuration expanded to, after Init; the
-// benchmark polls the same ones with a bare client.
+// Targets lists the hosts the configuration expanded to, after Init, listed
+// ones and those of ranges alike; the benchmark polls the same ones with a
+// bare client.
 func (a *Asic) Targets() []string {
-	out := make([]string, len(a.targets))
-	for i, t := range a.targets {
-		out[i] = t.host
+	out := make([]string, 0, len(a.targets)+len(a.ranges))
+	for _, t := range append(append([]target(nil), a.targets...), a.ranges...) {
+		out = append(out, t.host)
 	}
 	return out
 }

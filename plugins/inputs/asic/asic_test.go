@@ -316,7 +316,9 @@ func TestConcurrencyBound(t *testing.T) {
 		return &drivers.MinerData{Make: "Antminer", UptimeSeconds: i64(1)}, nil
 	}}
 	p := New()
-	p.Miners = []string{"127.1.0.0/24"}
+	for i := 1; i <= 254; i++ {
+		p.Miners = append(p.Miners, fmt.Sprintf("127.1.0.%d", i))
+	}
 	p.Concurrency = 7
 	p.Log = testutil.Logger{}
 	require.NoError(t, p.Init())
