@@ -43,6 +43,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	debug := fs.Bool("debug", false, "log debug messages")
 	usage := fs.Bool("usage", false, "print the sample configuration and exit")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	discoverMode := fs.Bool("discover", false, "scan the configured miners and ranges, identify what answers, print a table and exit")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -82,6 +83,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 1
 		}
 		accs[i] = &accumulator{w: w, tags: b.tags, log: log}
+	}
+
+	if *discoverMode {
+		return discoverTable(blocks, stdout, stderr)
 	}
 
 	g := &gatherer{blocks: blocks, accs: accs, w: w, stderr: stderr}

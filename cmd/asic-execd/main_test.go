@@ -168,3 +168,30 @@ func TestShippedSampleConf(t *testing.T) {
 	require.Equal(t, "luxos", blocks[1].tags["group"])
 	require.Equal(t, "luxos", blocks[1].plugin.Driver)
 }
+
+// --discover scans a range, identifies what answers and prints a table.
+func TestDiscoverTable(t *testing.T) {
+	ant := &fakeminer.Miner{Replies: fakeminer.MustLoadDir(t, "../../testdata/antminer/S19Pro_49.0.1.3"), Multi: true}
+	require.NoError(t, ant.Start("127.95.0.9:24728"))
+	defer ant.Close()
+	lux := &fakeminer.Miner{Replies: fakeminer.MustLoadDir(t, "../../testdata/luxos/S19kPro_2025.4.8.220305"), Multi: true}
+	require.NoError(t, lux.Start("127.95.0.20:24728"))
+	defer lux.Close()
+	conf := writeConf(t, `
+[[inputs.asic]]
+  miners = ["127.95.0.0/27"]
+  timeout = "3s"
+  [inputs.asic.ports]
+    rpc = 24728
+    web = 24780
+    grpc = 24751
+`)
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, run([]string{"--config", conf, "--discover"}, strings.NewReader(""), &stdout, &stderr), stderr.String())
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	require.Len(t, lines, 3, stdout.String())
+	require.Regexp(t, `^ADDRESS\s+MAKE\s+MODEL\s+FIRMWARE\s+DRIVER\s+IDENTIFY`, lines[0])
+	require.Regexp(t, `^127\.95\.0\.9\s+Antminer\s+S19 Pro\s+stock\s+antminer\s+\d`, lines[1])
+	require.Regexp(t, `^127\.95\.0\.20\s+Antminer\s+S19k Pro\s+luxos\s+luxos\s+\d`, lines[2])
+	require.Contains(t, stderr.String(), "2 miners identified")
+}

@@ -2,11 +2,13 @@ package asic
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/discover"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/identify"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/models"
 )
 
 // scanTimeout is how long a scan waits for an address with nothing behind
@@ -60,4 +62,74 @@ func (a *Asic) scan(ctx context.Context) []target {
 		out[i] = byHost[h]
 	}
 	return out
+}
+
+// Found is one miner as discovery saw it.
+type Found struct {
+	Address  string
+	Make     string
+	Model    string
+	Firmware string
+	Driver   string
+	Identify time.Duration // how long identification took
+	Err      error         // why it could not be identified or read
+}
+
+// Discover scans the configured miners once (listed ones included),
+// identifies what answered and reads each once for its make, model and
+// firmware. It is asic-execd --discover; Gather does not use it.
+func (a *Asic) Discover(ctx context.Context) ([]Found, error) {
+	user, pass, err := a.credentials()
+	if err != nil {
+		return nil, err
+	}
+	list := append(append([]target(nil), a.targets...), a.scan(ctx)...)
+	out := make([]Found, len(list))
+	sem := make(chan struct{}, a.Concurrency)
+	var wg sync.WaitGroup
+	for i, t := range list {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out[i] = a.discoverOne(ctx, a.minerTarget(t, user, pass), t)
+		}()
+	}
+	wg.Wait()
+	return out, nil
+}
+
+func (a *Asic) discoverOne(ctx context.Context, dt drivers.Target, t target) Found {
+	f := Found{Address: t.host}
+	if t.rpcPort != 0 {
+		f.Address = dt.RPCAddr()
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(a.Timeout))
+	defer cancel()
+	start := time.Now()
+	name := a.Driver
+	if a.fixed == nil {
+		var err error
+		name, err = identify.Identify(ctx, dt, identify.WhatsminerV3Port)
+		f.Identify = time.Since(start)
+		if err != nil {
+			f.Err = err
+			return f
+		}
+	}
+	f.Driver = name
+	d, err := drivers.New(name)
+	if err != nil {
+		f.Err = err
+		return f
+	}
+	data, err := d.Gather(ctx, dt)
+	if err != nil {
+		f.Err = err
+		return f
+	}
+	models.Apply(data)
+	f.Make, f.Model, f.Firmware = data.Make, data.Model, data.Firmware
+	return f
 }
