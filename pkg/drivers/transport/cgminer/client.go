@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
@@ -54,9 +55,23 @@ func (r Request) marshal() []byte {
 // Raw sends req and returns the reply bytes with NULs and surrounding space
 // removed. Every step runs under ctx's deadline.
 func (c *Client) Raw(ctx context.Context, req []byte) ([]byte, error) {
-	conn, err := c.dial(ctx)
+	buf, out, err := c.roundTrip(ctx, req)
 	if err != nil {
 		return nil, err
+	}
+	reply := append([]byte(nil), out...)
+	putBuf(buf)
+	return reply, nil
+}
+
+// roundTrip is Raw with the reply left in a pooled buffer: the caller
+// decodes it (the decoder copies what it keeps) and returns it with putBuf.
+// A gather of 100,000 miners then reuses a few thousand buffers instead of
+// allocating one per reply.
+func (c *Client) roundTrip(ctx context.Context, req []byte) (*[]byte, []byte, error) {
+	conn, err := c.dial(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
 	defer conn.Close()
 	// Closing the connection when ctx ends unblocks a read even when the
@@ -67,9 +82,23 @@ func (c *Client) Raw(ctx context.Context, req []byte) ([]byte, error) {
 		_ = conn.SetDeadline(dl)
 	}
 	if _, err := conn.Write(req); err != nil {
-		return nil, c.ioErr(ctx, "write", err)
+		return nil, nil, c.ioErr(ctx, "write", err)
 	}
 	return c.readReply(ctx, conn)
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+// putBuf returns a buffer to the pool; one grown past 1 MiB by a huge
+// reply is dropped, so the pool does not keep outliers alive.
+func putBuf(b *[]byte) {
+	if b == nil || cap(*b) > 1<<20 {
+		return
+	}
+	*b = (*b)[:0]
+	bufPool.Put(b)
 }
 
 func (c *Client) dial(ctx context.Context) (net.Conn, error) {
@@ -106,22 +135,36 @@ func (c *Client) ioErr(ctx context.Context, op string, err error) error {
 
 // readReply reads until the miner closes, the reply is one complete JSON
 // value (some firmware keeps the connection open), or the limit is passed.
-func (c *Client) readReply(ctx context.Context, conn net.Conn) ([]byte, error) {
+func (c *Client) readReply(ctx context.Context, conn net.Conn) (*[]byte, []byte, error) {
 	limit := c.MaxReply
 	if limit <= 0 {
 		limit = DefaultMaxReply
 	}
-	buf := make([]byte, 0, 4096)
+	bp := getBuf()
+	buf := (*bp)[:0]
+	fail := func(err error) (*[]byte, []byte, error) {
+		*bp = buf
+		putBuf(bp)
+		return nil, nil, err
+	}
 	var sc completeness
-	chunk := make([]byte, 32<<10)
 	for {
-		n, err := conn.Read(chunk)
-		if n > 0 {
-			if len(buf)+n > limit {
-				return nil, fmt.Errorf("%s: %w: reply larger than %d bytes", c.Addr, drivers.ErrBadResponse, limit)
+		if len(buf) == cap(buf) {
+			if len(buf) >= limit+1 {
+				return fail(fmt.Errorf("%s: %w: reply larger than %d bytes", c.Addr, drivers.ErrBadResponse, limit))
 			}
-			buf = append(buf, chunk[:n]...)
-			if sc.feed(chunk[:n]) {
+			grown := make([]byte, len(buf), min(2*cap(buf), limit+1))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := conn.Read(buf[len(buf):cap(buf)])
+		if n > 0 {
+			chunk := buf[len(buf) : len(buf)+n]
+			buf = buf[:len(buf)+n]
+			if len(buf) > limit {
+				return fail(fmt.Errorf("%s: %w: reply larger than %d bytes", c.Addr, drivers.ErrBadResponse, limit))
+			}
+			if sc.feed(chunk) {
 				break
 			}
 		}
@@ -133,14 +176,15 @@ func (c *Client) readReply(ctx context.Context, conn net.Conn) ([]byte, error) {
 				// A reset after a full reply is common; judge what arrived.
 				break
 			}
-			return nil, c.ioErr(ctx, "read", err)
+			return fail(c.ioErr(ctx, "read", err))
 		}
 	}
+	*bp = buf
 	out := bytes.TrimSpace(bytes.Trim(buf, "\x00"))
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: %w: empty reply", c.Addr, drivers.ErrBadResponse)
+		return fail(fmt.Errorf("%s: %w: empty reply", c.Addr, drivers.ErrBadResponse))
 	}
-	return out, nil
+	return bp, out, nil
 }
 
 func isTimeout(ctx context.Context, err error) bool {
@@ -212,11 +256,12 @@ func head(b []byte) string {
 
 // Do sends one request and returns its reply, checking the STATUS section.
 func (c *Client) Do(ctx context.Context, req Request) (jsonval.Obj, error) {
-	raw, err := c.Raw(ctx, req.marshal())
+	buf, raw, err := c.roundTrip(ctx, req.marshal())
 	if err != nil {
 		return nil, fmt.Errorf("command %q: %w", req.Command, err)
 	}
 	obj, err := Parse(c.Addr, raw)
+	putBuf(buf)
 	if err != nil {
 		return nil, fmt.Errorf("command %q: %w", req.Command, err)
 	}

@@ -59,7 +59,7 @@ func (c *Client) Multi(ctx context.Context, cmds ...string) *Batch {
 		return b
 	}
 	joined := strings.Join(cmds, "+")
-	raw, err := c.Raw(ctx, Request{Command: joined}.marshal())
+	buf, raw, err := c.roundTrip(ctx, Request{Command: joined}.marshal())
 	if err != nil {
 		for _, cmd := range cmds {
 			b.errs[cmd] = fmt.Errorf("command %q: %w", joined, err)
@@ -67,6 +67,7 @@ func (c *Client) Multi(ctx context.Context, cmds ...string) *Batch {
 		return b
 	}
 	obj, err := Parse(c.Addr, raw)
+	putBuf(buf)
 	if err == nil && splitMulti(b, obj, cmds) {
 		return b
 	}
