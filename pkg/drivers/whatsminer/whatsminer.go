@@ -44,18 +44,18 @@
 // Quirks handled: get_* and status cannot be joined with "+", so they go one
 // per connection; the rest is joined where the firmware allows it (the
 // transport falls back otherwise). Commands an older build lacks (STATUS E,
-// Code 14 "invalid cmd") are skipped silently, and all get_* are skipped once
-// get_version is unknown. 2020 builds send \' inside strings (invalid JSON):
-// the connection is filtered (repair.go). API 2.0.4 sends error_code as
-// ["110":"time"]: rewritten into an object before decoding.
+// Code 14 "invalid cmd") are skipped silently; the get_* and status go out
+// at once, so lacking ones cost no latency. 2020 builds send \' inside
+// strings and API 2.0.4 sends error_code as ["110":"time"]: the transport
+// repairs both.
 package whatsminer
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
@@ -161,17 +161,30 @@ func gatherV2(ctx context.Context, t drivers.Target) (*drivers.MinerData, error)
 		}
 	}
 
-	wmStyle(ctx, c, r, "get_version", nil)
-	if !r.lacking("get_version") {
-		wmStyle(ctx, c, r, "get_miner_info", map[string]any{"info": minerInfoFields})
-		if o, ok := r.get("get_version"); !ok || apiAtLeast(apiVersionOf(o), 2, 0, 1) {
-			wmStyle(ctx, c, r, "get_error_code", nil)
-		}
-		if !summaryHasPower(r) {
-			wmStyle(ctx, c, r, "get_psu", nil)
-		}
+	// btminer cannot join get_* and status: they go one per connection, all
+	// at once, so a miner costs one round trip of latency here, not five.
+	// Firmware that lacks one answers "invalid cmd", which Parse skips.
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	ask := func(cmd string, extra map[string]any) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			obj, err := c.Do(ctx, cgminer.Request{Command: cmd, Extra: extra})
+			mu.Lock()
+			r.Set(cmd, obj, err)
+			mu.Unlock()
+		}()
 	}
-	wmStyle(ctx, c, r, "status", nil)
+	needPSU := !summaryHasPower(r) // read before the goroutines write r
+	ask("get_version", nil)
+	ask("get_miner_info", map[string]any{"info": minerInfoFields})
+	ask("get_error_code", nil)
+	ask("status", nil)
+	if needPSU {
+		ask("get_psu", nil)
+	}
+	wg.Wait()
 
 	if !r.answered() {
 		return nil, fmt.Errorf("whatsminer %s: %w", c.Addr, r.err())
@@ -187,32 +200,6 @@ func cgStyle(ctx context.Context, c *cgminer.Client, r *Replies, cmd string) {
 
 // wmStyle sends one Whatsminer-style command ({"STATUS":"S","Msg":{...}}) on
 // its own connection, repairing the reply before decoding.
-func wmStyle(ctx context.Context, c *cgminer.Client, r *Replies, cmd string, extra map[string]any) {
-	req := map[string]any{"command": cmd}
-	for k, v := range extra {
-		req[k] = v
-	}
-	body, err := json.Marshal(req)
-	if err != nil {
-		r.Set(cmd, nil, fmt.Errorf("command %q: %w", cmd, err))
-		return
-	}
-	raw, err := c.Raw(ctx, body)
-	if err != nil {
-		r.Set(cmd, nil, fmt.Errorf("command %q: %w", cmd, err))
-		return
-	}
-	obj, err := cgminer.Parse(c.Addr, raw)
-	if err != nil {
-		r.Set(cmd, nil, fmt.Errorf("command %q: %w", cmd, err))
-		return
-	}
-	if err := cgminer.CheckStatus(cmd, obj); err != nil {
-		r.Set(cmd, nil, err)
-		return
-	}
-	r.Set(cmd, obj, nil)
-}
 
 func summaryHasPower(r *Replies) bool {
 	o, ok := r.get("summary")
