@@ -18,6 +18,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -38,6 +40,7 @@ type options struct {
 	testdata    string
 	n           int
 	port        int
+	webPort     int
 	latency     time.Duration
 	tail        float64
 	offline     float64
@@ -55,6 +58,7 @@ func main() {
 	flag.StringVar(&o.testdata, "testdata", "testdata", "folder with <family>/<model>/<command>.json captures")
 	flag.IntVar(&o.n, "n", 0, "fleet size; 0 serves each capture folder once, plus a few misbehaving miners")
 	flag.IntVar(&o.port, "port", 4028, "port the simulated miners answer on")
+	flag.IntVar(&o.webPort, "web-port", 80, "port of the simulated web-only miners (Elphapex, Bitaxe), with -n 0")
 	flag.DurationVar(&o.latency, "latency", 0, "median reply latency (log-normal); 0 answers at once")
 	flag.Float64Var(&o.tail, "tail", 0.01, "with -latency: share of replies that take 5-8 s")
 	flag.Float64Var(&o.offline, "offline", 0.02, "with -n: share of miners that accept and never answer")
@@ -190,11 +194,31 @@ func serveCaptures(o options, caps []capture) (func(), string) {
 	for _, mode := range []fakeminer.Mode{fakeminer.Silent, fakeminer.Garbage, fakeminer.Half, fakeminer.HTML} {
 		start(&fakeminer.Miner{Mode: mode, Replies: map[string][]byte{}}, fmt.Sprintf("misbehaving (%s)", modeName(mode)))
 	}
+	var webs []*http.Server
+	for _, w := range loadWebTemplates(o.testdata) {
+		a := netip.AddrPortFrom(addr, uint16(o.webPort)).String()
+		ln, err := net.Listen("tcp", a)
+		if err != nil {
+			// Port 80 needs privileges: say so, serve the rest (-web-port
+			// picks another port).
+			fmt.Fprintf(os.Stderr, "asic-sim: %s skipped: %v\n", w.name, err)
+			continue
+		}
+		srv := &http.Server{Handler: w.handler, ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		webs = append(webs, srv)
+		listed = append(listed, addr.String())
+		fmt.Fprintf(os.Stderr, "%-15s %s (web)\n", addr, w.name)
+		addr = addr.Next()
+	}
 	fmt.Fprintf(os.Stderr, "%-15s nothing listening\n", addr)
 	listed = append(listed, addr.String())
 	stop := func() {
 		for _, m := range miners {
 			m.Close()
+		}
+		for _, w := range webs {
+			_ = w.Close()
 		}
 	}
 	return stop, config(o, listed)
@@ -247,8 +271,11 @@ func config(o options, miners []string) string {
 		fmt.Fprintf(&b, "    %q,\n", m)
 	}
 	fmt.Fprintf(&b, "  ]\n  timeout = %q\n  concurrency = %d\n", o.timeout.String(), o.concurrency)
-	if o.port != 4028 {
+	if o.port != 4028 || (o.n == 0 && o.webPort != 80) {
 		fmt.Fprintf(&b, "  [inputs.asic.ports]\n    rpc = %d\n", o.port)
+		if o.n == 0 {
+			fmt.Fprintf(&b, "    web = %d\n", o.webPort)
+		}
 	}
 	b.WriteString("  [inputs.asic.tags]\n    site = \"simulated\"\n")
 	return b.String()
