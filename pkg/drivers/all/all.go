@@ -14,6 +14,7 @@ import (
 	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/hammer"
 	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/hiveon"
 	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/iceriver"
+	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/innosilicon"
 	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/luxos"
 	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/marathon"
 	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/vnish"

@@ -2,8 +2,8 @@
 // kHeavyHash, AL3 on Blake3). They have no 4028 API; everything comes from
 // one page of the web UI (port 80):
 //   - POST /user/loginpost?post=6&user=admin&pwd=<pw> (default 12345678)
-//     sets a session cookie. It is kept per miner and renewed once when the
-//     panel answers with the login page or 401.
+//     sets a session cookie. The transport keeps it per miner and renews it
+//     once when the panel answers with the login page or 401.
 //   - POST /user/userpanel?post=4 -> {"error":0,"data":{...}}:
 //     softver1 "ICM168_3_2_10_ks5L_miner" -> Model "KS5L" (model "none")
 //     and FirmwareVersion; algo or the model -> Algorithm; mac
@@ -24,7 +24,6 @@ package iceriver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -55,12 +54,10 @@ func init() {
 }
 
 // Driver gathers IceRiver miners. Web is shared by all its miners; nil
-// uses a package-wide transport. Session cookies are kept per miner.
+// uses a package-wide transport, which also keeps the session cookies
+// per miner.
 type Driver struct {
 	Web *httpapi.Transport
-
-	mu       sync.Mutex
-	sessions map[string]string
 }
 
 var (
@@ -74,32 +71,6 @@ func (dr *Driver) web() *httpapi.Transport {
 	}
 	defaultWebOnce.Do(func() { defaultWeb = httpapi.NewTransport(httpapi.Options{}) })
 	return defaultWeb
-}
-
-// maxSessions bounds the cookie cache; beyond it the cache is reset (a
-// lost cookie costs one login).
-const maxSessions = 100000
-
-func (dr *Driver) session(key string) (string, bool) {
-	dr.mu.Lock()
-	defer dr.mu.Unlock()
-	c, ok := dr.sessions[key]
-	return c, ok
-}
-
-func (dr *Driver) setSession(key, cookie string) {
-	dr.mu.Lock()
-	defer dr.mu.Unlock()
-	if dr.sessions == nil || len(dr.sessions) >= maxSessions {
-		dr.sessions = map[string]string{}
-	}
-	dr.sessions[key] = cookie
-}
-
-func (dr *Driver) dropSession(key string) {
-	dr.mu.Lock()
-	defer dr.mu.Unlock()
-	delete(dr.sessions, key)
 }
 
 // Name implements drivers.Driver.
@@ -134,53 +105,27 @@ var formHeader = http.Header{
 	"X-Requested-With": {"XMLHttpRequest"},
 }
 
-func form(cookie string) http.Header {
-	h := formHeader.Clone()
-	if cookie != "" {
-		h.Set("Cookie", cookie)
-	}
-	return h
-}
-
-// userpanel returns the panel's body, logging in first when no session is
-// cached, and once more when the cached session turns out to be expired.
+// userpanel returns the panel's body. The transport logs in when no
+// session is cached, and once more when the panel answers with the login
+// page or 401 (the session expired); a fresh session refused is auth_failed.
 func (dr *Driver) userpanel(ctx context.Context, t drivers.Target) ([]byte, error) {
 	user, pass := credentials(t)
-	cfg := httpapi.Config{Addr: t.WebAddr(), API: "web API"}
-	tr := dr.web()
-	c := tr.Client(cfg)
-	key := cfg.Addr + "\x00" + user
-	cookie, ok := dr.session(key)
-	fresh := false
-	if !ok {
-		var err error
-		if cookie, err = login(ctx, c, cfg.Addr, user, pass); err != nil {
-			return nil, err
-		}
-		dr.setSession(key, cookie)
-		fresh = true
+	addr := t.WebAddr()
+	c := dr.web().Client(httpapi.Config{Addr: addr, API: "web API", Username: user,
+		Login: func(ctx context.Context, c *httpapi.Client) (http.Header, error) {
+			cookie, err := login(ctx, c, addr, user, pass)
+			if err != nil || cookie == "" {
+				return http.Header{}, err
+			}
+			return http.Header{"Cookie": {cookie}}, nil
+		},
+		Expired: func(_ int, body []byte) bool { return loginPage(body) },
+	})
+	resp, err := c.Send(ctx, httpapi.Request{Method: http.MethodPost, Path: PanelPath, Body: []byte("post=4"), Header: formHeader})
+	if err != nil {
+		return nil, err
 	}
-	for {
-		resp, err := c.Send(ctx, httpapi.Request{Method: http.MethodPost, Path: PanelPath, Body: []byte("post=4"),
-			Header: form(cookie), NoAuth: true})
-		switch {
-		case err == nil && !loginPage(resp.Body):
-			return resp.Body, nil
-		case err != nil && !errors.Is(err, drivers.ErrAuth):
-			return nil, err
-		}
-		// 401 or the login page: the session is gone.
-		dr.dropSession(key)
-		if fresh {
-			return nil, fmt.Errorf("%s web API: %w: the panel refused a fresh session", cfg.Addr, drivers.ErrAuth)
-		}
-		c = tr.Client(cfg) // the old one remembers the 401 as final
-		if cookie, err = login(ctx, c, cfg.Addr, user, pass); err != nil {
-			return nil, err
-		}
-		dr.setSession(key, cookie)
-		fresh = true
-	}
+	return resp.Body, nil
 }
 
 // login posts the credentials (as query parameters, as the web UI does, and
@@ -189,7 +134,7 @@ func (dr *Driver) userpanel(ctx context.Context, t drivers.Target) ([]byte, erro
 func login(ctx context.Context, c *httpapi.Client, addr, user, pass string) (string, error) {
 	q := "post=6&user=" + url.QueryEscape(user) + "&pwd=" + url.QueryEscape(pass)
 	resp, err := c.Send(ctx, httpapi.Request{Method: http.MethodPost, Path: LoginPath + "?" + q, Body: []byte(q),
-		Header: form(""), NoAuth: true})
+		Header: formHeader, NoAuth: true})
 	if httpapi.IsNotFound(err) {
 		return "", nil // firmware whose panel needs no login
 	}

@@ -100,6 +100,9 @@ func NewTransport(o Options) *Transport {
 		// ignores it at the TLS or header stage.
 		TLSHandshakeTimeout: 10 * time.Second,
 		ForceAttemptHTTP2:   false,
+		// Miners send a handful of headers; Go's default would read 10 MiB
+		// of a header stream before giving up.
+		MaxResponseHeaderBytes: 64 << 10,
 	}
 	return &Transport{
 		rt:      rt,
@@ -154,6 +157,13 @@ type Config struct {
 	// Login, when set, is the token login; tokens are cached per miner and
 	// renewed once on a 401.
 	Login TokenLogin
+	// Expired, when set, is asked about every reply to a token-authenticated
+	// request: firmware that answers an expired token with HTTP 200 and a
+	// body of its own (Innosilicon's {"success":false,"token":"expired"},
+	// IceRiver's login page) says so here. It is then treated as a 401: the
+	// token is renewed once for the request, and a fresh token that is
+	// still refused is an auth failure. It must not keep the body.
+	Expired func(status int, body []byte) bool
 }
 
 // Client talks to one miner for one gather. It is safe for concurrent
@@ -403,7 +413,7 @@ func (c *Client) withToken(ctx context.Context, r Request, method string, u *url
 		if err != nil {
 			return nil, err
 		}
-		if resp.Status != http.StatusUnauthorized {
+		if resp.Status != http.StatusUnauthorized && !c.expired(resp) {
 			return resp, nil
 		}
 		st.mu.Lock()
@@ -415,6 +425,10 @@ func (c *Client) withToken(ctx context.Context, r Request, method string, u *url
 		tok = nil // expired: log in once more
 	}
 	return nil, fmt.Errorf("%s: %w: token rejected after a fresh login", c.prefix(method, u.Path), drivers.ErrAuth)
+}
+
+func (c *Client) expired(resp *Response) bool {
+	return c.cfg.Expired != nil && c.cfg.Expired(resp.Status, resp.Body)
 }
 
 func (c *Client) login(ctx context.Context) (http.Header, error) {
@@ -499,6 +513,10 @@ func (c *Client) netErr(ctx context.Context, method, path string, err error) err
 		return fmt.Errorf("%s: %w", p, drivers.ErrTimeout)
 	case errors.As(err, &cert), errors.As(err, &unknown), errors.As(err, &hostErr), errors.As(err, &rec):
 		return fmt.Errorf("%s: %w: TLS: %v", p, drivers.ErrBadResponse, err)
+	case errors.Is(err, syscall.ECONNRESET):
+		// Accepted, then reset (even while dialling): something listens
+		// but is not this API. The cgminer client says the same.
+		return fmt.Errorf("%s: %w: %v", p, drivers.ErrBadResponse, err)
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return fmt.Errorf("%s: %w: %v", p, drivers.ErrRefused, err)
 	}

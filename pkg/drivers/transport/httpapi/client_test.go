@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
@@ -357,6 +358,9 @@ type tokenServer struct {
 	n      int
 	logins atomic.Int32
 	deny   bool // reject every token, even fresh ones
+	// ok200 answers a refused token with HTTP 200 and this body instead
+	// of a 401 (Innosilicon style).
+	ok200 string
 }
 
 func (s *tokenServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -377,6 +381,10 @@ func (s *tokenServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	ok := s.valid[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")] && !s.deny
 	s.mu.Unlock()
+	if !ok && s.ok200 != "" {
+		fmt.Fprint(w, s.ok200)
+		return
+	}
 	if !ok {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
@@ -445,6 +453,55 @@ func TestTokenLogin(t *testing.T) {
 	_, err = c2.GetJSON(ctx, "/b")
 	require.ErrorIs(t, err, drivers.ErrAuth)
 	require.Equal(t, int32(1), s2.logins.Load())
+}
+
+func TestTokenExpiredBody(t *testing.T) {
+	const expiredBody = `{"success":false,"token":"expired"}`
+	s := &tokenServer{valid: map[string]bool{}, ok200: expiredBody}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	ctx := ctxT(t, 5*time.Second)
+	tr := NewTransport(Options{})
+	var asked atomic.Int32
+	expired := func(status int, body []byte) bool {
+		asked.Add(1)
+		return status == http.StatusOK && bytes.Contains(body, []byte(`"expired"`))
+	}
+	cfg := Config{Addr: addr(srv), Login: bearerLogin(secret), Expired: expired}
+
+	o, err := tr.Client(cfg).GetJSON(ctx, "/data")
+	require.NoError(t, err)
+	require.Equal(t, true, *o.B("ok"))
+	require.Equal(t, int32(1), s.logins.Load())
+	require.Equal(t, int32(1), asked.Load(), "the hook is asked about the authenticated reply, not the login's")
+
+	s.expire()
+	o, err = tr.Client(cfg).GetJSON(ctx, "/data")
+	require.NoError(t, err, "a token refused with HTTP 200 and a body is renewed")
+	require.Equal(t, true, *o.B("ok"), "the renewed request's reply, not the expired one's")
+	require.Equal(t, int32(2), s.logins.Load(), "renewed exactly once")
+
+	s.deny = true
+	c := tr.Client(cfg)
+	_, err = c.GetJSON(ctx, "/data")
+	require.Equal(t, drivers.ResultAuthFailed, drivers.Result(err), "%v", err)
+	require.Equal(t, int32(3), s.logins.Load(), "one renewal, then auth_failed: no login loop")
+	_, err = c.GetJSON(ctx, "/more")
+	require.ErrorIs(t, err, drivers.ErrAuth)
+	require.Equal(t, int32(3), s.logins.Load(), "no further login in the same gather")
+
+	// Without the hook the 200 body is passed through as a reply (the
+	// transport does not guess at firmware semantics).
+	s.deny = false
+	s.expire()
+	s2cfg := Config{Addr: addr(srv), Login: bearerLogin(secret), Username: "other"}
+	tr2 := NewTransport(Options{})
+	_, err = tr2.Client(s2cfg).GetJSON(ctx, "/data")
+	require.NoError(t, err)
+	s.expire()
+	o, err = tr2.Client(s2cfg).GetJSON(ctx, "/data")
+	require.NoError(t, err)
+	require.Equal(t, "expired", o.S("token"))
 }
 
 func FuzzParseJSON(f *testing.F) {

@@ -26,13 +26,14 @@ func ParseJSON(body []byte) (jsonval.Obj, error) {
 	if len(b) > 0 && b[0] == '<' {
 		return nil, fmt.Errorf("%w: an HTML page where JSON was expected (login page or captive portal?)", drivers.ErrBadResponse)
 	}
+	if obj, err := jsonval.DecodeObj(b); err == nil {
+		return obj, nil // valid JSON needs no repair copy
+	}
 	obj, err := jsonval.DecodeObj(cgminer.Repair(b))
 	if err != nil {
-		h := b
-		if len(h) > 40 {
-			h = h[:40]
-		}
-		return nil, fmt.Errorf("%w: body is not a JSON object: %v (starts %q)", drivers.ErrBadResponse, err, h)
+		// No excerpt of the body: a page that echoes the request could
+		// carry a password or token into the error.
+		return nil, fmt.Errorf("%w: body of %d bytes is not a JSON object: %v", drivers.ErrBadResponse, len(b), err)
 	}
 	return obj, nil
 }

@@ -1,0 +1,359 @@
+package innosilicon
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
+)
+
+// maxBoards bounds the slot numbers taken from a reply.
+const maxBoards = 16
+
+// Parse merges both APIs' replies (either may be nil). No I/O; it never
+// fails: what cannot be read is left out and listed in Problems.
+func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
+	d := &drivers.MinerData{Make: "Innosilicon", Firmware: "stock"}
+	rpc := map[string]jsonval.Obj{}
+	if b != nil {
+		for _, cmd := range RPCCommands {
+			o, err := b.Reply(cmd)
+			if err != nil {
+				if !errors.Is(err, cgminer.ErrNotRequested) && !cgminer.IsInvalidCommand(err) {
+					d.Problem(cmdErr(cmd, err))
+				}
+				continue
+			}
+			rpc[cmd] = o
+		}
+	}
+	web := map[string]jsonval.Obj{}
+	for _, p := range WebPages {
+		o, err := w.Reply(p)
+		if err == nil {
+			if ok := o.B("success"); ok != nil && !*ok {
+				// Its msg is not quoted: an error text may echo what it was sent.
+				err = fmt.Errorf("%w: the firmware refused the request (success false)", drivers.ErrBadResponse)
+			}
+		}
+		if err != nil {
+			// A 404 is a firmware without that page: not a fault.
+			if !errors.Is(err, httpapi.ErrNotRequested) && !httpapi.IsNotFound(err) {
+				d.Problem(fmt.Errorf("web page %q: %w", p, err))
+			}
+			continue
+		}
+		web[p] = o
+	}
+
+	identity(d, rpc, web)
+	all := web["getAll"].O("all")
+	if web["getAll"] != nil && all == nil {
+		d.Problem(errors.New(`web page "getAll": field all: not an object`))
+	}
+	hashrate(d, rpc, all)
+	boards(d, rpc, web, all)
+	misc(d, rpc, web, all)
+	return d
+}
+
+func identity(d *drivers.MinerData, rpc, web map[string]jsonval.Obj) {
+	d.Model = cleanModel(web["type"].S("type", "model"))
+	d.Algorithm = algorithm(d.Model)
+	ov := web["overview"]
+	ver := ov.O("version")
+	mac := func(page, field, v string) bool {
+		if v == "" {
+			return false
+		}
+		if m := drivers.NormalizeMAC(v); m != "" {
+			d.MAC = m
+			return true
+		}
+		d.Problem(fmt.Errorf("web page %q: field %s %q is not a MAC", page, field, v))
+		return false
+	}
+	if !mac("getAll", "all.mac", web["getAll"].O("all").S("mac")) {
+		mac("overview", "version.ethaddr", ver.S("ethaddr"))
+	}
+	d.Hostname = ov.S("hostname")
+	if d.Hostname == "" {
+		d.Hostname = ver.S("hostname")
+	}
+	if v := first(rpc["version"], "VERSION"); v != nil {
+		d.FirmwareVersion = v.S("CGMiner", "Miner")
+		d.APIVersion = v.S("API")
+	}
+	if d.FirmwareVersion == "" {
+		d.FirmwareVersion = ver.S("firmware", "fw_version", "swver")
+	}
+}
+
+// hashrate prefers getAll's total: "Hash Rate H" is explicitly H/s and, as
+// the web summary shows ("Hash Rate" equals "MHS 1m" there), a 1-minute
+// average. The 4028 summary's "MHS 1m" (MH/s) is next, "MHS 5s" last.
+func hashrate(d *drivers.MinerData, rpc map[string]jsonval.Obj, all jsonval.Obj) {
+	if all != nil {
+		if _, ok := all.Get("total_hash"); ok {
+			th, err := rate(all.O("total_hash"))
+			if err != nil {
+				d.Problem(fmt.Errorf(`web page "getAll": field all.total_hash: %w`, err))
+			}
+			d.Hashrate = th
+		}
+	}
+	s := first(rpc["summary"], "SUMMARY")
+	if rpc["summary"] != nil && s == nil {
+		d.Problem(errors.New(`command "summary": no SUMMARY section`))
+	}
+	if s == nil {
+		return
+	}
+	if d.Hashrate == nil {
+		if v := s.F("MHS 1m", "MHS 5s"); v != nil && *v >= 0 {
+			d.Hashrate = drivers.Ptr(*v / 1e6)
+		} else if v != nil {
+			d.Problem(fmt.Errorf(`command "summary": field "MHS 1m": negative hashrate %v`, *v))
+		}
+	}
+	if e := s.I("Elapsed"); e != nil && *e >= 0 {
+		d.UptimeSeconds = e
+	}
+}
+
+// rate reads a web hashrate object: "Hash Rate H" in H/s, else "Hash
+// Rate" in its "Unit" (MH/s when none). The result is TH/s.
+func rate(o jsonval.Obj) (*float64, error) {
+	if o == nil {
+		return nil, errors.New("not an object")
+	}
+	if v, ok := o.Get("Hash Rate H"); ok {
+		h := jsonval.Float(v)
+		switch {
+		case h == nil:
+			return nil, fmt.Errorf(`"Hash Rate H" %q: not a number`, jsonval.String(v))
+		case *h < 0:
+			return nil, fmt.Errorf(`"Hash Rate H": negative %v`, *h)
+		}
+		return drivers.Ptr(*h / 1e12), nil
+	}
+	v, ok := o.Get("Hash Rate")
+	if !ok {
+		return nil, nil
+	}
+	r := jsonval.Float(v)
+	if r == nil {
+		return nil, fmt.Errorf(`"Hash Rate" %q: not a number`, jsonval.String(v))
+	}
+	if *r < 0 {
+		return nil, fmt.Errorf(`"Hash Rate": negative %v`, *r)
+	}
+	unit := strings.ToUpper(strings.ReplaceAll(o.S("Unit"), " ", ""))
+	unit = strings.TrimSuffix(strings.TrimSuffix(unit, "/S"), "S")
+	perTH := map[string]float64{"": 1e6, "MH": 1e6, "H": 1e12, "KH": 1e9, "GH": 1e3, "TH": 1, "PH": 1e-3}
+	div, ok := perTH[unit]
+	if !ok {
+		return nil, fmt.Errorf("unknown unit %q", o.S("Unit"))
+	}
+	return drivers.Ptr(*r / div), nil
+}
+
+// temp is a sensor reading in °C; 0 (and below) is a missing sensor.
+func temp(v *float64) *float64 {
+	if v == nil || *v <= 0 || *v > 250 {
+		return nil
+	}
+	return v
+}
+
+func boards(d *drivers.MinerData, rpc, web map[string]jsonval.Obj, all jsonval.Obj) {
+	bs := map[int]*drivers.Board{}
+	slot := func(src string, i int, e jsonval.Obj, keys ...string) *drivers.Board {
+		idx := i
+		if v := e.I(keys...); v != nil {
+			if *v < 0 || *v >= maxBoards {
+				d.Problem(fmt.Errorf("%s[%d]: slot %d out of range", src, i, *v))
+				return nil
+			}
+			idx = int(*v)
+		}
+		if idx >= maxBoards {
+			return nil
+		}
+		if x, ok := bs[idx]; ok {
+			return x
+		}
+		x := &drivers.Board{Index: idx}
+		bs[idx] = x
+		return x
+	}
+	// getAll chains and the web summary's DEVS share a layout; getAll is
+	// read first, the summary fills only what it left empty.
+	for _, src := range []struct {
+		page, field string
+		list        []jsonval.Obj
+	}{
+		{"getAll", "all.chain", all.Objs("chain")},
+		{"summary", "DEVS", web["summary"].Objs("DEVS")},
+	} {
+		for i, e := range src.list {
+			x := slot(fmt.Sprintf("web page %q: %s", src.page, src.field), i, e, "ASC", "Chain ID", "ID")
+			if x == nil {
+				continue
+			}
+			if x.Hashrate == nil {
+				h, err := rate(e)
+				if err != nil {
+					d.Problem(fmt.Errorf("web page %q: field %s[%d]: %w", src.page, src.field, i, err))
+				}
+				x.Hashrate = h
+			}
+			if x.Temperature == nil {
+				x.Temperature = temp(e.F("Temperature"))
+			}
+			if x.ChipTemperature == nil {
+				x.ChipTemperature = temp(e.F("Temp max"))
+			}
+			if x.Chips == nil {
+				if n := e.I("Num active chips"); n != nil && *n >= 0 {
+					x.Chips = n
+				}
+			}
+			if x.Active == nil {
+				if st := e.S("Status"); st != "" {
+					x.Active = drivers.Ptr(strings.EqualFold(st, "Alive"))
+				}
+			}
+		}
+	}
+	// The first stats row's Elapsed is cgminer's uptime; it wins over the
+	// summary's (the same counter, read a moment earlier).
+	upFromStats := false
+	for i, e := range rpc["stats"].Objs("STATS") {
+		if !upFromStats {
+			if el := e.I("Elapsed"); el != nil && *el >= 0 {
+				d.UptimeSeconds, upFromStats = el, true
+			}
+		}
+		if d.PowerWatts == nil {
+			if p := e.F("power", "Power"); p != nil && *p >= 0 {
+				d.PowerWatts = p
+			}
+		}
+		if _, ok := e.Get("Chain ID"); !ok {
+			continue // the pool rows
+		}
+		x := slot(`command "stats": STATS`, i, e, "Chain ID")
+		if x == nil {
+			continue
+		}
+		if x.Chips == nil {
+			if n := e.I("Num active chips"); n != nil && *n >= 0 {
+				x.Chips = n
+			}
+		}
+		if x.ChipTemperature == nil {
+			x.ChipTemperature = temp(e.F("Temp max"))
+		}
+	}
+	for i := 0; i < maxBoards; i++ {
+		if x, ok := bs[i]; ok {
+			d.Boards = append(d.Boards, *x)
+		}
+	}
+}
+
+func misc(d *drivers.MinerData, rpc, web map[string]jsonval.Obj, all jsonval.Obj) {
+	if all != nil {
+		if _, ok := all.Get("power"); ok {
+			if p := all.F("power"); p != nil && *p >= 0 {
+				d.PowerWatts = p
+			} else {
+				d.Problem(fmt.Errorf(`web page "getAll": field all.power %q is not a power in W`, all.S("power")))
+			}
+		}
+		// One speed, in percent, for all the fans: the firmware has no
+		// per-fan reading, so it is one fan entry.
+		if _, ok := all.Get("fansSpeed"); ok {
+			if p := all.F("fansSpeed"); p != nil && *p >= 0 && *p <= 100 {
+				d.Fans = []drivers.Fan{{Index: 0, Percent: p}}
+			} else {
+				d.Problem(fmt.Errorf(`web page "getAll": field all.fansSpeed %q is not a percentage`, all.S("fansSpeed")))
+			}
+		}
+	}
+	if ed := web["getErrorDetail"]; ed != nil {
+		if code := ed.I("code"); code != nil {
+			d.Errors = []drivers.MinerError{}
+			if *code != 0 {
+				d.Errors = append(d.Errors, minerError(*code))
+			}
+		} else {
+			d.Problem(errors.New(`web page "getErrorDetail": field code missing or not a number`))
+		}
+	}
+	switch {
+	case rpc["pools"] != nil:
+		d.Pools = cgminer.Pools(rpc["pools"])
+	case web["pools"] != nil:
+		wp := web["pools"]
+		if wp.L("POOLS") == nil {
+			// A list of {url, user, ...} objects under "pools".
+			wp = jsonval.Obj{"POOLS": wp.L("pools", "data")}
+		}
+		d.Pools = cgminer.Pools(wp)
+	}
+}
+
+// cleanModel strips the vendor name and extra spaces: "Innosilicon T3H+ "
+// -> "T3H+".
+func cleanModel(s string) string {
+	f := strings.Fields(s)
+	if len(f) > 0 && strings.EqualFold(f[0], "innosilicon") {
+		f = f[1:]
+	}
+	return strings.Join(f, " ")
+}
+
+// algorithm follows Innosilicon's model letters: T = SHA-256, A10/A11 =
+// Ethash, A9 = Equihash, A2/A4/A5/A6/A8 = Scrypt. Others stay unknown.
+func algorithm(model string) string {
+	m := strings.ToUpper(model)
+	has := func(ps ...string) bool {
+		for _, p := range ps {
+			if strings.HasPrefix(m, p) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("T"):
+		return "sha256"
+	case has("A10", "A11"):
+		return "ethash"
+	case has("A9"):
+		return "equihash"
+	case has("A2", "A4", "A5", "A6", "A8"):
+		return "scrypt"
+	}
+	return ""
+}
+
+func first(o jsonval.Obj, key string) jsonval.Obj {
+	if l := o.Objs(key); len(l) > 0 {
+		return l[0]
+	}
+	return nil
+}
+
+func cmdErr(cmd string, err error) error {
+	if strings.Contains(err.Error(), fmt.Sprintf("command %q", cmd)) {
+		return err
+	}
+	return fmt.Errorf("command %q: %w", cmd, err)
+}
