@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -98,6 +99,14 @@ func (s *grpcSession) login(ctx context.Context) error {
 // gatherGRPC reads every method over one connection. connectTimeout bounds
 // the TCP connect when this API is only being probed.
 func (drv *Driver) gatherGRPC(ctx context.Context, t drivers.Target, connectTimeout time.Duration) (*Snapshot, error) {
+	snap, err := drv.gatherGRPCCalls(ctx, t, connectTimeout)
+	if err != nil && !strings.Contains(err.Error(), t.GRPCAddr()) {
+		err = fmt.Errorf("braiins gRPC %s: %w", t.GRPCAddr(), err)
+	}
+	return snap, err
+}
+
+func (drv *Driver) gatherGRPCCalls(ctx context.Context, t drivers.Target, connectTimeout time.Duration) (*Snapshot, error) {
 	addr := t.GRPCAddr()
 	dialer := func(ctx context.Context, a string) (net.Conn, error) {
 		d := net.Dialer{Timeout: connectTimeout}
