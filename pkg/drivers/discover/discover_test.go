@@ -38,14 +38,25 @@ func hostsOf(prefix string) []string {
 	return out[:len(out)-1] // without broadcast
 }
 
+// freePort is a port nothing listens on at addr right now.
+func freePort(t testing.TB, addr string) int {
+	ln, err := net.Listen("tcp", addr+":0")
+	require.NoError(t, err)
+	p := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	return p
+}
+
 func TestScanFindsOnlyListeners(t *testing.T) {
 	// A /24 on loopback: miners at a few addresses on either port, the rest
-	// empty (refused at once on loopback).
+	// empty (refused at once on loopback). Ports are picked free, so no
+	// other test's listener can answer for an empty address.
 	miners := []string{"127.91.0.7", "127.91.0.8", "127.91.0.200"}
 	web := []string{"127.91.0.9"}
-	listen(t, miners, 24028)
-	listen(t, web, 24080)
-	s := &Scanner{Ports: []int{24028, 24080, 24433}, Timeout: time.Second, Concurrency: 64}
+	rpcPort, webPort, v3Port := freePort(t, "127.91.0.7"), freePort(t, "127.91.0.9"), freePort(t, "127.91.0.10")
+	listen(t, miners, rpcPort)
+	listen(t, web, webPort)
+	s := &Scanner{Ports: []int{rpcPort, webPort, v3Port}, Timeout: time.Second, Concurrency: 64}
 	got := s.Scan(context.Background(), hostsOf("127.91.0.0/24"))
 	require.Equal(t, []string{"127.91.0.7", "127.91.0.8", "127.91.0.9", "127.91.0.200"}, got)
 }
