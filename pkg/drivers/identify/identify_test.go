@@ -21,7 +21,7 @@ import (
 // identified as its family's driver. Folders are testdata/<family>/<model>.
 var familyDriver = map[string]string{
 	"antminer": "antminer", "braiins": "braiins", "luxos": "luxos", "whatsminer": "whatsminer",
-	"avalon": "avalon", "vnish": "vnish", "hiveon": "hiveon",
+	"avalon": "avalon", "vnish": "vnish", "hiveon": "hiveon", "auradine": "auradine",
 }
 
 func TestProbeRealCaptures(t *testing.T) {
@@ -41,8 +41,7 @@ func TestProbeRealCaptures(t *testing.T) {
 				continue
 			}
 			dir := filepath.Join(root, fam.Name(), m.Name())
-			reps, err := fakeminer.LoadDir(dir)
-			require.NoError(t, err)
+			reps := loadCapture(t, dir).rpc
 			if reps["version"] == nil && reps["devdetails"] == nil && (fam.Name() != "avalon" || reps["stats"] == nil) {
 				continue // a partial capture without the replies identification reads
 			}
@@ -86,9 +85,11 @@ func TestProbeUnknownAndDown(t *testing.T) {
 
 func FuzzMatch(f *testing.F) {
 	f.Add([]byte(`{"VERSION":[{"Type":"Antminer S9 (vnish 3.8.6)"}]}`))
+	f.Add([]byte(`{"STATUS":[{"Description":"intminer 5.4.2"}]}`))
+	f.Add([]byte(`{"VERSION":[{"GCMiner":"0.5","Type":"KAONSU rwglr hiveon"}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if d, ok := Match(b); ok {
-			if _, known := familyDriver[d]; !known {
+			if !knownDriver(d) {
 				t.Fatalf("unknown driver %q", d)
 			}
 		}

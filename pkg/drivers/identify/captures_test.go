@@ -1,0 +1,169 @@
+package identify
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+)
+
+const captureRoot = "../../../testdata"
+
+// fullSpec is the set of servers each family's firmware really has, as far
+// as identification reaches them with the default ports: Hammer's ccminer
+// listens on 8359, not on the RPC port the plugin probes (4028); ePIC
+// serves HTTP on 4028; Elphapex, IceRiver, Bitaxe and MaraFW have no
+// cgminer API.
+func fullSpec(fam string, c capture) fakeSpec {
+	r := familyRoot[fam]
+	s := fakeSpec{root: &r, webPages: true}
+	switch fam {
+	case "epic":
+		s.epic = true
+	case "hammer", "elphapex", "iceriver", "bitaxe", "marathon":
+	default:
+		s.rpc = len(c.rpc) > 0
+	}
+	s.v3 = c.v3 != nil
+	return s
+}
+
+// apiOnly is what each capture folder's APIs alone (web port refused, the
+// RPC port pointed at the firmware's cgminer API) identify as. "" marks
+// captures that hold none of the replies identification reads (the
+// identity lives in version/devdetails/stats, or in web pages only): the
+// real miner would answer them, the capture just did not record them.
+var apiOnly = map[string]string{
+	"antminer/L3Plus_1.0.1.3_20170825":              "antminer", // version Type "Antminer L3+"
+	"antminer/L3Plus_1.0.1.4_20190710":              "antminer", // stats only: "Antminer L3+" in STATS[0].Type
+	"antminer/S17Plus_35.0.1.3_20200602_sleeping":   "antminer",
+	"antminer/S17Pro_19.10.1.3_20190820":            "antminer",
+	"antminer/S19NoPIC_mskminer_2.6.0.39":           "antminer", // "rwglr", no "hiveon": MSKMiner stays antminer
+	"antminer/S19Pro_49.0.1.3":                      "antminer",
+	"antminer/S19Pro_49.0.1.3_20201021_cold":        "antminer",
+	"antminer/S19Pro_49.0.1.3_20201026_overheating": "antminer",
+	"antminer/S19Pro_49.0.1.3_20201211_overheating": "antminer", // stats
+	"antminer/S19_49.0.1.3_20201211_sleeping":       "antminer",
+	"antminer/S23Hyd_AML_20260626":                  "antminer", // stats
+	"antminer/S9_30.0.1.3_20190731":                 "antminer",
+	"antminer/S9k_13.10.1.3_20190929":               "antminer",
+	"antminer/T17Plus_b023.0.1.3_20200602_sleeping": "antminer",
+	"auradine/at1500_fluxos":                        "auradine", // version "GCMiner-0.5"
+	"avalon/1566_fw24102401":                        "avalon",
+	"avalon/A1246_21072802_4ec6bb0":                 "avalon", // stats "MM ID"
+	"avalon/Avalon1047_19120401_d46bc64_0367a8b":    "avalon",
+	"avalon/Avalon1047_20051101_85dc6f0_0332654":    "avalon",
+	"avalon/Avalon7xx_7411706-3162860":              "avalon",
+	"avalon/Avalon8xx_8411803-14b0f10":              "avalon",
+	"avalon/Avalon9xx_9211809-b4b3d00":              "avalon",
+	"avalon/AvalonNano3_24071801_42c628d":           "avalon",
+	"avalon/AvalonQ_25052801_14a19a2":               "avalon",
+	"bitaxe/Supra401_v2.4.5":                        "", // web API only
+	"bitaxe/Supra_asic-only":                        "",
+	"braiins/S9_bOS_am1-s9-20181127-0_c34516b0":     "braiins", // version "bOS_am1-s9", Type "braiins-am1-s9"
+	"braiins/S9_bosminer-0.2.0-d360818":             "braiins",
+	"braiins/S9_bosminer-plus-0.2.0-36c56a9363":     "braiins",
+	"braiins/S9_bosminer-plus-0.2.0-ea64aec8e_docs": "braiins", // devdetails
+	"braiins/S9_bosminer-plus-0.4.0-908ca41d":       "",        // devs only
+	"elphapex/DG1Plus_1.0.2":                        "",        // web only
+	"epic/S19XP_PowerPlay-BMS1.5.13":                "epic",    // /capabilities on the RPC port
+	"goldshell/sc5proii_2.2.0":                      "",        // devs/summary only (their "intminer" is in no probed reply)
+	"goldshell/sclite_2.2.0":                        "",
+	"hammer/D10_2023-05-28":                         "hammer", // version Type "Hammer D10" on 8359
+	"hiveon/S9_Hiveon_30.0.1.3_rwglr_20191120":      "hiveon",
+	"innosilicon/a11_a10-1.1.0_handmade":            "", // version "cgminer a10-1.1.0": no innominer marker; /api/type needs a login
+	"innosilicon/a11mx_issue211":                    "", // web only
+	"iceriver/KS5L_ICM168_3_2_10":                   "",
+	"luxos/S19kPro_2025.4.8.220305":                 "luxos",
+	"luxos/unknown_2025.9.8.152528-e04420b4b":       "", // events only
+	"marathon/KS5Pro_rel3.14_584":                   "", // web only
+	"marathon/KS5Pro_rel3.14_584_sleep":             "",
+	"vnish/S21Pro_1.2.7":                            "vnish", // version invalid, stats Type "(Vnish 1.2.7)"
+	"vnish/S9_vnish3.8.6_26.0.1.3":                  "vnish",
+	"whatsminer/M20SV10_20210322.22.REL":            "", // no version/devdetails/stats captured
+	"whatsminer/M20S_20200917.22.REL":               "",
+	"whatsminer/M20S_cgminer4.9.2_2019":             "",
+	"whatsminer/M31S_20200512.13.REL":               "",
+	"whatsminer/M31S_20201202.22.REL":               "",
+	"whatsminer/M31S_20210109.22.REL":               "",
+	"whatsminer/M3_cgminer4.9.2_2018":               "",
+	"whatsminer/M60S_v3_20251209.16.Rel2":           "whatsminer", // API v3 get.device.info
+}
+
+// wantIdentity is the make and model (canonical) identification must
+// report for some captures, read by hand from the replies it sees.
+var wantIdentity = map[string][3]string{ // make, model, firmware tag
+	"antminer/S19Pro_49.0.1.3":                      {"Antminer", "S19 Pro", "stock"},       // version Type "Antminer S19 Pro"
+	"antminer/L3Plus_1.0.1.3_20170825":              {"Antminer", "L3+", "stock"},           // Type "Antminer L3+"
+	"antminer/S19NoPIC_mskminer_2.6.0.39":           {"Antminer", "S19 No PIC", "mskminer"}, // Type "S19-88 v.2.6.0.39 " (-88: no PIC, named as the antminer driver does), BMMiner "4.11.1 rwglr"
+	"hiveon/S9_Hiveon_30.0.1.3_rwglr_20191120":      {"Antminer", "S9", "hiveon"},           // Type "Antminer S9 Hiveon"
+	"vnish/S9_vnish3.8.6_26.0.1.3":                  {"Antminer", "S9", "vnish"},            // Type "Antminer S9 (vnish 3.8.6)"
+	"luxos/S19kPro_2025.4.8.220305":                 {"Antminer", "S19k Pro", "luxos"},      // Type "Antminer S19k Pro"
+	"braiins/S9_bosminer-plus-0.2.0-ea64aec8e_docs": {"Antminer", "S9", "braiins"},          // devdetails Model "Bitmain Antminer S9"
+	"avalon/1566_fw24102401":                        {"AvalonMiner", "1566", "stock"},       // PROD "AvalonMiner 15-194"
+	"avalon/AvalonQ_25052801_14a19a2":               {"AvalonMiner", "Q Home", "stock"},     // PROD "Avalon Q"
+	"whatsminer/M60S_v3_20251209.16.Rel2":           {"Whatsminer", "M60S VK40", "stock"},   // msg.miner.type "M60S_VK40"
+	"epic/S19XP_PowerPlay-BMS1.5.13":                {"Antminer", "S19 XP", "epic"},         // capabilities Model "AntMiner S19 XP"
+	"hammer/D10_2023-05-28":                         {"Hammer", "D10", "stock"},             // version Type "Hammer D10"
+}
+
+func TestIdentifyEveryCapture(t *testing.T) {
+	fams, err := os.ReadDir(captureRoot)
+	require.NoError(t, err)
+	seen := 0
+	for _, fam := range fams {
+		if !fam.IsDir() {
+			continue
+		}
+		want := fam.Name()
+		require.Contains(t, familyRoot, want, "family %s has no root page in the fakes", want)
+		models, err := os.ReadDir(filepath.Join(captureRoot, fam.Name()))
+		require.NoError(t, err)
+		for _, m := range models {
+			if !m.IsDir() {
+				continue
+			}
+			key := fam.Name() + "/" + m.Name()
+			c := loadCapture(t, filepath.Join(captureRoot, key))
+			seen++
+			t.Run(key+"/full", func(t *testing.T) {
+				f := startFake(t, c, fullSpec(fam.Name(), c))
+				r, err := IdentifyMiner(testCtx(t), f.target, f.v3Port)
+				require.NoError(t, err)
+				require.Equal(t, want, r.Driver)
+				if idn, ok := wantIdentity[key]; ok {
+					require.Equal(t, idn[2], r.Firmware, "firmware tag")
+				}
+			})
+			wantAPI, listed := apiOnly[key]
+			require.True(t, listed, "capture %s: say in apiOnly what its APIs alone identify", key)
+			t.Run(key+"/api-only", func(t *testing.T) {
+				s := fakeSpec{rpc: len(c.rpc) > 0 && fam.Name() != "epic", epic: fam.Name() == "epic", v3: c.v3 != nil}
+				f := startFake(t, c, s)
+				r, err := IdentifyMiner(testCtx(t), f.target, f.v3Port)
+				if wantAPI == "" {
+					require.Error(t, err)
+					require.Contains(t, []string{drivers.ResultUnsupported, drivers.ResultConnectionRefused}, drivers.Result(err), "%v", err)
+					return
+				}
+				require.NoError(t, err)
+				require.Equal(t, wantAPI, r.Driver)
+				if idn, ok := wantIdentity[key]; ok {
+					require.Equal(t, Result{Driver: wantAPI, Make: idn[0], Model: idn[1], Firmware: idn[2]}, r)
+				}
+			})
+		}
+	}
+	require.Len(t, apiOnly, seen, "apiOnly lists a folder that no longer exists")
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
