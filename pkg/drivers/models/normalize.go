@@ -87,7 +87,9 @@ var aliases = map[string]map[string]string{
 // make tag or a common spelling of it; "" lets the model name decide.
 // Normalize(make, Normalize(make, m)) == Normalize(make, m).
 func Normalize(make, model string) string {
-	s := model
+	// Roman numeral characters (Goldshell's "SC5 ProⅡ") read as letters, or
+	// the cleanup below would drop them as symbols.
+	s := romanNumerals.Replace(model)
 	// Each pass only removes or canonicalises; passes are repeated until
 	// nothing changes so that the result is a fixed point.
 	for range 8 {
@@ -99,6 +101,8 @@ func Normalize(make, model string) string {
 	}
 	return s
 }
+
+var romanNumerals = strings.NewReplacer("Ⅰ", " I", "Ⅱ", " II", "Ⅲ", " III", "Ⅳ", " IV", "Ⅴ", " V")
 
 // resolve cleans a model and looks it up: the name to report, and the
 // table position when the model is known.

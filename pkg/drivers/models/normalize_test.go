@@ -200,3 +200,9 @@ func TestTableNamesAreFixedPoints(t *testing.T) {
 	}
 	require.Len(t, table, 487, "488 CSV rows, S19K Pro dropped as a duplicate of S19k Pro")
 }
+
+// Goldshell writes its generation as a Roman numeral character.
+func TestNormalizeRomanNumeral(t *testing.T) {
+	require.Equal(t, "SC5 Pro II", Normalize("Goldshell", "Goldshell-SC5ProⅡ"))
+	require.Equal(t, Normalize("Goldshell", "SC5 Pro II"), Normalize("Goldshell", "Goldshell-SC5ProⅡ"))
+}
