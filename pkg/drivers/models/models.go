@@ -13,6 +13,9 @@ package models
 //go:generate go run ./gen
 
 import (
+	"sync"
+	"sync/atomic"
+
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 )
 
@@ -53,12 +56,39 @@ func All() []Spec {
 // Lookup finds a model by any spelling Normalize understands. make may be
 // empty: the model is then found only when a single make has it.
 func Lookup(make, model string) (Spec, bool) {
-	_, i, ok := resolve(make, Normalize(make, model))
-	if !ok {
-		return Spec{}, false
+	k := lookupKey{make, model}
+	if r, ok := lookups.Load(k); ok {
+		res := r.(lookupResult)
+		return res.spec, res.ok
 	}
-	return table[i], true
+	var res lookupResult
+	if _, i, ok := resolve(make, Normalize(make, model)); ok {
+		res = lookupResult{table[i], true}
+	}
+	// A farm has a few dozen distinct (make, model) pairs; a miner that
+	// sends a new model string every gather must not grow this without
+	// bound.
+	if lookupCount.Add(1) <= maxLookups {
+		lookups.Store(k, res)
+	}
+	return res.spec, res.ok
 }
+
+// Lookups are memoized: normalising a name costs string rewrites that
+// every miner of every gather would otherwise repeat.
+type lookupKey struct{ make, model string }
+
+type lookupResult struct {
+	spec Spec
+	ok   bool
+}
+
+const maxLookups = 4096
+
+var (
+	lookups     sync.Map
+	lookupCount atomic.Int64
+)
 
 // find looks a cleaned-up name up by key; with no make, only a key that a
 // single make has counts.
