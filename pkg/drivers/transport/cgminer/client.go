@@ -87,7 +87,7 @@ func (c *Client) roundTrip(ctx context.Context, req []byte) (*[]byte, []byte, er
 	return c.readReply(ctx, conn)
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
 
