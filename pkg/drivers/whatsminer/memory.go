@@ -1,6 +1,15 @@
 package whatsminer
 
-import "sync"
+import (
+	"sync"
+	"time"
+
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+)
+
+// versionTTL is how long a get_version answer (firmware and API version)
+// stands: it changes only with a firmware upgrade, which restarts btminer.
+const versionTTL = 10 * time.Minute
 
 type apiVersionTag uint8
 
@@ -19,6 +28,9 @@ type minerState struct {
 	api apiVersionTag
 	// split: the firmware does not join get.miner.status sections.
 	split bool
+	// version is the last get_version reply (API v2) and when it came.
+	version   jsonval.Obj
+	versionAt time.Time
 }
 
 // memory remembers per miner (RPC address) which API answered.
@@ -59,4 +71,17 @@ func (m *memory) forget(key string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.m, key)
+}
+
+// cachedVersion is a recent get_version reply, or nil.
+func (m *memory) cachedVersion(key string, now time.Time) jsonval.Obj {
+	s := m.get(key)
+	if s.version == nil || now.Sub(s.versionAt) > versionTTL {
+		return nil
+	}
+	return s.version
+}
+
+func (m *memory) setVersion(key string, v jsonval.Obj, now time.Time) {
+	m.update(key, func(s *minerState) { s.version, s.versionAt = v, now })
 }

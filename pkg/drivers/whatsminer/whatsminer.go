@@ -56,6 +56,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
@@ -103,14 +104,14 @@ func (d *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 		if err == nil || ctx.Err() != nil {
 			return data, err
 		}
-		data2, err2 := gatherV2(ctx, t)
+		data2, err2 := d.gatherV2(ctx, t)
 		if err2 != nil {
 			return nil, err
 		}
 		d.mem.setAPI(key, apiV2)
 		return data2, nil
 	case apiV2:
-		data, err := gatherV2(ctx, t)
+		data, err := d.gatherV2(ctx, t)
 		if err == nil {
 			if data.Hashrate == nil && len(data.Boards) == 0 {
 				d.mem.forget(key)
@@ -135,7 +136,7 @@ func (d *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 		d.mem.setAPI(key, apiV3)
 		return d.gatherV3(ctx, t, info)
 	}
-	data, err := gatherV2(ctx, t)
+	data, err := d.gatherV2(ctx, t)
 	if err != nil {
 		// v2 is the primary API: its error classifies the result.
 		return nil, fmt.Errorf("%w (API v3 on %s: %v)", err, d.v3Addr(t), perr)
@@ -145,7 +146,7 @@ func (d *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 }
 
 // gatherV2 asks API v2 on 4028.
-func gatherV2(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
+func (d *Driver) gatherV2(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
 	c := &cgminer.Client{Addr: t.RPCAddr()}
 	r := NewReplies()
 
@@ -177,7 +178,13 @@ func gatherV2(ctx context.Context, t drivers.Target) (*drivers.MinerData, error)
 		}()
 	}
 	needPSU := !summaryHasPower(r) // read before the goroutines write r
-	ask("get_version", nil)
+	now := time.Now()
+	version := d.mem.cachedVersion(t.RPCAddr(), now)
+	if version != nil {
+		r.Set("get_version", version, nil)
+	} else {
+		ask("get_version", nil)
+	}
 	ask("get_miner_info", map[string]any{"info": minerInfoFields})
 	ask("get_error_code", nil)
 	ask("status", nil)
@@ -185,6 +192,11 @@ func gatherV2(ctx context.Context, t drivers.Target) (*drivers.MinerData, error)
 		ask("get_psu", nil)
 	}
 	wg.Wait()
+	if version == nil {
+		if v, ok := r.get("get_version"); ok {
+			d.mem.setVersion(t.RPCAddr(), v, now)
+		}
+	}
 
 	if !r.answered() {
 		return nil, fmt.Errorf("whatsminer %s: %w", c.Addr, r.err())

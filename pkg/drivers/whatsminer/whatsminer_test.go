@@ -536,3 +536,29 @@ func closedPort(t *testing.T) int {
 	m.Close()
 	return p
 }
+
+// get_version (firmware and API version) is asked once per versionTTL, not
+// every gather; everything that moves is asked every time.
+func TestVersionAskedOncePerTTL(t *testing.T) {
+	reps, err := fakeminer.LoadDir(filepath.Join(captures, "M20SV10_20210322.22.REL"))
+	require.NoError(t, err)
+	m := &fakeminer.Miner{Replies: reps, Multi: true, NUL: true}
+	require.NoError(t, m.Start("127.0.0.1:0"))
+	defer m.Close()
+	drv := &Driver{V3Port: closedPort(t)}
+	target := drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: m.Port()}}
+	for range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		d, err := drv.Gather(ctx, target)
+		cancel()
+		require.NoError(t, err)
+		require.Equal(t, "20210322.22.REL", d.FirmwareVersion, "the cached version still fills the field")
+	}
+	count := map[string]int{}
+	for _, c := range m.Commands() {
+		count[c]++
+	}
+	require.Equal(t, 1, count["get_version"])
+	require.Equal(t, 3, count["status"])
+	require.Equal(t, 3, count["summary+edevs+pools+devdetails"])
+}
