@@ -195,3 +195,13 @@ func TestDiscoverTable(t *testing.T) {
 	require.Regexp(t, `^127\.95\.0\.20\s+Antminer\s+S19k Pro\s+luxos\s+luxos\s+\d`, lines[2])
 	require.Contains(t, stderr.String(), "2 miners identified")
 }
+
+// Telegraf's TLS keys are config keys of the block, not unknown ones.
+func TestTLSKeysAccepted(t *testing.T) {
+	blocks, err := parseConfig("[[inputs.asic]]\n  miners = [\"127.0.0.1\"]\n  tls_ca = \"/nonexistent/ca.pem\"\n  insecure_skip_verify = true\n")
+	require.NoError(t, err)
+	require.True(t, blocks[0].plugin.InsecureSkipVerify)
+	require.Equal(t, "/nonexistent/ca.pem", blocks[0].plugin.TLSCA)
+	err = blocks[0].plugin.Init()
+	require.ErrorContains(t, err, "tls") // the CA file does not exist: a clear config error
+}

@@ -4,6 +4,7 @@ package drivers
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"sort"
@@ -31,6 +32,9 @@ type Target struct {
 	Ports    Ports
 	Username string // empty: the firmware's default
 	Password string // never logged, never part of an error
+	// TLS, when set, makes web APIs use https with these settings (the
+	// plugin's tls_ca, insecure_skip_verify, ...).
+	TLS *tls.Config
 }
 
 // RPCAddr is host:port of the cgminer-style API.

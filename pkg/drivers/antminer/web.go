@@ -34,7 +34,7 @@ func WebConfig(t drivers.Target) httpapi.Config {
 	} else if user == "" {
 		user = DefaultWebUser
 	}
-	return httpapi.Config{Addr: t.WebAddr(), API: "web API", Digest: true, Username: user, Password: pass}
+	return httpapi.Config{Addr: t.WebAddr(), API: "web API", Digest: true, Username: user, Password: pass}.For(t)
 }
 
 // WebReplies returns the web replies that answered, recording each other

@@ -99,7 +99,7 @@ func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 		pw = DefaultPassword
 	}
 	addr := net.JoinHostPort(t.Host, strconv.Itoa(port))
-	c := tr.Client(httpapi.Config{Addr: addr, API: "FluxOS API", Username: user, Login: login(addr, user, pw)})
+	c := tr.Client(httpapi.Config{Addr: addr, API: "FluxOS API", Username: user, Login: login(addr, user, pw)}.For(t))
 	w := c.GetAll(ctx, WebPages, func(n string) string { return "/" + n })
 	if b.Err() != nil && !w.Answered() {
 		if werr := w.Err(); errors.Is(werr, drivers.ErrAuth) {

@@ -68,7 +68,7 @@ func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 		tr = httpapi.NewTransport(httpapi.Options{})
 		defer tr.CloseIdle()
 	}
-	c := tr.Client(httpapi.Config{Addr: t.WebAddr(), API: "AxeOS API"})
+	c := tr.Client(httpapi.Config{Addr: t.WebAddr(), API: "AxeOS API"}.For(t))
 	names := []string{Info}
 	w := c.GetAll(ctx, names, Path)
 	if err := w.Err(); err != nil {

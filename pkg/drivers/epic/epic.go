@@ -68,7 +68,7 @@ func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 		tr = httpapi.NewTransport(httpapi.Options{})
 		defer tr.CloseIdle()
 	}
-	c := tr.Client(httpapi.Config{Addr: t.RPCAddr(), API: "ePIC API"})
+	c := tr.Client(httpapi.Config{Addr: t.RPCAddr(), API: "ePIC API"}.For(t))
 	objs, errs := map[string]jsonval.Obj{}, map[string]error{}
 	for _, n := range Endpoints {
 		b, err := c.Get(ctx, Path(n))

@@ -129,7 +129,7 @@ func FetchWeb(ctx context.Context, tr *httpapi.Transport, t drivers.Target, page
 		pw = DefaultPassword
 	}
 	addr := t.WebAddr()
-	c := tr.Client(httpapi.Config{Addr: addr, API: "web API", Username: user, Login: login(tr, addr, user, pw)})
+	c := tr.Client(httpapi.Config{Addr: addr, API: "web API", Username: user, Login: login(tr, addr, user, pw)}.For(t))
 	objs, errs := map[string]jsonval.Obj{}, map[string]error{}
 	for _, n := range pages {
 		body, err := c.Get(ctx, webPaths[n])

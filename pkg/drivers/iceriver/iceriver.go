@@ -120,7 +120,7 @@ func (dr *Driver) userpanel(ctx context.Context, t drivers.Target) ([]byte, erro
 			return http.Header{"Cookie": {cookie}}, nil
 		},
 		Expired: func(_ int, body []byte) bool { return loginPage(body) },
-	})
+	}.For(t))
 	resp, err := c.Send(ctx, httpapi.Request{Method: http.MethodPost, Path: PanelPath, Body: []byte("post=4"), Header: formHeader})
 	if err != nil {
 		return nil, err

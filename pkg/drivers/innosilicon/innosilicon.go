@@ -128,7 +128,7 @@ func (dr *Driver) pages(ctx context.Context, t drivers.Target) *httpapi.Replies 
 	user, pass := credentials(t)
 	addr := t.WebAddr()
 	c := dr.web().Client(httpapi.Config{Addr: addr, API: "web API", Username: user,
-		Login: login(addr, user, pass), Expired: Expired})
+		Login: login(addr, user, pass), Expired: Expired}.For(t))
 	objs, errs := map[string]jsonval.Obj{}, map[string]error{}
 	for _, p := range WebPages {
 		resp, err := c.Send(ctx, httpapi.Request{Method: http.MethodPost, Path: "/api/" + p, Body: []byte{}, Header: formHeader})

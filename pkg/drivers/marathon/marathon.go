@@ -83,7 +83,7 @@ func Config(t drivers.Target) httpapi.Config {
 	} else if user == "" {
 		user = DefaultUser
 	}
-	return httpapi.Config{Addr: t.WebAddr(), API: "web API", Digest: true, Username: user, Password: pass}
+	return httpapi.Config{Addr: t.WebAddr(), API: "web API", Digest: true, Username: user, Password: pass}.For(t)
 }
 
 // Gather reads every page and parses what answered.

@@ -32,7 +32,7 @@ func WebConfig(t drivers.Target) httpapi.Config {
 	if pw == "" {
 		pw = DefaultPassword
 	}
-	return httpapi.Config{Addr: t.WebAddr(), API: "Vnish web API", Login: loginWith(pw)}
+	return httpapi.Config{Addr: t.WebAddr(), API: "Vnish web API", Login: loginWith(pw)}.For(t)
 }
 
 // login posts the password to /api/v1/unlock; the token goes bare in

@@ -6,6 +6,7 @@ package asic
 
 import (
 	"context"
+	"crypto/tls"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/config"
+	commontls "github.com/influxdata/telegraf/plugins/common/tls"
 	"github.com/influxdata/telegraf/plugins/inputs"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
@@ -58,8 +60,13 @@ type Asic struct {
 	// miner is identified again (it is also redone when the miner stops
 	// answering its driver).
 	IdentifyInterval config.Duration `toml:"identify_interval"`
+	// TLS for web APIs of firmware that serves only https: with any tls_*
+	// key set (or tls_enable = true) they are spoken over https.
+	commontls.ClientConfig
 
 	Log telegraf.Logger `toml:"-"`
+
+	tlsConfig *tls.Config
 
 	targets []target // listed one by one: polled on every gather
 	ranges  []target // from CIDR blocks and ranges: scanned, then polled
@@ -137,6 +144,11 @@ func (a *Asic) Init() error {
 		return fmt.Errorf(`"identify_interval": must not be negative, got %s`, time.Duration(a.IdentifyInterval))
 	}
 	checkOpenFiles(a.Log, a.Concurrency)
+	tc, err := a.ClientConfig.TLSConfig()
+	if err != nil {
+		return fmt.Errorf("tls: %w", err)
+	}
+	a.tlsConfig = tc
 	for key, p := range map[string]int{"ports.rpc": a.Ports.RPC, "ports.web": a.Ports.Web, "ports.grpc": a.Ports.GRPC} {
 		if p < 0 || p > 65535 {
 			return fmt.Errorf("%q: %d is not a port", key, p)
@@ -195,6 +207,7 @@ func (a *Asic) minerTarget(t target, user, pass string) drivers.Target {
 		Ports:    drivers.Ports{RPC: a.Ports.RPC, Web: a.Ports.Web, GRPC: a.Ports.GRPC},
 		Username: user,
 		Password: pass,
+		TLS:      a.tlsConfig,
 	}
 	if t.rpcPort != 0 {
 		dt.Ports.RPC = t.rpcPort

@@ -59,6 +59,29 @@ type Transport struct {
 
 	mu     sync.Mutex
 	states map[string]*authState
+	// tlsClients are clients for the TLS settings of a plugin block
+	// (tls_ca, insecure_skip_verify, ...), one per distinct *tls.Config.
+	tlsClients map[*tls.Config]*http.Client
+}
+
+// clientFor is the HTTP client for a TLS config: the shared one when nil.
+func (tr *Transport) clientFor(tc *tls.Config) *http.Client {
+	if tc == nil {
+		return tr.hc
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if hc, ok := tr.tlsClients[tc]; ok {
+		return hc
+	}
+	if tr.tlsClients == nil || len(tr.tlsClients) >= 64 {
+		tr.tlsClients = map[*tls.Config]*http.Client{}
+	}
+	rt := tr.rt.Clone()
+	rt.TLSClientConfig = tc.Clone()
+	hc := &http.Client{Transport: rt, CheckRedirect: tr.hc.CheckRedirect}
+	tr.tlsClients[tc] = hc
+	return hc
 }
 
 // authState is what a miner's auth left for its next requests: the last
@@ -157,6 +180,9 @@ type Config struct {
 	// Login, when set, is the token login; tokens are cached per miner and
 	// renewed once on a 401.
 	Login TokenLogin
+	// TLS, when set, is the plugin's TLS configuration: the API is then
+	// spoken over https with it (firmware that serves only TLS).
+	TLS *tls.Config
 	// Expired, when set, is asked about every reply to a token-authenticated
 	// request: firmware that answers an expired token with HTTP 200 and a
 	// body of its own (Innosilicon's {"success":false,"token":"expired"},
@@ -186,6 +212,15 @@ func (tr *Transport) Client(cfg Config) *Client {
 	}
 	key := cfg.scheme() + "://" + cfg.Addr + "\x00" + cfg.Username
 	return &Client{tr: tr, cfg: cfg, st: tr.state(key)}
+}
+
+// For applies a target's TLS settings: with TLS configured for the plugin
+// block, the web API is reached over https.
+func (c Config) For(t drivers.Target) Config {
+	if t.TLS != nil {
+		c.TLS, c.HTTPS = t.TLS, true
+	}
+	return c
 }
 
 func (c Config) scheme() string {
@@ -479,7 +514,7 @@ func (c *Client) roundTrip(ctx context.Context, r Request, method string, u *url
 	if req.Header.Get("Accept") == "" {
 		req.Header.Set("Accept", "application/json, */*")
 	}
-	resp, err := c.tr.hc.Do(req)
+	resp, err := c.tr.clientFor(c.cfg.TLS).Do(req)
 	if err != nil {
 		return nil, c.netErr(ctx, method, u.Path, err)
 	}
