@@ -28,7 +28,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -104,24 +103,24 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 		}
 		rs[n] = r
 	}
-	sum := fields{d: d, page: Path("summary")}
-	capa := fields{d: d, page: Path("capabilities")}
+	sum := drivers.Fields{D: d, Source: Path("summary")}
+	capa := drivers.Fields{D: d, Source: Path("capabilities")}
 
-	identity(d, capa.obj(rs["capabilities"], "Model").str(), rs["summary"])
-	d.Hostname = sum.str(rs["summary"], "Hostname")
+	identity(d, capa.String(rs["capabilities"], "Model"), rs["summary"])
+	d.Hostname = sum.String(rs["summary"], "Hostname")
 	d.MAC = mac(rs["network"])
-	d.ExpectedBoards = capa.int(rs["capabilities"], "Max HBs")
-	chipsPerBoard := capa.int(rs["capabilities"].O("Performance Estimator"), "Chip Count")
+	d.ExpectedBoards = capa.Int(rs["capabilities"], "Max HBs")
+	chipsPerBoard := capa.Int(rs["capabilities"].O("Performance Estimator"), "Chip Count")
 
 	s := rs["summary"]
-	d.PowerWatts = sum.num(s.O("Power Supply Stats"), "Input Power")
-	if v := sum.num(s.O("PresetInfo"), "Target Power"); v != nil && *v > 0 {
+	d.PowerWatts = sum.Float(s.O("Power Supply Stats"), "Input Power")
+	if v := sum.Float(s.O("PresetInfo"), "Target Power"); v != nil && *v > 0 {
 		d.PowerLimitWatts = v
 	}
-	d.UptimeSeconds = sum.int(s.O("Session"), "Uptime")
-	d.FaultLight = sum.bool(s.O("Misc"), "Locate Miner State")
+	d.UptimeSeconds = sum.Int(s.O("Session"), "Uptime")
+	d.FaultLight = sum.Bool(s.O("Misc"), "Locate Miner State")
 	status := s.O("Status")
-	if st := sum.str(status, "Operating State"); st != "" {
+	if st := sum.String(status, "Operating State"); st != "" {
 		switch strings.ToLower(st) {
 		case "idling", "idle", "stopped", "shutdown", "shutting down":
 			d.IsMining = drivers.Ptr(false)
@@ -215,7 +214,7 @@ func mac(n jsonval.Obj) string {
 }
 
 func boards(d *drivers.MinerData, s, hr jsonval.Obj, expChips *int64) []drivers.Board {
-	f := fields{d: d, page: Path("summary")}
+	f := drivers.Fields{D: d, Source: Path("summary")}
 	byIdx := map[int]*drivers.Board{}
 	var order []int
 	get := func(idx int) *drivers.Board {
@@ -236,7 +235,7 @@ func boards(d *drivers.MinerData, s, hr jsonval.Obj, expChips *int64) []drivers.
 		if l := h.L("Hashrate"); len(l) > 0 {
 			mhs := jsonval.Float(l[0])
 			if mhs == nil {
-				f.bad("HBs.Hashrate", l[0])
+				f.Bad("HBs.Hashrate", l[0])
 			} else if *mhs >= 0 {
 				b.Hashrate = drivers.Ptr(*mhs / 1e6) // MH/s
 				if len(l) > 1 {
@@ -246,13 +245,13 @@ func boards(d *drivers.MinerData, s, hr jsonval.Obj, expChips *int64) []drivers.
 				}
 			}
 		}
-		if v := f.num(h, "Temperature"); v != nil && *v > 0 {
+		if v := f.Float(h, "Temperature"); v != nil && *v > 0 {
 			b.Temperature = v
 		}
-		if v := f.num(h, "Input Voltage"); v != nil && *v > 0 {
+		if v := f.Float(h, "Input Voltage"); v != nil && *v > 0 {
 			b.VoltageVolts = v
 		}
-		if v := f.num(h, "Core Clock Avg"); v != nil && *v > 0 {
+		if v := f.Float(h, "Core Clock Avg"); v != nil && *v > 0 {
 			b.FrequencyMHz = v
 		}
 	}
@@ -263,8 +262,8 @@ func boards(d *drivers.MinerData, s, hr jsonval.Obj, expChips *int64) []drivers.
 		if !ok {
 			continue
 		}
-		det := f.bool(st, "Detected")
-		en := f.bool(st, "Enabled")
+		det := f.Bool(st, "Detected")
+		en := f.Bool(st, "Enabled")
 		_, hashing := byIdx[idx]
 		if !hashing && (det == nil || !*det) {
 			continue
@@ -274,7 +273,7 @@ func boards(d *drivers.MinerData, s, hr jsonval.Obj, expChips *int64) []drivers.
 			b.Active = drivers.Ptr(*en && (det == nil || *det))
 		}
 	}
-	hf := fields{d: d, page: Path("hashrate")}
+	hf := drivers.Fields{D: d, Source: Path("hashrate")}
 	if l, ok := hrList(hr); ok {
 		for _, v := range l {
 			h, ok := v.(map[string]any)
@@ -326,17 +325,17 @@ func hrList(hr jsonval.Obj) ([]any, bool) {
 	return nil, false
 }
 
-func index(f fields, o jsonval.Obj) (int, bool) {
-	v := f.int(o, "Index")
+func index(f drivers.Fields, o jsonval.Obj) (int, bool) {
+	v := f.Int(o, "Index")
 	if v == nil || *v < 0 || *v > 255 {
 		return 0, false
 	}
 	return int(*v), true
 }
 
-func fans(f fields, s jsonval.Obj) []drivers.Fan {
+func fans(f drivers.Fields, s jsonval.Obj) []drivers.Fan {
 	rpm := s.O("Fans Rpm")
-	pct := f.num(s.O("Fans"), "Fans Speed")
+	pct := f.Float(s.O("Fans"), "Fans Speed")
 	var out []drivers.Fan
 	for k, v := range rpm {
 		// "Fans Speed 3": a null is a fan slot without a fan.
@@ -349,7 +348,7 @@ func fans(f fields, s jsonval.Obj) []drivers.Fan {
 		}
 		r := jsonval.Int(v)
 		if r == nil || *r < 0 {
-			f.bad("Fans Rpm."+k, v)
+			f.Bad("Fans Rpm."+k, v)
 			continue
 		}
 		fan := drivers.Fan{Index: n - 1, RPM: r}
@@ -364,13 +363,13 @@ func fans(f fields, s jsonval.Obj) []drivers.Fan {
 
 // pools: StratumConfigs lists the configured pools in priority order;
 // Stratum is the one in use ("Config Id"), with the session's counters.
-func pools(f fields, s jsonval.Obj) []poolmetrics.Pool {
+func pools(f drivers.Fields, s jsonval.Obj) []poolmetrics.Pool {
 	st := s.O("Stratum")
 	cur := -1
-	if v := f.int(st, "Config Id"); v != nil && *v >= 0 && *v < 1<<16 {
+	if v := f.Int(st, "Config Id"); v != nil && *v >= 0 && *v < 1<<16 {
 		cur = int(*v)
 	}
-	connected := f.bool(st, "IsPoolConnected")
+	connected := f.Bool(st, "IsPoolConnected")
 	sess := s.O("Session")
 	var out []poolmetrics.Pool
 	for i, c := range s.Objs("StratumConfigs") {
@@ -380,7 +379,7 @@ func pools(f fields, s jsonval.Obj) []poolmetrics.Pool {
 	if st == nil {
 		return out
 	}
-	url, user := f.str(st, "Current Pool"), f.str(st, "Current User")
+	url, user := f.String(st, "Current Pool"), f.String(st, "Current User")
 	if url == "" {
 		return out
 	}
@@ -403,70 +402,7 @@ func pools(f fields, s jsonval.Obj) []poolmetrics.Pool {
 	if connected == nil {
 		p.Active = drivers.Ptr(true)
 	}
-	p.Accepted = f.int(sess, "Accepted")
-	p.Rejected = f.int(sess, "Rejected")
+	p.Accepted = f.Int(sess, "Accepted")
+	p.Rejected = f.Int(sess, "Rejected")
 	return out
-}
-
-// fields reads values, recording one of the wrong type as a problem.
-type fields struct {
-	d    *drivers.MinerData
-	page string
-}
-
-type val struct {
-	f fields
-	k string
-	v any
-}
-
-func (f fields) obj(o jsonval.Obj, k string) val { return val{f: f, k: k, v: o[k]} }
-
-func (v val) str() string {
-	if v.v == nil {
-		return ""
-	}
-	s, ok := v.v.(string)
-	if !ok {
-		v.f.bad(v.k, v.v)
-	}
-	return strings.TrimSpace(s)
-}
-
-func (f fields) bad(k string, v any) {
-	f.d.Problem(fmt.Errorf("%s: field %q: %w: cannot read %T", f.page, k, drivers.ErrBadResponse, v))
-}
-
-func (f fields) str(o jsonval.Obj, k string) string { return f.obj(o, k).str() }
-
-func (f fields) num(o jsonval.Obj, k string) *float64 {
-	v, ok := o[k]
-	if !ok || v == nil {
-		return nil
-	}
-	x := jsonval.Float(v)
-	if x == nil {
-		f.bad(k, v)
-	}
-	return x
-}
-
-func (f fields) int(o jsonval.Obj, k string) *int64 {
-	x := f.num(o, k)
-	if x == nil || *x > math.MaxInt32*1e6 || *x < -math.MaxInt32*1e6 {
-		return nil
-	}
-	return drivers.Ptr(int64(*x))
-}
-
-func (f fields) bool(o jsonval.Obj, k string) *bool {
-	v, ok := o[k]
-	if !ok || v == nil {
-		return nil
-	}
-	b := jsonval.Bool(v)
-	if b == nil {
-		f.bad(k, v)
-	}
-	return b
 }

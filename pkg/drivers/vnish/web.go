@@ -112,36 +112,36 @@ func ParseWithWeb(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 
 func applyWeb(d *drivers.MinerData, rs map[string]jsonval.Obj, answered func(string) bool) {
 	info, sum, status := rs["info"], rs["summary"].O("miner"), rs["status"]
-	wf := func(page string) webFields { return webFields{d: d, page: WebPath(page)} }
+	wf := func(page string) drivers.Fields { return drivers.Fields{D: d, Source: "web " + WebPath(page)} }
 	fi, fs, fst := wf("info"), wf("summary"), wf("status")
 
 	// Identity: info on 1.2.x, summary.system on older releases.
 	for _, ns := range []jsonval.Obj{info.O("system").O("network_status"), rs["summary"].O("system").O("network_status")} {
 		if d.MAC == "" {
-			if m := drivers.NormalizeMAC(fi.str(ns, "mac")); m != "" {
+			if m := drivers.NormalizeMAC(fi.String(ns, "mac")); m != "" {
 				d.MAC = m
 			}
 		}
 		if d.Hostname == "" {
-			d.Hostname = fi.str(ns, "hostname")
+			d.Hostname = fi.String(ns, "hostname")
 		}
 	}
 	if d.Model == "" {
-		d.Model = antminer.CleanModel(firstNonEmpty(fi.str(info, "miner"), fs.str(sum, "miner_type")))
+		d.Model = antminer.CleanModel(firstNonEmpty(fi.String(info, "miner"), fs.String(sum, "miner_type")))
 		if a := antminer.Algorithm(d.Model); a != "" {
 			d.Algorithm = a
 		}
 	}
-	switch strings.ToLower(fi.str(info, "algorithm")) {
+	switch strings.ToLower(fi.String(info, "algorithm")) {
 	case "sha256d", "sha256":
 		d.Algorithm = "sha256"
 	case "scrypt":
 		d.Algorithm = "scrypt"
 	}
 	if d.FirmwareVersion == "" {
-		d.FirmwareVersion = firstNonEmpty(antminer.VnishVersion(fs.str(sum, "miner_type")), fi.str(info, "fw_version"))
+		d.FirmwareVersion = firstNonEmpty(antminer.VnishVersion(fs.String(sum, "miner_type")), fi.String(info, "fw_version"))
 	}
-	if sn := fi.str(info, "serial"); d.SerialNumber == "" && sn != "" && !strings.EqualFold(sn, "N/A") {
+	if sn := fi.String(info, "serial"); d.SerialNumber == "" && sn != "" && !strings.EqualFold(sn, "N/A") {
 		d.SerialNumber = sn
 	}
 
@@ -152,7 +152,7 @@ func applyWeb(d *drivers.MinerData, rs map[string]jsonval.Obj, answered func(str
 	if d.Algorithm == "scrypt" {
 		unit = 1e-6
 	}
-	if m := fi.str(info, "hr_measure"); m != "" {
+	if m := fi.String(info, "hr_measure"); m != "" {
 		switch strings.ToUpper(m) {
 		case "GH/S":
 			unit = 1e-3
@@ -169,24 +169,24 @@ func applyWeb(d *drivers.MinerData, rs map[string]jsonval.Obj, answered func(str
 		// hr_realtime: the rate 4028 calls "GHS 5s" (Vnish has no ~1 minute
 		// figure; hr_average is over a longer window).
 		if d.Hashrate == nil {
-			if v := fs.num(sum, "hr_realtime"); v != nil && *v >= 0 {
+			if v := fs.Float(sum, "hr_realtime"); v != nil && *v >= 0 {
 				d.Hashrate = drivers.Ptr(*v * unit)
 			}
 		}
 		if d.ExpectedHashrate == nil {
-			if v := fs.num(sum, "hr_nominal"); v != nil && *v > 0 {
+			if v := fs.Float(sum, "hr_nominal"); v != nil && *v > 0 {
 				d.ExpectedHashrate = drivers.Ptr(*v * unit)
 			}
 		}
 		if d.PowerWatts == nil {
-			if v := fs.num(sum, "power_consumption"); v != nil && *v > 0 {
+			if v := fs.Float(sum, "power_consumption"); v != nil && *v > 0 {
 				d.PowerWatts = v
-			} else if v := fs.num(sum, "power_usage"); v != nil && *v > 0 {
+			} else if v := fs.Float(sum, "power_usage"); v != nil && *v > 0 {
 				d.PowerWatts = v
 			}
 		}
 		if d.IsMining == nil {
-			d.IsMining = mining(fs.str(sum.O("miner_status"), "miner_state"))
+			d.IsMining = mining(fs.String(sum.O("miner_status"), "miner_state"))
 		}
 		if !answered("stats") && len(d.Boards) == 0 {
 			d.Boards = webBoards(fs, sum, unit)
@@ -201,15 +201,15 @@ func applyWeb(d *drivers.MinerData, rs map[string]jsonval.Obj, answered func(str
 	}
 	if status != nil {
 		if d.IsMining == nil {
-			d.IsMining = mining(fst.str(status, "miner_state"))
+			d.IsMining = mining(fst.String(status, "miner_state"))
 		}
-		if v := fst.boolean(status, "find_miner"); v != nil {
+		if v := fst.Bool(status, "find_miner"); v != nil {
 			d.FaultLight = v
 		}
 		var errs []drivers.MinerError
-		if strings.EqualFold(fst.str(status, "miner_state"), "failure") || fst.str(status, "description") != "" {
-			e := drivers.MinerError{Message: fst.str(status, "description")}
-			if c := fst.int(status, "failure_code"); c != nil && *c != 0 {
+		if strings.EqualFold(fst.String(status, "miner_state"), "failure") || fst.String(status, "description") != "" {
+			e := drivers.MinerError{Message: fst.String(status, "description")}
+			if c := fst.Int(status, "failure_code"); c != nil && *c != 0 {
 				e.Code = strconv.FormatInt(*c, 10)
 			}
 			if e.Message == "" {
@@ -258,53 +258,53 @@ next:
 	return have
 }
 
-func chainErrors(f webFields, sum jsonval.Obj) []drivers.MinerError {
+func chainErrors(f drivers.Fields, sum jsonval.Obj) []drivers.MinerError {
 	var out []drivers.MinerError
 	for i, c := range sum.Objs("chains") {
 		st := c.O("status")
-		if !strings.EqualFold(f.str(st, "state"), "failure") {
+		if !strings.EqualFold(f.String(st, "state"), "failure") {
 			continue
 		}
-		msg := firstNonEmpty(f.str(st, "description"), f.str(st, "failure_message"), "failure")
+		msg := firstNonEmpty(f.String(st, "description"), f.String(st, "failure_message"), "failure")
 		out = append(out, drivers.MinerError{Message: fmt.Sprintf("chain %d (board %d): %s", chainID(f, c, i)+1, chainID(f, c, i), msg)})
 	}
 	return out
 }
 
 // chainID is the 0-based slot of a summary chain (ids are 1-based).
-func chainID(f webFields, c jsonval.Obj, pos int) int {
-	if v := f.int(c, "id"); v != nil && *v >= 1 && *v <= 64 {
+func chainID(f drivers.Fields, c jsonval.Obj, pos int) int {
+	if v := f.Int(c, "id"); v != nil && *v >= 1 && *v <= 64 {
 		return int(*v) - 1
 	}
 	return pos
 }
 
-func webBoards(f webFields, sum jsonval.Obj, unit float64) []drivers.Board {
+func webBoards(f drivers.Fields, sum jsonval.Obj, unit float64) []drivers.Board {
 	var out []drivers.Board
 	for i, c := range sum.Objs("chains") {
 		b := drivers.Board{Index: chainID(f, c, i)}
-		if v := f.num(c, "hashrate_rt"); v != nil && *v >= 0 {
+		if v := f.Float(c, "hashrate_rt"); v != nil && *v >= 0 {
 			b.Hashrate = drivers.Ptr(*v * unit)
 		}
-		if v := f.num(c, "hashrate_ideal"); v != nil && *v > 0 {
+		if v := f.Float(c, "hashrate_ideal"); v != nil && *v > 0 {
 			b.ExpectedHashrate = drivers.Ptr(*v * unit)
 		}
-		if v := f.num(c.O("pcb_temp"), "max"); v != nil && *v > 0 {
+		if v := f.Float(c.O("pcb_temp"), "max"); v != nil && *v > 0 {
 			b.Temperature = v
 		}
-		if v := f.num(c.O("chip_temp"), "max"); v != nil && *v > 0 {
+		if v := f.Float(c.O("chip_temp"), "max"); v != nil && *v > 0 {
 			b.ChipTemperature = v
 		}
-		if v := f.num(c, "inlet_water_temp"); v != nil && *v > 0 {
+		if v := f.Float(c, "inlet_water_temp"); v != nil && *v > 0 {
 			b.InletTemperature = v
 		}
-		if v := f.num(c, "outlet_water_temp"); v != nil && *v > 0 {
+		if v := f.Float(c, "outlet_water_temp"); v != nil && *v > 0 {
 			b.OutletTemperature = v
 		}
-		if v := f.num(c, "frequency"); v != nil && *v > 0 {
+		if v := f.Float(c, "frequency"); v != nil && *v > 0 {
 			b.FrequencyMHz = v
 		}
-		if v := f.num(c, "voltage"); v != nil && *v > 0 {
+		if v := f.Float(c, "voltage"); v != nil && *v > 0 {
 			b.VoltageVolts = drivers.Ptr(*v / 1e3) // mV
 		}
 		// chip_statuses counts chips by colour (red, orange, grey, ...):
@@ -315,7 +315,7 @@ func webBoards(f webFields, sum jsonval.Obj, unit float64) []drivers.Board {
 			for k, v := range cs {
 				x := jsonval.Int(v)
 				if x == nil || *x < 0 {
-					f.bad("chip_statuses."+k, v)
+					f.Bad("chip_statuses."+k, v)
 					continue
 				}
 				n += *x
@@ -325,7 +325,7 @@ func webBoards(f webFields, sum jsonval.Obj, unit float64) []drivers.Board {
 				b.Chips = drivers.Ptr(n)
 			}
 		}
-		if st := strings.ToLower(f.str(c.O("status"), "state")); st != "" {
+		if st := strings.ToLower(f.String(c.O("status"), "state")); st != "" {
 			b.Active = drivers.Ptr(st == "mining" || st == "initializing")
 		}
 		out = append(out, b)
@@ -333,14 +333,14 @@ func webBoards(f webFields, sum jsonval.Obj, unit float64) []drivers.Board {
 	return out
 }
 
-func webFans(f webFields, cool jsonval.Obj) []drivers.Fan {
+func webFans(f drivers.Fields, cool jsonval.Obj) []drivers.Fan {
 	var out []drivers.Fan
 	for i, fo := range cool.Objs("fans") {
 		idx := i
-		if v := f.int(fo, "id"); v != nil && *v >= 0 && *v < 64 {
+		if v := f.Int(fo, "id"); v != nil && *v >= 0 && *v < 64 {
 			idx = int(*v)
 		}
-		rpm := f.int(fo, "rpm")
+		rpm := f.Int(fo, "rpm")
 		if rpm == nil || *rpm < 0 {
 			continue
 		}
@@ -349,17 +349,17 @@ func webFans(f webFields, cool jsonval.Obj) []drivers.Fan {
 	return out
 }
 
-func webPools(f webFields, sum jsonval.Obj) []poolmetrics.Pool {
+func webPools(f drivers.Fields, sum jsonval.Obj) []poolmetrics.Pool {
 	var out []poolmetrics.Pool
 	for i, p := range sum.Objs("pools") {
-		pl := poolmetrics.Pool{Index: i, URL: poolmetrics.ParseURL(f.str(p, "url")), User: f.str(p, "user"),
-			Accepted: f.int(p, "accepted"), Rejected: f.int(p, "rejected"), Stale: f.int(p, "stale")}
-		if v := f.int(p, "id"); v != nil && *v >= 0 && *v < 1<<16 {
+		pl := poolmetrics.Pool{Index: i, URL: poolmetrics.ParseURL(f.String(p, "url")), User: f.String(p, "user"),
+			Accepted: f.Int(p, "accepted"), Rejected: f.Int(p, "rejected"), Stale: f.Int(p, "stale")}
+		if v := f.Int(p, "id"); v != nil && *v >= 0 && *v < 1<<16 {
 			pl.Index = int(*v)
 		}
 		// status: active (in use), working (alive, standby), offline,
 		// disabled, rejecting, unknown.
-		switch strings.ToLower(f.str(p, "status")) {
+		switch strings.ToLower(f.String(p, "status")) {
 		case "active":
 			pl.Active, pl.Alive = drivers.Ptr(true), drivers.Ptr(true)
 		case "working":
@@ -370,64 +370,6 @@ func webPools(f webFields, sum jsonval.Obj) []poolmetrics.Pool {
 		out = append(out, pl)
 	}
 	return out
-}
-
-// webFields reads values of one page, recording a wrong type as a problem.
-type webFields struct {
-	d    *drivers.MinerData
-	page string
-}
-
-func (f webFields) bad(k string, v any) {
-	f.d.Problem(fmt.Errorf("web %s: field %q: %w: cannot read %T", f.page, k, drivers.ErrBadResponse, v))
-}
-
-func (f webFields) str(o jsonval.Obj, k string) string {
-	v, ok := o[k]
-	if !ok || v == nil {
-		return ""
-	}
-	s, ok := v.(string)
-	if !ok {
-		f.bad(k, v)
-	}
-	return strings.TrimSpace(s)
-}
-
-func (f webFields) num(o jsonval.Obj, k string) *float64 {
-	v, ok := o[k]
-	if !ok || v == nil {
-		return nil
-	}
-	x := jsonval.Float(v)
-	if x == nil {
-		f.bad(k, v)
-	}
-	return x
-}
-
-func (f webFields) int(o jsonval.Obj, k string) *int64 {
-	v, ok := o[k]
-	if !ok || v == nil {
-		return nil
-	}
-	x := jsonval.Int(v)
-	if x == nil {
-		f.bad(k, v)
-	}
-	return x
-}
-
-func (f webFields) boolean(o jsonval.Obj, k string) *bool {
-	v, ok := o[k]
-	if !ok || v == nil {
-		return nil
-	}
-	x := jsonval.Bool(v)
-	if x == nil {
-		f.bad(k, v)
-	}
-	return x
 }
 
 func firstNonEmpty(ss ...string) string {
