@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
-	"github.com/asicmetrics/telegraf-asic/pkg/drivers/goldshell"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/models"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 )
@@ -45,13 +44,6 @@ var driverIdentity = map[string][2]string{
 	"innosilicon": {"Innosilicon", "stock"},
 }
 
-// modelCleaners are drivers' own model cleaners, where models.Normalize
-// would name the model otherwise than the driver reports it (it drops
-// Goldshell's "Ⅱ": "Goldshell-SC5ProⅡ" must be "SC5 Pro II").
-var modelCleaners = map[string]func(string) string{
-	"goldshell": goldshell.CleanModel,
-}
-
 // knownDriver tells whether identification can name d.
 func knownDriver(d string) bool { _, ok := driverIdentity[d]; return ok }
 
@@ -81,11 +73,7 @@ func newResult(driver, rawModel string, rpc map[string][]byte) Result {
 		}
 	}
 	if rawModel != "" {
-		if clean, ok := modelCleaners[driver]; ok {
-			r.Model = clean(rawModel)
-		} else {
-			r.Model = models.Normalize(r.Make, rawModel)
-		}
+		r.Model = models.Normalize(r.Make, rawModel)
 	}
 	return r
 }
