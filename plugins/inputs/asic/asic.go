@@ -73,9 +73,10 @@ type Asic struct {
 	found   []target // what the last scan found in ranges
 	scanned time.Time
 
-	mu     sync.Mutex
-	driver map[string]identified // per host:port, found by identification
-	fixed  drivers.Driver        // when driver is not "auto"
+	mu        sync.Mutex
+	driver    map[string]identified     // per host:port, found by identification
+	instances map[string]drivers.Driver // one per driver name
+	fixed     drivers.Driver            // when driver is not "auto"
 }
 
 type identified struct {
@@ -289,13 +290,34 @@ func (a *Asic) driverFor(ctx context.Context, t drivers.Target) (drivers.Driver,
 	if err != nil {
 		return nil, err
 	}
-	d, err := drivers.New(name)
+	d, err := a.instance(name)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", drivers.ErrUnsupported, err)
 	}
 	a.mu.Lock()
 	a.driver[key] = identified{d: d, at: time.Now()}
 	a.mu.Unlock()
+	return d, nil
+}
+
+// instance is the block's one instance of a driver. Drivers serve many
+// miners and keep what they learn per miner address (tokens, which API
+// answered), so an instance per miner would only multiply connection
+// pools and caches.
+func (a *Asic) instance(name string) (drivers.Driver, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if d, ok := a.instances[name]; ok {
+		return d, nil
+	}
+	d, err := drivers.New(name)
+	if err != nil {
+		return nil, err
+	}
+	if a.instances == nil {
+		a.instances = map[string]drivers.Driver{}
+	}
+	a.instances[name] = d
 	return d, nil
 }
 

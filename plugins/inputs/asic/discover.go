@@ -119,7 +119,7 @@ func (a *Asic) discoverOne(ctx context.Context, dt drivers.Target, t target) Fou
 		}
 	}
 	f.Driver = name
-	d, err := drivers.New(name)
+	d, err := a.instance(name)
 	if err != nil {
 		f.Err = err
 		return f
