@@ -112,8 +112,8 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 		}
 		asic = jsonval.Obj{}
 	}
-	f := fields{d: d, o: info, page: Path(Info)}
-	a := fields{d: d, o: asic, page: Path(Asic)}
+	f := fields{Fields: drivers.Fields{D: d, Source: Path(Info)}, o: info}
+	a := fields{Fields: drivers.Fields{D: d, Source: Path(Asic)}, o: asic}
 
 	d.Hostname = f.str("hostname")
 	if m := f.str("macAddr"); m != "" {
@@ -279,43 +279,16 @@ func poolURL(host string, port *int64) poolmetrics.URL {
 	return u
 }
 
-// fields reads one page, recording a value of the wrong type as a problem.
+// fields reads one page through drivers.Fields, with the page's object
+// bound (every call here reads the same page).
 type fields struct {
-	d    *drivers.MinerData
-	o    jsonval.Obj
-	page string
+	drivers.Fields
+	o jsonval.Obj
 }
 
-func (f fields) bad(k string, v any) {
-	f.d.Problem(fmt.Errorf("%s: field %q: %w: cannot read %T", f.page, k, drivers.ErrBadResponse, v))
-}
+func (f fields) num(k string) *float64 { return f.Float(f.o, k) }
 
-func (f fields) num(k string) *float64 {
-	v, ok := f.o[k]
-	if !ok || v == nil {
-		return nil
-	}
-	x := jsonval.Float(v)
-	if x == nil {
-		f.bad(k, v)
-	}
-	return x
-}
-
-func (f fields) int(k string) *int64 {
-	v, ok := f.o[k]
-	if !ok || v == nil {
-		return nil
-	}
-	x := jsonval.Int(v)
-	if x == nil {
-		if fl := jsonval.Float(v); fl != nil && *fl >= -9e18 && *fl <= 9e18 {
-			return drivers.Ptr(int64(*fl))
-		}
-		f.bad(k, v)
-	}
-	return x
-}
+func (f fields) int(k string) *int64 { return f.Int(f.o, k) }
 
 func (f fields) bool(k string) *bool {
 	v, ok := f.o[k]
@@ -328,7 +301,7 @@ func (f fields) bool(k string) *bool {
 	if n := jsonval.Int(v); n != nil {
 		return drivers.Ptr(*n != 0)
 	}
-	f.bad(k, v)
+	f.Bad(k, v)
 	return nil
 }
 
@@ -344,7 +317,7 @@ func (f fields) str(keys ...string) string {
 			}
 			continue
 		}
-		f.bad(k, v)
+		f.Bad(k, v)
 	}
 	return ""
 }
