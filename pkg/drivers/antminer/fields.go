@@ -64,11 +64,6 @@ func (f fields) str(key string) string {
 	return s
 }
 
-func (f fields) has(key string) bool {
-	v, ok := f.o[key]
-	return ok && v != nil
-}
-
 func (f fields) bad(key string, v any) {
 	f.d.Problem(fmt.Errorf("command %q: field %q: cannot read %s", f.cmd, key, describe(v)))
 }

@@ -191,4 +191,6 @@ func TestIdentifyOrder(t *testing.T) {
 	// Nothing anywhere: connection refused, not unsupported.
 	_, err = Identify(ctx(), drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{Web: closed, RPC: closed, GRPC: closed}}, closed)
 	require.Equal(t, drivers.ResultConnectionRefused, drivers.Result(err), "%v", err)
+	require.Contains(t, err.Error(), "127.0.0.1", "the error names the miner")
+	require.NotContains(t, err.Error(), "identify: identify", "one prefix, not one per layer")
 }

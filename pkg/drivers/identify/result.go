@@ -267,7 +267,7 @@ func (id *identifier) run(ctx context.Context) (Result, error) {
 		return newResult(web.driver, "", nil), nil
 	}
 	if rpcErr != nil {
-		return Result{}, fmt.Errorf("identify: %w", rpcErr)
+		return Result{}, rpcErr // the 4028 probe's error already says "identify"
 	}
 	if otherErr != nil && !answered(otherErr) {
 		return Result{}, fmt.Errorf("identify: %w", otherErr)

@@ -48,11 +48,10 @@ func parseDir(t testing.TB, dir string) *drivers.MinerData {
 }
 
 type boardWant struct {
-	ths              float64
-	temp, chip       *float64 // °C; nil = not reported
-	chips            *int64
-	active           *bool
-	tempNote, chNote string
+	ths        float64
+	temp, chip *float64 // °C; nil = not reported
+	chips      *int64
+	active     *bool
 }
 
 type want struct {

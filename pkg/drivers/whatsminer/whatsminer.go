@@ -53,13 +53,10 @@ package whatsminer
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
-	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/btminerv3"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 )
@@ -224,31 +221,4 @@ func summaryHasPower(r *Replies) bool {
 	}
 	p := s[0].F("Power")
 	return p != nil && *p > 0
-}
-
-func apiVersionOf(o jsonval.Obj) string {
-	if m := msg(o); m != nil {
-		return apiVersion(m.S("api_ver", "rpc_ver"))
-	}
-	return apiVersion(o.S("Msg", "msg"))
-}
-
-// apiAtLeast compares a dotted version with want. An unreadable version
-// counts as new enough: asking costs one connection, and a firmware that
-// lacks the command says so.
-func apiAtLeast(v string, want ...int) bool {
-	parts := strings.Split(v, ".")
-	for i, w := range want {
-		if i >= len(parts) {
-			return false
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(parts[i]))
-		if err != nil {
-			return true
-		}
-		if n != w {
-			return n > w
-		}
-	}
-	return true
 }
