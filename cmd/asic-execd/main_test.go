@@ -205,3 +205,17 @@ func TestTLSKeysAccepted(t *testing.T) {
 	err = blocks[0].plugin.Init()
 	require.ErrorContains(t, err, "tls") // the CA file does not exist: a clear config error
 }
+
+// The config file is user text: parsing it never panics, and an accepted
+// file has at least one block.
+func FuzzParseConfig(f *testing.F) {
+	f.Add("[[inputs.asic]]\n  miners = [\"127.0.0.1\"]\n  [inputs.asic.tags]\n    site = \"a\"\n")
+	f.Add("[[inputs.asic]]\n  severs = 1\n")
+	f.Add("[[inputs.cpu]]\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		blocks, err := parseConfig(text)
+		if err == nil && len(blocks) == 0 {
+			t.Fatalf("accepted %q with no block", text)
+		}
+	})
+}

@@ -342,3 +342,23 @@ func TestReadmeCarriesSampleConfig(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(readme), "```toml @sample.conf\n"+sampleConfig+"```")
 }
+
+// The miners list is parsed from user text: no entry may panic, and what
+// it expands to stays within the bound.
+func FuzzExpandMiners(f *testing.F) {
+	for _, s := range []string{"10.0.0.5", "10.0.0.0/30", "10.0.1.10-12", "10.0.2.254-10.0.3.1", "miner-7.farm",
+		"[::1]:4029", "10.0.0.5:0", "10.0.0.300", "10.0.0.50-10", "::/120", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, entry string) {
+		got, err := expandMiners([]string{entry})
+		if err == nil && len(got) > maxTargets {
+			t.Fatalf("%q expanded to %d targets", entry, len(got))
+		}
+		for _, tg := range got {
+			if tg.host == "" || tg.rpcPort < 0 || tg.rpcPort > 65535 {
+				t.Fatalf("%q gave target %+v", entry, tg)
+			}
+		}
+	})
+}
