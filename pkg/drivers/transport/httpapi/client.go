@@ -478,6 +478,11 @@ func (c *Client) login(ctx context.Context) (http.Header, error) {
 	}
 	tok, err := c.cfg.Login(ctx, c)
 	if err != nil {
+		// A driver's own login errors ("no token in the reply") do not
+		// know the miner; the transport's already name it.
+		if !strings.Contains(err.Error(), c.cfg.Addr) {
+			err = fmt.Errorf("%s %s: login: %w", c.cfg.Addr, c.cfg.API, err)
+		}
 		return nil, err
 	}
 	if tok == nil {

@@ -516,3 +516,21 @@ func FuzzParseJSON(f *testing.F) {
 		_ = RepliesFromRaw(map[string][]byte{"x": b}).Err()
 	})
 }
+
+// A driver's login hook that fails on its own (no token in the reply)
+// still yields an error naming the miner and the API, and no secret.
+func TestLoginHookErrorNamesMiner(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	hook := func(context.Context, *Client) (http.Header, error) {
+		return nil, fmt.Errorf("no token in the reply: %w", drivers.ErrAuth)
+	}
+	c := NewTransport(Options{}).Client(Config{Addr: addr(srv), API: "Vnish web API", Login: hook, Password: "S3NT1NEL"})
+	_, err := c.GetJSON(context.Background(), "/api/v1/summary")
+	require.ErrorIs(t, err, drivers.ErrAuth)
+	require.Contains(t, err.Error(), addr(srv))
+	require.Contains(t, err.Error(), "Vnish web API")
+	require.NotContains(t, err.Error(), "S3NT1NEL")
+}
