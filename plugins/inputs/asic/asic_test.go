@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/influxdata/telegraf"
@@ -361,4 +363,15 @@ func FuzzExpandMiners(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A long error of multi-byte text is cut on a character boundary.
+func TestStatusErrorTruncatedOnRune(t *testing.T) {
+	var acc testutil.Accumulator
+	long := strings.Repeat("风扇故障", 200) // 2,400 bytes of 3-byte characters
+	addStatus(&acc, "127.0.0.9", nil, fmt.Errorf("miner said %s: %w", long, drivers.ErrBadResponse), nil, 0, time.Now())
+	msg, ok := acc.StringField("asic_status", "error")
+	require.True(t, ok)
+	require.True(t, utf8.ValidString(msg))
+	require.LessOrEqual(t, len(msg), maxStatusError+3)
 }

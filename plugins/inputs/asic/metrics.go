@@ -188,7 +188,9 @@ func addStatus(acc telegraf.Accumulator, source string, d *drivers.MinerData, er
 	if msg != "" {
 		msg = strings.ReplaceAll(msg, "\n", "; ")
 		if len(msg) > maxStatusError {
-			msg = msg[:maxStatusError] + "..."
+			// Cut on a rune boundary: a miner's message may be Chinese, and
+			// half a character is invalid UTF-8 the line protocol refuses.
+			msg = strings.ToValidUTF8(msg[:maxStatusError], "") + "..."
 		}
 		f["error"] = msg
 	}
