@@ -9,11 +9,17 @@ fuzztime=${FUZZTIME:-3s}
 for pkg in $(go list ./...); do
   for target in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
     echo "fuzz $pkg $target ($fuzztime)"
-    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime 50x "$pkg" >/tmp/fuzz.$$.log 2>&1 || {
+    if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime 50x "$pkg" >/tmp/fuzz.$$.log 2>&1; then
+      # Go's fuzz coordinator sometimes reports its own time limit as
+      # "context deadline exceeded" with no failing input: not a finding.
+      if grep -q "context deadline exceeded" /tmp/fuzz.$$.log && ! grep -q "Failing input written" /tmp/fuzz.$$.log; then
+        echo "  (fuzzing stopped at its time limit: no failing input)"
+        continue
+      fi
       cat /tmp/fuzz.$$.log
       rm -f /tmp/fuzz.$$.log
       exit 1
-    }
+    fi
   done
 done
 rm -f /tmp/fuzz.$$.log
