@@ -2,7 +2,6 @@ package asic
 
 import (
 	"fmt"
-	"net"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -37,7 +36,7 @@ func gatherOnce(t *testing.T, miners []string, timeout time.Duration) map[string
 	p.Timeout = config.Duration(timeout)
 	// The other APIs' ports are closed on purpose: what listens on this
 	// machine's port 80 or 50051 must not decide the test.
-	closed := closedLoopbackPort(t)
+	closed := closedPort(t)
 	p.Ports.Web, p.Ports.GRPC = closed, closed
 	p.Log = testutil.Logger{Quiet: true}
 	require.NoError(t, p.Init())
@@ -123,14 +122,4 @@ func TestFleetWithHostileMiners(t *testing.T) {
 		require.Equal(t, "asic_status", ms[0].Name())
 		require.NotEqual(t, "success", ms[0].Tags()["result"])
 	}
-}
-
-// closedLoopbackPort is a port nothing listens on at 127.0.0.1.
-func closedLoopbackPort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	return p
 }

@@ -3,9 +3,9 @@ package asic
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,11 +30,16 @@ func loaded() bool {
 // closedPort is a loopback port nothing listens on.
 func closedPort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// Bound but not listening: a connect is refused, and the port stays
+	// ours, so none of the listeners a test starts later can be given it
+	// (a port picked by listening and closing can be, and then answers).
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 	require.NoError(t, err)
-	p := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	return p
+	t.Cleanup(func() { syscall.Close(fd) })
+	require.NoError(t, syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
+	sa, err := syscall.Getsockname(fd)
+	require.NoError(t, err)
+	return sa.(*syscall.SockaddrInet4).Port
 }
 
 // hostileDriver is a real driver pointed at a hostile miner on the API it
