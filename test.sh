@@ -5,11 +5,18 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 go vet ./...
+# What the tests need from the system; .ci/run installs it. A test command
+# changes nothing on the machine: it names what is missing and stops.
+need() { # need COMMAND-OR-FILE DEBIAN-PACKAGE
+  case "$1" in
+    /*) [ -e "$1" ] ;;
+    *) command -v "$1" >/dev/null ;;
+  esac || { echo "test.sh: $1 is missing: apt-get install $2 (or run bash .ci/run, which installs it)" >&2; exit 1; }
+}
+need protoc protobuf-compiler
+need /usr/include/google/protobuf/wrappers.proto libprotobuf-dev
+need influxd influxdb
 # Generated gRPC code must match its committed generator byte for byte.
-if ! command -v protoc >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  apt-get install -y --no-install-recommends protobuf-compiler >/dev/null 2>&1 ||
-    { apt-get update >/dev/null && apt-get install -y --no-install-recommends protobuf-compiler >/dev/null; }
-fi
 sh pkg/drivers/braiins/bosapi/check-generated.sh
 go test -race -count=1 ./...
 ./fuzz.sh
