@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # The main job with no hardware: start a simulated fleet of miners on
 # loopback (real captured replies, plus a few misbehaving miners), gather it
-# once with asic-execd and print the line protocol.
+# once with asic-execd and show the fleet as a table.
+#   bash run-demo.sh          the fleet table (asic-execd --once --format table)
+#   bash run-demo.sh influx   the same gather as line protocol, what Telegraf reads
 set -euo pipefail
 cd "$(dirname "$0")"
+format=${1:-table}
+case "$format" in
+  table|influx) ;;
+  *) echo "usage: bash run-demo.sh [table|influx]" >&2; exit 2 ;;
+esac
 mkdir -p bin
 go build -o bin/asic-sim ./cmd/asic-sim
 go build -o bin/asic-execd ./cmd/asic-execd
@@ -12,4 +19,11 @@ conf=$(mktemp)
 sim=$!
 trap 'kill $sim 2>/dev/null; rm -f "$conf"' EXIT
 for _ in $(seq 50); do [ -s "$conf" ] && break; sleep 0.1; done
-./bin/asic-execd --config "$conf" --once
+./bin/asic-execd --config "$conf" --once --format "$format"
+if [ "$format" = table ]; then
+  cat >&2 <<'MSG'
+
+This is asic-execd --once --format table. For the line protocol Telegraf
+reads (asic-execd's default, --format influx): bash run-demo.sh influx
+MSG
+fi

@@ -37,6 +37,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "path to the config file with [[inputs.asic]] blocks (required)")
 	once := fs.Bool("once", false, "gather once, write line protocol to stdout and exit")
+	format := fs.String("format", "influx", "output: influx (line protocol) or table (a fleet table for a person)")
 	pollInterval := fs.Duration("poll_interval", defaultPollInterval, "how often to gather when running as a service")
 	pollDisabled := fs.Bool("poll_interval_disabled", false,
 		"gather only when a line arrives on stdin (Telegraf execd with signal = \"STDIN\")")
@@ -73,7 +74,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "E! asic-execd: %s: %v\n", *configPath, err)
 		return 1
 	}
-	w := newWriter(stdout)
+	w, err := newSink(*format, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "E! asic-execd: %v\n", err)
+		return 2
+	}
 	accs := make([]*accumulator, len(blocks))
 	for i, b := range blocks {
 		log := &logger{out: stderr, name: "inputs.asic", level: level}
@@ -134,7 +139,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 type gatherer struct {
 	blocks  []block
 	accs    []*accumulator
-	w       *writer
+	w       sink
 	stderr  io.Writer
 	running sync.Mutex
 	wg      sync.WaitGroup

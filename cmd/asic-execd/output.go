@@ -61,9 +61,9 @@ func (w *writer) write(m telegraf.Metric) error {
 }
 
 // accumulator feeds one block's metrics, with the block's tags, to the
-// writer and its errors to the log.
+// output and its errors to the log.
 type accumulator struct {
-	w    *writer
+	w    sink
 	tags map[string]string
 	log  telegraf.Logger
 }
