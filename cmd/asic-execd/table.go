@@ -34,9 +34,9 @@ func newSink(format string, out io.Writer) (sink, error) {
 // tableRow is one miner as the table shows it; nil is "not reported".
 type tableRow struct {
 	source, result, make, model, algorithm string
-	hashrate, expected, temp, power       *float64
-	pool                                  string
-	accepted, rejected                    *int64
+	hashrate, expected, temp, power        *float64
+	pool                                   string
+	accepted, rejected                     *int64
 }
 
 // tableWriter collects one gather's metrics (the same the influx output
@@ -153,7 +153,7 @@ func (w *tableWriter) flush() error {
 	// percentage compares like with like.
 	type total struct {
 		hashrate, expected, hashrateOfExpected float64
-		miners, expecting                     int
+		miners, expecting                      int
 	}
 	totals := map[string]*total{}
 	var power float64

@@ -99,4 +99,3 @@ func TestAddrOrder(t *testing.T) {
 		}
 	}
 }
-
