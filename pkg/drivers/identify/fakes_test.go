@@ -27,8 +27,9 @@ import (
 
 // root is how a firmware answers GET /. None of the capture folders has a
 // real root page, so these are HAND-MADE, each the smallest page or realm
-// that carries the marker the firmware is known to serve (pyasic's
-// factory markers, see reference/pyasic-notes.md §5.1).
+// that carries the marker the firmware is known to serve (the markers of
+// pyasic's MinerFactory, pyasic/miners/factory.py in UpstreamData/pyasic
+// at e2b9d35756dbcc40f40c3b1d86863e60e3d4ff13, v0.78.10).
 type root struct {
 	status int
 	realm  string // Digest realm of a 401

@@ -12,8 +12,9 @@ import (
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 )
 
-// The 4028 markers, one reply each (facts: pyasic-notes §5.1 and the
-// drivers' captures), including the precedence cases.
+// The 4028 markers, one reply each (facts: pyasic's MinerFactory,
+// pyasic/miners/factory.py at e2b9d357 (v0.78.10), and the drivers'
+// captures), including the precedence cases.
 func TestMatchMarkers(t *testing.T) {
 	for _, tt := range []struct{ reply, want string }{
 		{`{"STATUS":[{"Description":"intminer 5.4.2"}]}`, "goldshell"},      // Goldshell SC5 Pro II devs
