@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test that needs no hardware: vet, the whole suite (fuzz seed corpora
 # included) under the race detector, each fuzz target for a few seconds, and
-# the real Telegraf + InfluxDB pipeline end to end.
+# the real Telegraf + InfluxDB + Prometheus pipeline end to end.
 set -euo pipefail
 cd "$(dirname "$0")"
 go vet ./...
@@ -16,6 +16,8 @@ need() { # need COMMAND-OR-FILE DEBIAN-PACKAGE
 need protoc protobuf-compiler
 need /usr/include/google/protobuf/wrappers.proto libprotobuf-dev
 need influxd influxdb
+need prometheus prometheus
+need promtool prometheus
 # Generated gRPC code must match its committed generator byte for byte.
 sh pkg/drivers/braiins/bosapi/check-generated.sh
 go test -race -count=1 ./...

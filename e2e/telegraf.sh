@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # End to end with the real programs: a Telegraf v1.37.2 built from the Go
 # module proxy runs asic-execd under [[inputs.execd]] against the simulated
-# fleet, writes to a file and to InfluxDB 1.x on 127.0.0.1, and e2e/check
-# verifies both (every measurement, tags, one type per field, pool series,
-# counters that grow). InfluxDB comes from Debian's packages (.ci/run
-# installs it; this script installs nothing).
+# fleet, writes to a file, to InfluxDB 1.x on 127.0.0.1 and to
+# [[outputs.prometheus_client]] on 127.0.0.1, which a real Prometheus
+# scrapes. e2e/check verifies all three (every measurement, tags, one type
+# per field, pool series, counters that grow), runs every query of both
+# Grafana dashboards and of the alert rules, and checks that the counting
+# panels count miners, not points. InfluxDB and Prometheus come from
+# Debian's packages (.ci/run installs them; this script installs nothing).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -26,7 +29,7 @@ mkdir -p "$work/tb"
   cd "$work/tb"
   printf 'module telegrafbuild\n\ngo 1.26\n' > go.mod
   go get github.com/influxdata/telegraf/cmd/telegraf@v1.37.2 >/dev/null 2>&1
-  go build -tags "custom,inputs.execd,outputs.file,outputs.influxdb,parsers.influx,serializers.influx" \
+  go build -tags "custom,inputs.execd,outputs.file,outputs.influxdb,outputs.prometheus_client,parsers.influx,serializers.influx" \
     -o "$work/telegraf" github.com/influxdata/telegraf/cmd/telegraf
 )
 
@@ -57,6 +60,33 @@ else
   exit 1
 fi
 
+# Prometheus on loopback with its own storage, scraping Telegraf's
+# prometheus_client every second and evaluating the shipped rules.
+for p in prometheus promtool; do
+  command -v "$p" >/dev/null || { echo "e2e: $p is not installed: apt-get install prometheus (bash .ci/run installs it)" >&2; exit 1; }
+done
+promtool check rules alerts/prometheus-rules.yml
+cat > "$work/prometheus.yml" <<CONF
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files:
+  - $root/alerts/prometheus-rules.yml
+scrape_configs:
+  - job_name: telegraf
+    static_configs:
+      - targets: ["127.0.0.1:19273"]
+CONF
+promtool check config "$work/prometheus.yml" >/dev/null
+prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prometheus" \
+  --web.listen-address=127.0.0.1:19090 >"$work/prometheus.log" 2>&1 &
+pids+=($!)
+prom_url="http://127.0.0.1:19090"
+for _ in $(seq 100); do
+  (exec 3<>/dev/tcp/127.0.0.1/19090) 2>/dev/null && break
+  sleep 0.1
+done
+
 "$work/asic-sim" -testdata testdata -timeout 2s -config-out "$work/asic.conf" 2>"$work/sim.log" &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$work/asic.conf" ] && break; sleep 0.1; done
@@ -76,6 +106,12 @@ for _ in $(seq 100); do [ -s "$work/asic.conf" ] && break; sleep 0.1; done
 [[outputs.file]]
   files = ["$work/metrics.out"]
   data_format = "influx"
+[[outputs.prometheus_client]]
+  listen = "127.0.0.1:19273"
+  metric_version = 2
+  string_as_label = false
+  export_timestamp = true
+  collectors_exclude = ["gocollector", "process"]
 CONF
   if [ -n "$influx_url" ]; then
     cat <<CONF
@@ -93,9 +129,14 @@ if grep -E "field type conflict|Error writing to outputs" "$work/telegraf.log"; 
   echo "e2e: Telegraf reported write errors" >&2
   exit 1
 fi
-args=(-lines "$work/metrics.out")
-[ -n "$influx_url" ] && args+=(-influx "$influx_url" -db asic -dashboard dashboards/asic-fleet.json)
-"$work/check" "${args[@]}"
+# The gathers are 2 s apart and the panels' interval 10 s: every bucket
+# holds several gathers of each miner, which a count must not add up.
+args=(-lines "$work/metrics.out" -interval 10s)
+[ -n "$influx_url" ] && args+=(-influx "$influx_url" -db asic -dashboard dashboards/asic-fleet.json
+  -influx-alerts alerts/grafana-influxdb.json)
+args+=(-prometheus "$prom_url" -prom-dashboard dashboards/asic-fleet-prometheus.json
+  -prom-alerts alerts/grafana-prometheus.json)
+"$work/check" "${args[@]}" || { echo "e2e: logs in $work are removed on exit; Prometheus said:" >&2; tail -5 "$work/prometheus.log" >&2; exit 1; }
 
 # In-tree: the plugin compiled into a copy of Telegraf's own tree, registered
 # the way Telegraf registers its plugins, configured in telegraf.conf.

@@ -1,6 +1,11 @@
 // Command check verifies what the real Telegraf wrote: the line-protocol
-// file of outputs.file (every measurement, its tags, one type per field)
-// and, with -influx, the same data read back from InfluxDB 1.x.
+// file of outputs.file (every measurement, its tags, one type per field);
+// with -influx, the same data read back from InfluxDB 1.x, the InfluxQL
+// dashboard and Grafana alert queries; with -prometheus, what Prometheus
+// scraped from outputs.prometheus_client, the PromQL dashboard, the
+// Prometheus rules and the Grafana alert queries for Prometheus. Counting
+// panels are checked to count miners, not points: the gather interval is
+// shorter than -interval, so each bucket holds several gathers per miner.
 package main
 
 import (
@@ -49,6 +54,11 @@ func main() {
 	influx := flag.String("influx", "", "InfluxDB 1.x URL to query back (optional)")
 	db := flag.String("db", "asic", "InfluxDB database")
 	dashboard := flag.String("dashboard", "", "Grafana dashboard JSON whose queries must all return rows (needs -influx)")
+	influxAlerts := flag.String("influx-alerts", "", "Grafana alert provisioning file for InfluxDB (needs -influx)")
+	prom := flag.String("prometheus", "", "Prometheus URL to query (optional)")
+	promDashboard := flag.String("prom-dashboard", "", "Grafana PromQL dashboard JSON (needs -prometheus)")
+	promAlerts := flag.String("prom-alerts", "", "Grafana alert provisioning file for Prometheus (needs -prometheus)")
+	interval := flag.Duration("interval", 10*time.Second, "panel interval ($__interval) for the queries; several gathers fit in one")
 	flag.Parse()
 	var problems []string
 	fail := func(f string, a ...any) { problems = append(problems, fmt.Sprintf(f, a...)) }
@@ -60,6 +70,7 @@ func main() {
 	}
 	kinds := map[string]lineprotocol.ValueKind{}
 	count := map[string]int{}
+	fl := newFleet()
 	dec := lineprotocol.NewDecoderWithBytes(b)
 	for dec.Next() {
 		m, err := dec.Measurement()
@@ -70,12 +81,16 @@ func main() {
 		name := string(m)
 		count[name]++
 		tags := map[string]bool{}
+		source := ""
 		for {
-			k, _, err := dec.NextTag()
+			k, v, err := dec.NextTag()
 			if err != nil || k == nil {
 				break
 			}
 			tags[string(k)] = true
+			if string(k) == "source" {
+				source = string(v)
+			}
 		}
 		for _, want := range wantTags[name] {
 			if !tags[want] {
@@ -88,6 +103,7 @@ func main() {
 				break
 			}
 			key := name + "." + string(k)
+			fl.add(source, key, v)
 			if prev, ok := kinds[key]; ok && prev != v.Kind() {
 				fail("field %s changes type: %v then %v", key, prev, v.Kind())
 			}
@@ -109,10 +125,31 @@ func main() {
 	}
 	fmt.Printf("line protocol: %v\n", count)
 
+	fmt.Printf("fleet: %d miners, %d down, hashrate %.3f..%.3f TH/s\n",
+		len(fl.miners), len(fl.down()), fl.hashrateMin(), fl.hashrateMax())
+
 	if *influx != "" {
 		checkInflux(*influx, *db, fail)
 		if *dashboard != "" {
-			checkDashboard(*dashboard, *influx, *db, fail)
+			checkDashboard(*dashboard, *influx, *db, *interval, fail)
+			checkInfluxCounts(*dashboard, *influx, *db, *interval, fl, fail)
+		}
+		if *influxAlerts != "" {
+			checkGrafanaAlerts(*influxAlerts, "influxdb", func(q string, from int) (int, error) {
+				return influxSeries(*influx, *db, q, from)
+			}, fl, fail)
+		}
+	}
+	if *prom != "" {
+		checkPromRules(*prom, fl, fail)
+		if *promDashboard != "" {
+			checkPromDashboard(*promDashboard, *prom, *interval, fl, fail)
+		}
+		if *promAlerts != "" {
+			checkGrafanaAlerts(*promAlerts, "prometheus", func(q string, _ int) (int, error) {
+				r, err := promQuery(*prom, q)
+				return len(r), err
+			}, fl, fail)
 		}
 	}
 	if len(problems) > 0 {
@@ -237,7 +274,7 @@ func checkInflux(base, db string, fail func(string, ...any)) {
 // checkDashboard runs every panel query and template-variable query of a
 // Grafana dashboard, with Grafana's macros filled in as Grafana would for
 // "All" and the last hour, and requires rows from each.
-func checkDashboard(path, base, db string, fail func(string, ...any)) {
+func checkDashboard(path, base, db string, interval time.Duration, fail func(string, ...any)) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		fail("dashboard: %v", err)
@@ -254,6 +291,7 @@ func checkDashboard(path, base, db string, fail func(string, ...any)) {
 		Templating struct {
 			List []struct {
 				Name  string `json:"name"`
+				Type  string `json:"type"`
 				Query string `json:"query"`
 			} `json:"list"`
 		} `json:"templating"`
@@ -262,8 +300,7 @@ func checkDashboard(path, base, db string, fail func(string, ...any)) {
 		fail("dashboard: %v", err)
 		return
 	}
-	fill := strings.NewReplacer("$timeFilter", "time > now() - 1h", "$__interval", "1s",
-		"$site", ".*", "$make", ".*", "$model", ".*", "$miner", ".*")
+	fill := influxFill(interval)
 	run := func(what, q string) {
 		r, err := query(base, db, fill.Replace(q))
 		if err != nil {
@@ -276,12 +313,15 @@ func checkDashboard(path, base, db string, fail func(string, ...any)) {
 				rows += len(s.Values)
 			}
 		}
-		if rows == 0 {
+		if rows == 0 && !mayBeEmpty(q) {
 			fail("dashboard %s: no rows for %s", what, q)
 		}
 	}
 	n := 0
 	for _, v := range d.Templating.List {
+		if v.Type != "query" {
+			continue // custom and interval variables hold values, not queries
+		}
 		run("variable "+v.Name, v.Query)
 		n++
 	}
