@@ -66,6 +66,9 @@ for p in prometheus promtool; do
   command -v "$p" >/dev/null || { echo "e2e: $p is not installed: apt-get install prometheus (bash .ci/run installs it)" >&2; exit 1; }
 done
 promtool check rules alerts/prometheus-rules.yml
+# The rules' own unit tests: a miner whose result changed, a lingering
+# series, each alert firing for the series it should and no other.
+promtool test rules alerts/prometheus-rules.test.yml
 cat > "$work/prometheus.yml" <<CONF
 global:
   scrape_interval: 1s
