@@ -279,5 +279,5 @@ func checkInfluxCounts(path, base, db string, interval time.Duration, fl *fleet,
 	} else {
 		fail("influx dashboard: no panel \"Fleet hashrate vs expected (TH/s)\"")
 	}
-	fmt.Printf("influx counts: %d buckets of %s, %d with several gathers per miner: miners counted once\n", len(miners), interval, multi)
+	fmt.Printf("influx counts: %d buckets of %s checked, %d with several gathers per miner\n", len(miners), interval, multi)
 }
