@@ -121,7 +121,7 @@ func (d dashboardFile) panel(title string) (dashPanel, bool) {
 func checkMinInterval(what string, d dashboardFile, fail func(string, ...any)) {
 	for _, p := range d.Panels {
 		if p.Interval != "$gather_interval" {
-			fail("%s panel %q: min interval %q, want $gather_interval", what, p.Title, p.Interval)
+			fail("%s panel %q: min interval %q: give it \"interval\": \"$gather_interval\"", what, p.Title, p.Interval)
 		}
 	}
 	for _, v := range d.Templating.List {
