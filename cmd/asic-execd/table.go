@@ -202,15 +202,15 @@ func (w *tableWriter) flush() error {
 	sort.Strings(algos)
 	for _, a := range algos {
 		t := totals[a]
-		line := fmt.Sprintf("hashrate %s: %s TH/s from %d miners", a, hashrate(&t.hashrate), t.miners)
+		line := fmt.Sprintf("hashrate %s: %s TH/s (miners: %d)", a, hashrate(&t.hashrate), t.miners)
 		if t.expecting > 0 {
-			line += fmt.Sprintf("; %.1f%% of the %s TH/s expected of the %d that report it",
+			line += fmt.Sprintf("; %.1f%% of the expected %s TH/s (miners reporting it: %d)",
 				t.hashrateOfExpected/t.expected*100, hashrate(&t.expected), t.expecting)
 		}
 		fmt.Fprintln(w.out, line)
 	}
 	if powered > 0 {
-		fmt.Fprintf(w.out, "power: %.0f W reported by %d of %d miners\n", power, powered, len(rows))
+		fmt.Fprintf(w.out, "power: %.0f W (miners reporting it: %d of %d)\n", power, powered, len(rows))
 	} else {
 		fmt.Fprintln(w.out, "power: no miner reports it")
 	}

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/influxdata/telegraf/metric"
 	"github.com/stretchr/testify/require"
 )
 
@@ -77,8 +79,8 @@ func TestOnceTable(t *testing.T) {
 	require.Equal(t, []string{"127.0.0.1:" + strconv.Itoa(dead), "connection_refused", "-", "-", "-", "-", "-", "-", "-", "-"},
 		rows["127.0.0.1:"+strconv.Itoa(dead)], out)
 	require.Contains(t, out, "\nminers: 3, up 2, down 1\n")
-	require.Contains(t, out, "\nhashrate sha256: 188.48 TH/s from 2 miners; 101.5% of the 185.70 TH/s expected of the 2 that report it\n")
-	require.Contains(t, out, "\npower: 3553 W reported by 1 of 3 miners\n")
+	require.Contains(t, out, "\nhashrate sha256: 188.48 TH/s (miners: 2); 101.5% of the expected 185.70 TH/s (miners reporting it: 2)\n")
+	require.Contains(t, out, "\npower: 3553 W (miners reporting it: 1 of 3)\n")
 }
 
 func TestUnknownFormatExitsNonZero(t *testing.T) {
@@ -98,4 +100,41 @@ func TestAddrOrder(t *testing.T) {
 			require.Equal(t, i < j, addrLess(want[i], want[j]), "%s < %s", want[i], want[j])
 		}
 	}
+}
+
+// Totals never add TH/s of different algorithms, and the percentage of
+// expected compares only miners that report an expected hashrate.
+func TestTableTotalsPerAlgorithm(t *testing.T) {
+	var out bytes.Buffer
+	s, err := newSink("table", &out)
+	require.NoError(t, err)
+	now := time.Unix(1764081600, 0)
+	add := func(name string, tags map[string]string, fields map[string]any) {
+		require.NoError(t, s.write(metric.New(name, tags, fields, now)))
+	}
+	sha := map[string]string{"source": "10.0.0.2", "make": "Antminer", "model": "S19 Pro", "algorithm": "sha256"}
+	add("asic", sha, map[string]any{"hashrate_ths": 100.0, "expected_hashrate_ths": 110.0, "power_watts": 3250.0})
+	add("asic_status", map[string]string{"source": "10.0.0.2", "result": "success", "algorithm": "sha256"}, map[string]any{"up": true})
+	sha2 := map[string]string{"source": "10.0.0.10", "make": "Bitaxe", "algorithm": "sha256"}
+	add("asic", sha2, map[string]any{"hashrate_ths": 1.0}) // no expected hashrate
+	add("asic_status", map[string]string{"source": "10.0.0.10", "result": "success"}, map[string]any{"up": true})
+	ltc := map[string]string{"source": "10.0.0.3", "make": "Antminer", "model": "L7", "algorithm": "scrypt"}
+	add("asic", ltc, map[string]any{"hashrate_ths": 0.0095, "expected_hashrate_ths": 0.0095})
+	add("asic_status", map[string]string{"source": "10.0.0.3", "result": "success"}, map[string]any{"up": true})
+	add("asic_status", map[string]string{"source": "10.0.0.4", "result": "auth_failed"}, map[string]any{"up": false})
+	require.NoError(t, s.flush())
+
+	got := out.String()
+	require.Contains(t, got, "\nminers: 4, up 3, down 1\n")
+	require.Contains(t, got, "\nhashrate scrypt: 0.0095 TH/s (miners: 1); 100.0% of the expected 0.0095 TH/s (miners reporting it: 1)\n")
+	require.Contains(t, got, "\nhashrate sha256: 101.00 TH/s (miners: 2); 90.9% of the expected 110.00 TH/s (miners reporting it: 1)\n")
+	require.Contains(t, got, "\npower: 3250 W (miners reporting it: 1 of 4)\n")
+	// Rows in address order: 10.0.0.2 before 10.0.0.10.
+	require.Less(t, strings.Index(got, "10.0.0.2 "), strings.Index(got, "10.0.0.10 "))
+	require.Regexp(t, `(?m)^10\.0\.0\.4 +auth_failed +- +- +- +- +- +- +- +-$`, got)
+
+	// A flush starts the next gather's table empty.
+	out.Reset()
+	require.NoError(t, s.flush())
+	require.Contains(t, out.String(), "\nminers: 0, up 0, down 0\n")
 }
