@@ -68,12 +68,12 @@ var apiOnly = map[string]string{
 	"braiins/S9_bOS_am1-s9-20181127-0_c34516b0":     "braiins", // version "bOS_am1-s9", Type "braiins-am1-s9"
 	"braiins/S9_bosminer-0.2.0-d360818":             "braiins",
 	"braiins/S9_bosminer-plus-0.2.0-36c56a9363":     "braiins",
-	"braiins/S9_bosminer-plus-0.2.0-ea64aec8e_docs": "braiins", // devdetails
-	"braiins/S9_bosminer-plus-0.4.0-908ca41d":       "",        // devs only
-	"elphapex/DG1Plus_1.0.2":                        "",        // web only
-	"epic/S19XP_PowerPlay-BMS1.5.13":                "epic",    // /capabilities on the RPC port
-	"goldshell/sc5proii_2.2.0":                      "",        // devs/summary only (their "intminer" is in no probed reply)
-	"goldshell/sclite_2.2.0":                        "",
+	"braiins/S9_bosminer-plus-0.2.0-ea64aec8e_docs": "braiins",   // devdetails
+	"braiins/S9_bosminer-plus-0.4.0-908ca41d":       "braiins",   // devs, asked when version fails, names BOSminer
+	"elphapex/DG1Plus_1.0.2":                        "",          // web only
+	"epic/S19XP_PowerPlay-BMS1.5.13":                "epic",      // /capabilities on the RPC port
+	"goldshell/sc5proii_2.2.0":                      "goldshell", // summary/devs STATUS "intminer 5.4.2"
+	"goldshell/sclite_2.2.0":                        "goldshell",
 	"hammer/D10_2023-05-28":                         "hammer", // version Type "Hammer D10" on 8359
 	"hiveon/S9_Hiveon_30.0.1.3_rwglr_20191120":      "hiveon",
 	"innosilicon/a11_a10-1.1.0_handmade":            "", // version "cgminer a10-1.1.0": no innominer marker; /api/type needs a login
@@ -85,13 +85,13 @@ var apiOnly = map[string]string{
 	"marathon/KS5Pro_rel3.14_584_sleep":             "",
 	"vnish/S21Pro_1.2.7":                            "vnish", // version invalid, stats Type "(Vnish 1.2.7)"
 	"vnish/S9_vnish3.8.6_26.0.1.3":                  "vnish",
-	"whatsminer/M20SV10_20210322.22.REL":            "", // no version/devdetails/stats captured
-	"whatsminer/M20S_20200917.22.REL":               "",
-	"whatsminer/M20S_cgminer4.9.2_2019":             "",
-	"whatsminer/M31S_20200512.13.REL":               "",
-	"whatsminer/M31S_20201202.22.REL":               "",
-	"whatsminer/M31S_20210109.22.REL":               "",
-	"whatsminer/M3_cgminer4.9.2_2018":               "",
+	"whatsminer/M20SV10_20210322.22.REL":            "whatsminer", // summary "Fan Speed In"/"Fan Speed Out" (or btminer)
+	"whatsminer/M20S_20200917.22.REL":               "whatsminer", // summary "Fan Speed In"/"Fan Speed Out" (or btminer)
+	"whatsminer/M20S_cgminer4.9.2_2019":             "whatsminer", // summary "Fan Speed In"/"Fan Speed Out" (or btminer)
+	"whatsminer/M31S_20200512.13.REL":               "whatsminer", // summary "Fan Speed In"/"Fan Speed Out" (or btminer)
+	"whatsminer/M31S_20201202.22.REL":               "whatsminer", // summary "Fan Speed In"/"Fan Speed Out" (or btminer)
+	"whatsminer/M31S_20210109.22.REL":               "whatsminer", // summary "Fan Speed In"/"Fan Speed Out" (or btminer)
+	"whatsminer/M3_cgminer4.9.2_2018":               "whatsminer", // summary "Fan Speed In"/"Fan Speed Out" (or btminer)
 	"whatsminer/M60S_v3_20251209.16.Rel2":           "whatsminer", // API v3 get.device.info
 }
 

@@ -241,10 +241,8 @@ func startFake(t *testing.T, c capture, s fakeSpec) *fake {
 			case r.URL.Path == "/":
 				w.WriteHeader(rt.status)
 				_, _ = w.Write([]byte(rt.body))
-			case s.webPages && strings.HasPrefix(r.URL.Path, "/kaonsu/v1/") && c.web[strings.TrimPrefix(r.URL.Path, "/kaonsu/v1/")] != nil:
-				_, _ = w.Write(c.web[strings.TrimPrefix(r.URL.Path, "/kaonsu/v1/")])
-			case s.webPages && strings.HasPrefix(r.URL.Path, "/mcb/") && c.web[strings.TrimPrefix(r.URL.Path, "/mcb/")] != nil:
-				_, _ = w.Write(c.web[strings.TrimPrefix(r.URL.Path, "/mcb/")])
+			case s.webPages && webPage(c, r.URL.Path) != nil:
+				_, _ = w.Write(webPage(c, r.URL.Path))
 			default:
 				http.NotFound(w, r)
 			}
@@ -264,4 +262,20 @@ func (l countingListener) Accept() (net.Conn, error) {
 		l.n.Add(1)
 	}
 	return c, err
+}
+
+// webPrefixes are where each firmware serves the pages its capture folder
+// holds as web_<page>.json (bitaxe's web_system_info is /api/system/info).
+var webPrefixes = []string{"/kaonsu/v1/", "/mcb/", "/api/v1/", "/api/"}
+
+// webPage is the captured page served at path, nil when none.
+func webPage(c capture, path string) []byte {
+	for _, p := range webPrefixes {
+		if rest, ok := strings.CutPrefix(path, p); ok {
+			if b, ok := c.web[strings.ReplaceAll(rest, "/", "_")]; ok {
+				return b
+			}
+		}
+	}
+	return nil
 }
