@@ -166,12 +166,14 @@ type identifier struct {
 	mu    sync.Mutex
 	dials []string         // connections attempted outside HTTP, for tests
 	dead  map[string]error // refused or never connected: the error it gave
-	conn  map[string]bool  // accepted a connection at least once
+	// garbled are addresses whose HTTP answer was no HTTP.
+	garbled map[string]bool
+	conn    map[string]bool // accepted a connection at least once
 }
 
 func newIdentifier(t drivers.Target, v3Port int, fams []family) *identifier {
 	return &identifier{t: t, v3Port: v3Port, fams: fams, ev: drivers.NewEvidence(),
-		asked: map[drivers.Ask]bool{}, dead: map[string]error{}, conn: map[string]bool{}}
+		asked: map[drivers.Ask]bool{}, dead: map[string]error{}, conn: map[string]bool{}, garbled: map[string]bool{}}
 }
 
 func (id *identifier) run(ctx context.Context) (Result, error) {
@@ -449,7 +451,7 @@ func (id *identifier) rootCreds() drivers.Ask {
 }
 
 func (id *identifier) askHTTP(ctx context.Context, a drivers.Ask, addr string, webPort bool) bool {
-	if id.dead[addr] != nil {
+	if id.dead[addr] != nil || id.garbled[addr] {
 		return false
 	}
 	cfg := httpapi.Config{Addr: addr, API: "identification"}
@@ -471,8 +473,12 @@ func (id *identifier) askHTTP(ctx context.Context, a drivers.Ask, addr string, w
 	what := "GET " + pathOnly(a.What)
 	if err != nil {
 		// Through the shared transport a silent server and one that never
-		// accepted look the same: neither gets another request.
+		// accepted look the same: neither gets another request; nor one
+		// that closed on us or spoke no HTTP.
 		id.fail(addr, what, err, false)
+		if drivers.Result(err) == drivers.ResultBadResponse {
+			id.garbled[addr] = true
+		}
 		return false
 	}
 	id.recordHTTP(a, addr, what, resp)
