@@ -352,6 +352,12 @@ func (id *identifier) fail(addr, what string, err error, connected bool) {
 		}
 		return
 	}
+	if addr == id.t.RPCAddr() {
+		// The RPC port's error first: it names the miner as the plugin
+		// does (host:port when the port is configured per miner).
+		id.errs = append([]error{err}, id.errs...)
+		return
+	}
 	id.errs = append(id.errs, err)
 }
 
