@@ -160,6 +160,7 @@ type identifier struct {
 	// answers are what answered and the first bytes it said, for an
 	// unsupported miner's error.
 	answers []string
+	said    map[string]bool // addresses already in answers
 	// errs are the errors of the probes that got no answer.
 	errs []error
 
@@ -173,7 +174,7 @@ type identifier struct {
 
 func newIdentifier(t drivers.Target, v3Port int, fams []family) *identifier {
 	return &identifier{t: t, v3Port: v3Port, fams: fams, ev: drivers.NewEvidence(),
-		asked: map[drivers.Ask]bool{}, dead: map[string]error{}, conn: map[string]bool{}, garbled: map[string]bool{}}
+		asked: map[drivers.Ask]bool{}, dead: map[string]error{}, conn: map[string]bool{}, garbled: map[string]bool{}, said: map[string]bool{}}
 }
 
 func (id *identifier) run(ctx context.Context) (Result, error) {
@@ -347,7 +348,8 @@ func (id *identifier) fail(addr, what string, err error, connected bool) {
 	case drivers.ResultBadResponse, drivers.ResultAuthFailed:
 		// It answered, if not in a way any API expects; the error already
 		// names the address.
-		if len(id.answers) < maxAnswers {
+		if len(id.answers) < maxAnswers && !id.said[addr] {
+			id.said[addr] = true
 			id.answers = append(id.answers, what+": "+err.Error())
 		}
 		return
@@ -364,9 +366,12 @@ func (id *identifier) fail(addr, what string, err error, connected bool) {
 // answered notes what an address said, for the error of a miner no family
 // claims: the first bytes, quoted.
 func (id *identifier) answered(addr, what, status string, body []byte) {
-	if len(id.answers) >= maxAnswers {
+	// The first thing each port said: the rest (404s of the families'
+	// endpoints) adds length, not insight.
+	if len(id.answers) >= maxAnswers || id.said[addr] {
 		return
 	}
+	id.said[addr] = true
 	s := addr + " " + what + ":"
 	if status != "" {
 		s += " " + status

@@ -1,9 +1,12 @@
 package identify
 
 import (
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -88,7 +91,17 @@ func TestIdentifyResultClasses(t *testing.T) {
 		_, err := IdentifyMiner(testCtx(t), drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: g.Port(), Web: closed, GRPC: closed}}, closed)
 		require.Equal(t, drivers.ResultUnsupported, drivers.Result(err), "%v", err)
 		require.Contains(t, err.Error(), `RPC "version": "\xff\xfe{{[[\x01\x02garbage`)
-		require.Equal(t, 1, strings.Count(err.Error(), "; GET /"), "one HTTP request on a port that closed on it")
+		require.Equal(t, 1, strings.Count(err.Error(), "127.0.0.1:"+strconv.Itoa(g.Port())), "the first thing a port said, once")
+	})
+
+	t.Run("a port that closes on HTTP gets one request", func(t *testing.T) {
+		port, accepts := closingPort(t)
+		closed := closedPort(t)
+		_, err := IdentifyMiner(testCtx(t), drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: port, Web: closed, GRPC: closed}}, closed)
+		require.Equal(t, drivers.ResultUnsupported, drivers.Result(err), "%v", err)
+		// version (garbage), then ePIC's /capabilities (closed on); not
+		// /summary.
+		require.Equal(t, int32(2), accepts.Load())
 	})
 
 	t.Run("every port refused: connection_refused", func(t *testing.T) {
@@ -148,4 +161,24 @@ func TestIdentifyFromEachReplyAlone(t *testing.T) {
 	for _, fam := range []string{"antminer", "auradine", "avalon", "braiins", "goldshell", "hiveon", "luxos", "vnish", "whatsminer"} {
 		require.Positive(t, identified[fam], "%s: no reply alone identified it", fam)
 	}
+}
+
+// closingPort answers every connection with garbage and closes it.
+func closingPort(t *testing.T) (int, *atomic.Int32) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	n := &atomic.Int32{}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n.Add(1)
+			_, _ = c.Write([]byte("\x15\x03garbage"))
+			c.Close()
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).Port, n
 }
