@@ -305,12 +305,12 @@ func (id *identifier) ask(ctx context.Context, a drivers.Ask) bool {
 		if a == drivers.RootFollowed {
 			return false // asked by Root itself
 		}
-		return id.askHTTP(ctx, a, id.t.WebAddr(), true)
+		return id.askHTTP(ctx, a, id.t.WebAddr())
 	case drivers.APIHTTPOnRPC:
 		if id.rpcProto == "cgminer" {
 			return false
 		}
-		return id.askHTTP(ctx, a, id.t.RPCAddr(), false)
+		return id.askHTTP(ctx, a, id.t.RPCAddr())
 	case drivers.APIWhatsminerV3:
 		return id.askV3(ctx, a)
 	case drivers.APIGRPC:
@@ -461,14 +461,12 @@ func (id *identifier) rootCreds() drivers.Ask {
 	return drivers.Ask{}
 }
 
-func (id *identifier) askHTTP(ctx context.Context, a drivers.Ask, addr string, webPort bool) bool {
+func (id *identifier) askHTTP(ctx context.Context, a drivers.Ask, addr string) bool {
 	if id.dead[addr] != nil || id.garbled[addr] {
 		return false
 	}
-	cfg := httpapi.Config{Addr: addr, API: "identification"}
-	if webPort {
-		cfg = cfg.For(id.t)
-	}
+	// The tls_* options make every web API https, as in the drivers.
+	cfg := httpapi.Config{Addr: addr, API: "identification"}.For(id.t)
 	req := httpapi.Request{Path: a.What, AnyStatus: true, Header: closeConn}
 	digest := a
 	if a == drivers.Root {

@@ -1,7 +1,11 @@
 package identify
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -181,4 +185,27 @@ func closingPort(t *testing.T) (int, *atomic.Int32) {
 		}
 	}()
 	return ln.Addr().(*net.TCPAddr).Port, n
+}
+
+// The tls_* options are honoured: with TLS configured, the web port is
+// asked over https, verified against the configured CA.
+func TestIdentifyOverTLS(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("<html><head><title>AxeOS</title></head></html>")) // HAND-MADE, as rootAxe
+	}))
+	t.Cleanup(srv.Close)
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	closed := closedPort(t)
+	target := drivers.Target{Host: "127.0.0.1", TLS: &tls.Config{RootCAs: pool, ServerName: "example.com"},
+		Ports: drivers.Ports{Web: srv.Listener.Addr().(*net.TCPAddr).Port, RPC: closed, GRPC: closed}}
+	r, err := IdentifyMiner(testCtx(t), target, closed)
+	require.NoError(t, err)
+	require.Equal(t, "bitaxe", r.Driver)
+
+	// An untrusted certificate is an answer, not a known firmware.
+	target.TLS = &tls.Config{RootCAs: x509.NewCertPool()}
+	_, err = IdentifyMiner(testCtx(t), target, closed)
+	require.Equal(t, drivers.ResultUnsupported, drivers.Result(err), "%v", err)
+	require.Contains(t, err.Error(), "TLS")
 }
