@@ -144,8 +144,6 @@ func families() []family {
 	return out
 }
 
-type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
-
 // identifier runs one identification.
 type identifier struct {
 	t      drivers.Target
@@ -598,7 +596,7 @@ func (id *identifier) askGRPC(ctx context.Context, a drivers.Ask) bool {
 		id.fail(addr, "gRPC", err, false)
 		return false
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	if dl, ok := pctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}

@@ -20,7 +20,7 @@ func closedPort(t *testing.T) int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	p := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	_ = ln.Close()
 	return p
 }
 
@@ -77,7 +77,7 @@ func TestIdentifyOrder(t *testing.T) {
 	// gRPC alone (BOS+ with 4028 off): an HTTP/2 server's SETTINGS frame.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -85,7 +85,7 @@ func TestIdentifyOrder(t *testing.T) {
 				return
 			}
 			_, _ = c.Write([]byte{0, 0, 0, 4, 0, 0, 0, 0, 0})
-			c.Close()
+			_ = c.Close()
 		}
 	}()
 	got, err := Identify(ctx(), drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{Web: closed, RPC: closed,

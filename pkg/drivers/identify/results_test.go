@@ -171,7 +171,7 @@ func TestIdentifyFromEachReplyAlone(t *testing.T) {
 func closingPort(t *testing.T) (int, *atomic.Int32) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
+	t.Cleanup(func() { _ = ln.Close() })
 	n := &atomic.Int32{}
 	go func() {
 		for {
@@ -181,7 +181,7 @@ func closingPort(t *testing.T) (int, *atomic.Int32) {
 			}
 			n.Add(1)
 			_, _ = c.Write([]byte("\x15\x03garbage"))
-			c.Close()
+			_ = c.Close()
 		}
 	}()
 	return ln.Addr().(*net.TCPAddr).Port, n

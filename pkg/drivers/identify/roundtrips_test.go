@@ -17,11 +17,11 @@ import (
 // identifyTraced runs one identification and returns the connections it
 // attempted outside HTTP (RPC, v3, gRPC; host:port, in order). HTTP
 // requests are counted on the fake's web server.
-func identifyTraced(t *testing.T, ctx context.Context, f *fake) (Result, error, []string) {
+func identifyTraced(t *testing.T, ctx context.Context, f *fake) (Result, []string, error) {
 	t.Helper()
 	id := newIdentifier(f.target, f.v3Port, families())
 	r, err := id.run(ctx)
-	return r, err, id.dials
+	return r, id.dials, err
 }
 
 func (f *fake) addr(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
@@ -36,7 +36,7 @@ func TestIdentifyRoundTrips(t *testing.T) {
 	t.Run("stock antminer: root, 4028 version, MaraFW check", func(t *testing.T) {
 		c := load("antminer/S19Pro_49.0.1.3")
 		f := startFake(t, c, fakeSpec{root: &rootBitmain, rpc: true})
-		r, err, dials := identifyTraced(t, testCtx(t), f)
+		r, dials, err := identifyTraced(t, testCtx(t), f)
 		require.NoError(t, err)
 		require.Equal(t, Result{Driver: "antminer", Make: "Antminer", Model: "S19 Pro", Firmware: "stock"}, r)
 		// The MaraFW check answers the root's Digest challenge directly:
@@ -48,7 +48,7 @@ func TestIdentifyRoundTrips(t *testing.T) {
 
 	t.Run("hiveon behind Bitmain's realm: root and version, no MaraFW check", func(t *testing.T) {
 		f := startFake(t, load("hiveon/S9_Hiveon_30.0.1.3_rwglr_20191120"), fakeSpec{root: &rootBitmain, rpc: true})
-		r, err, dials := identifyTraced(t, testCtx(t), f)
+		r, dials, err := identifyTraced(t, testCtx(t), f)
 		require.NoError(t, err)
 		require.Equal(t, "hiveon", r.Driver)
 		require.Equal(t, []string{"/"}, f.webReqs.list())
@@ -58,7 +58,7 @@ func TestIdentifyRoundTrips(t *testing.T) {
 
 	t.Run("certain page: one request", func(t *testing.T) {
 		f := startFake(t, load("luxos/S19kPro_2025.4.8.220305"), fakeSpec{root: &rootLux, rpc: true})
-		r, err, dials := identifyTraced(t, testCtx(t), f)
+		r, dials, err := identifyTraced(t, testCtx(t), f)
 		require.NoError(t, err)
 		require.Equal(t, "luxos", r.Driver)
 		require.Equal(t, []string{"/"}, f.webReqs.list())
@@ -68,7 +68,7 @@ func TestIdentifyRoundTrips(t *testing.T) {
 
 	t.Run("marathon: realm, 4028 refused, kaonsu JSON", func(t *testing.T) {
 		f := startFake(t, load("marathon/KS5Pro_rel3.14_584"), fakeSpec{root: &rootBitmain, webPages: true})
-		r, err, dials := identifyTraced(t, testCtx(t), f)
+		r, dials, err := identifyTraced(t, testCtx(t), f)
 		require.NoError(t, err)
 		require.Equal(t, Result{Driver: "marathon", Make: "Antminer", Firmware: "marathon"}, r)
 		require.Equal(t, []string{"/", "/kaonsu/v1/brief"}, f.webReqs.list())
@@ -79,7 +79,7 @@ func TestIdentifyRoundTrips(t *testing.T) {
 		c := load("antminer/S19Pro_49.0.1.3")
 		c.web = load("marathon/KS5Pro_rel3.14_584").web // HAND-COMBINED: no MaraFW 4028 capture exists
 		f := startFake(t, c, fakeSpec{root: &rootBitmain, rpc: true, webPages: true})
-		r, err, _ := identifyTraced(t, testCtx(t), f)
+		r, _, err := identifyTraced(t, testCtx(t), f)
 		require.NoError(t, err)
 		require.Equal(t, Result{Driver: "marathon", Make: "Antminer", Model: "S19 Pro", Firmware: "marathon"}, r)
 		require.Equal(t, []string{"/", "/kaonsu/v1/brief"}, f.webReqs.list())
@@ -88,7 +88,7 @@ func TestIdentifyRoundTrips(t *testing.T) {
 
 	t.Run("whatsminer: 307 to HTTPS, its LuCI page", func(t *testing.T) {
 		f := startFake(t, load("whatsminer/M31S_20210109.22.REL"), fakeSpec{root: &rootWhats, rpc: true})
-		r, err, dials := identifyTraced(t, testCtx(t), f)
+		r, dials, err := identifyTraced(t, testCtx(t), f)
 		require.NoError(t, err)
 		require.Equal(t, "whatsminer", r.Driver)
 		require.Equal(t, []string{"/", "https:/"}, f.webReqs.list())
@@ -98,7 +98,7 @@ func TestIdentifyRoundTrips(t *testing.T) {
 
 	t.Run("vnish 1.2 api only: version invalid, then its stats", func(t *testing.T) {
 		f := startFake(t, load("vnish/S21Pro_1.2.7"), fakeSpec{rpc: true})
-		r, err, _ := identifyTraced(t, testCtx(t), f)
+		r, _, err := identifyTraced(t, testCtx(t), f)
 		require.NoError(t, err)
 		require.Equal(t, Result{Driver: "vnish", Make: "Antminer", Model: "S21 Pro", Firmware: "vnish"}, r)
 		// The first round: Braiins' devdetails, Whatsminer's summary, then
@@ -109,7 +109,7 @@ func TestIdentifyRoundTrips(t *testing.T) {
 	t.Run("every port refuses: one connect per port", func(t *testing.T) {
 		f := startFake(t, capture{}, fakeSpec{})
 		start := time.Now()
-		_, err, dials := identifyTraced(t, testCtx(t), f)
+		_, dials, err := identifyTraced(t, testCtx(t), f)
 		require.Equal(t, drivers.ResultConnectionRefused, drivers.Result(err), "%v", err)
 		require.Equal(t, []string{f.addr(f.target.Ports.RPC), f.addr(f.target.Ports.GRPC), f.addr(f.v3Port)}, dials,
 			"no retries, no ePIC probe on the refused 4028 port")
@@ -118,7 +118,7 @@ func TestIdentifyRoundTrips(t *testing.T) {
 
 	t.Run("goldshell: plain root, 4028 summary names intminer", func(t *testing.T) {
 		f := startFake(t, load("goldshell/sc5proii_2.2.0"), fakeSpec{root: &rootPlain, rpc: true, webPages: true})
-		r, err, _ := identifyTraced(t, testCtx(t), f)
+		r, _, err := identifyTraced(t, testCtx(t), f)
 		require.NoError(t, err)
 		require.Equal(t, "goldshell", r.Driver)
 		require.Equal(t, []string{"/"}, f.webReqs.list(), "4028 settled it before /mcb/status")
@@ -129,7 +129,7 @@ func TestIdentifyRoundTrips(t *testing.T) {
 
 	t.Run("goldshell: plain root, 4028 refused, /mcb/status", func(t *testing.T) {
 		f := startFake(t, load("goldshell/sc5proii_2.2.0"), fakeSpec{root: &rootPlain, webPages: true})
-		r, err, _ := identifyTraced(t, testCtx(t), f)
+		r, _, err := identifyTraced(t, testCtx(t), f)
 		require.NoError(t, err)
 		// /mcb/status model "Goldshell-SC5ProⅡ": "Goldshell-" dropped, "Ⅱ" -> "II".
 		require.Equal(t, Result{Driver: "goldshell", Make: "Goldshell", Model: "SC5 Pro II", Firmware: "stock"}, r)
@@ -191,10 +191,10 @@ func silentPort(t *testing.T) (int, *atomic.Int32) {
 		}
 	}()
 	t.Cleanup(func() {
-		ln.Close()
+		_ = ln.Close()
 		mu.Lock()
 		for _, c := range conns {
-			c.Close()
+			_ = c.Close()
 		}
 		mu.Unlock()
 	})
