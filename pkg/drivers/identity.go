@@ -73,6 +73,9 @@ func WebAsk(path string) Ask { return Ask{API: APIWeb, What: path} }
 // Evidence is what a miner said during one identification.
 type Evidence struct {
 	Replies map[Ask]Reply
+	// Guess is the family the evidence so far is a guess of ("" when
+	// none); the machinery keeps it current.
+	Guess string
 	// upper caches the upper-cased RPC replies for marker searches.
 	upper map[string][]byte
 }
@@ -264,4 +267,39 @@ func (e *Evidence) RealmSays(realms ...string) bool {
 		}
 	}
 	return false
+}
+
+// Unsettled is a condition: nothing so far, not even a guess. Asks that
+// only look for a family among many use it, so a miner already guessed
+// (stock Antminer's "Antminer") is not asked every family's question.
+func Unsettled(e *Evidence) bool { return e.Guess == "" }
+
+// UnsettledOr is a condition: nothing so far, or only a guess of one of
+// the named families. Firmware built on another's code (Vnish on
+// Bitmain's) uses it: the other's words in its replies make a guess its
+// own question can overturn.
+func UnsettledOr(families ...string) func(e *Evidence) bool {
+	return func(e *Evidence) bool {
+		if e.Guess == "" {
+			return true
+		}
+		for _, f := range families {
+			if e.Guess == f {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// All is the condition that every cond holds.
+func All(conds ...func(e *Evidence) bool) func(e *Evidence) bool {
+	return func(e *Evidence) bool {
+		for _, c := range conds {
+			if !c(e) {
+				return false
+			}
+		}
+		return true
+	}
 }

@@ -10,7 +10,7 @@ func init() {
 	drivers.RegisterIdentification(Name, drivers.Identification{
 		Asks: []drivers.ConditionalAsk{
 			// Old firmware (L3+ 1.0.1.4) answers stats, not version.
-			drivers.If(drivers.RPCAsk("stats"), drivers.VersionFailed),
+			drivers.If(drivers.RPCAsk("stats"), drivers.All(drivers.VersionFailed, drivers.Unsettled)),
 		},
 		Match: func(e *drivers.Evidence) drivers.Confidence {
 			switch {

@@ -12,7 +12,7 @@ import (
 func init() {
 	drivers.RegisterIdentification(Name, drivers.Identification{
 		Asks: []drivers.ConditionalAsk{
-			drivers.If(drivers.RPCAsk("stats"), drivers.VersionFailed),
+			drivers.If(drivers.RPCAsk("stats"), drivers.All(drivers.VersionFailed, drivers.Unsettled)),
 		},
 		Match: func(e *drivers.Evidence) drivers.Confidence {
 			switch {

@@ -11,7 +11,7 @@ import (
 func init() {
 	info := drivers.WebAsk(Path(Info))
 	drivers.RegisterIdentification(Name, drivers.Identification{
-		Asks: []drivers.ConditionalAsk{drivers.If(info, (*drivers.Evidence).RootOpen)},
+		Asks: []drivers.ConditionalAsk{drivers.If(info, drivers.All((*drivers.Evidence).RootOpen, drivers.Unsettled))},
 		Match: func(e *drivers.Evidence) drivers.Confidence {
 			if e.RootSays("axeos", "lucky miner") {
 				return drivers.Certain

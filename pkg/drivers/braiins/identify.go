@@ -14,8 +14,8 @@ func init() {
 		Asks: []drivers.ConditionalAsk{
 			// BOSminer names itself in every STATUS; devdetails is what
 			// answers when version does not.
-			drivers.If(drivers.RPCAsk("devdetails"), drivers.VersionFailed),
-			drivers.If(drivers.GRPCPreface, drivers.VersionFailed),
+			drivers.If(drivers.RPCAsk("devdetails"), drivers.All(drivers.VersionFailed, drivers.Unsettled)),
+			drivers.If(drivers.GRPCPreface, drivers.All(drivers.VersionFailed, drivers.Unsettled)),
 		},
 		Match: func(e *drivers.Evidence) drivers.Confidence {
 			if e.RootSays("braiins os") || e.RPCSays("BOSMINER", "BOSER", "BRAIINS") {

@@ -17,7 +17,9 @@ func init() {
 	drivers.RegisterIdentification(Name, drivers.Identification{
 		Asks: []drivers.ConditionalAsk{
 			drivers.Always(capabilities),
-			drivers.If(summaryAsk, func(e *drivers.Evidence) bool { return e.HTTPOnRPCJSON(capabilities.What) == nil }),
+			drivers.If(summaryAsk, func(e *drivers.Evidence) bool {
+				return e.HTTPOnRPCJSON(capabilities.What) == nil && drivers.Unsettled(e)
+			}),
 		},
 		Match: func(e *drivers.Evidence) drivers.Confidence {
 			if e.RootSays("miner web dashboard") || model(e) != "" {

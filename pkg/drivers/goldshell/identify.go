@@ -14,8 +14,8 @@ func init() {
 	status := drivers.WebAsk(webPaths["status"])
 	drivers.RegisterIdentification(Name, drivers.Identification{
 		Asks: []drivers.ConditionalAsk{
-			drivers.If(drivers.RPCAsk("devs"), drivers.VersionFailed),
-			drivers.If(status, (*drivers.Evidence).RootOpen),
+			drivers.If(drivers.RPCAsk("devs"), drivers.All(drivers.VersionFailed, drivers.Unsettled)),
+			drivers.If(status, drivers.All((*drivers.Evidence).RootOpen, drivers.Unsettled)),
 		},
 		Match: func(e *drivers.Evidence) drivers.Confidence {
 			if e.RootSays("cloud-box") || e.RPCSays("INTMINER", "INTCHAINS_QOMO", "KDAMINER", "BFGMINER") {

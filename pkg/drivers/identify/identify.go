@@ -222,9 +222,13 @@ func (id *identifier) askAndWeigh(ctx context.Context, a drivers.Ask) (Result, e
 	if !id.ask(ctx, a) {
 		return Result{}, nil, false
 	}
-	if f, c := id.best(); c == drivers.Certain {
+	f, c := id.best()
+	if c == drivers.Certain {
 		r, err := id.found(f)
 		return r, err, true
+	}
+	if c == drivers.Guess {
+		id.ev.Guess = f.name
 	}
 	return Result{}, nil, false
 }

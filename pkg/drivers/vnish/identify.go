@@ -9,12 +9,14 @@ import (
 // How Vnish is told: its web UI (AnthillOS), its name in any RPC reply
 // (version or, on 1.2 where version is refused, stats Type "(Vnish
 // 1.2.7)"), or its web API's /api/v1/info fw_name. MSKMiner's bmminer
-// ("rwglr") may mention Vnish and is not Vnish.
+// ("rwglr") may mention Vnish and is not Vnish. Vnish's replies say
+// "Antminer" and "Bitmain" too, so its questions are still asked after a
+// guess of stock firmware.
 func init() {
 	drivers.RegisterIdentification(Name, drivers.Identification{
 		Asks: []drivers.ConditionalAsk{
-			drivers.If(drivers.RPCAsk("stats"), drivers.VersionFailed),
-			drivers.If(drivers.WebAsk(WebPath("info")), (*drivers.Evidence).RootOpen),
+			drivers.If(drivers.RPCAsk("stats"), drivers.All(drivers.VersionFailed, drivers.UnsettledOr("antminer"))),
+			drivers.If(drivers.WebAsk(WebPath("info")), drivers.All((*drivers.Evidence).RootOpen, drivers.UnsettledOr("antminer"))),
 		},
 		Match: func(e *drivers.Evidence) drivers.Confidence {
 			switch {

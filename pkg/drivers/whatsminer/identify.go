@@ -15,11 +15,11 @@ import (
 func init() {
 	drivers.RegisterIdentification(Name, drivers.Identification{
 		Asks: []drivers.ConditionalAsk{
-			drivers.If(drivers.RPCAsk("summary"), drivers.VersionFailed),
+			drivers.If(drivers.RPCAsk("summary"), drivers.All(drivers.VersionFailed, drivers.Unsettled)),
 			drivers.If(drivers.RPCAsk("get_version"), func(e *drivers.Evidence) bool {
-				return drivers.VersionFailed(e) && !hasFanKeys(e)
+				return drivers.VersionFailed(e) && drivers.Unsettled(e) && !hasFanKeys(e)
 			}),
-			drivers.If(drivers.Ask{API: drivers.APIWhatsminerV3, What: "get.device.info"}, drivers.VersionFailed),
+			drivers.If(drivers.Ask{API: drivers.APIWhatsminerV3, What: "get.device.info"}, drivers.All(drivers.VersionFailed, drivers.Unsettled)),
 		},
 		Match: func(e *drivers.Evidence) drivers.Confidence {
 			switch {

@@ -26,7 +26,7 @@ func (Driver) Gather(context.Context, drivers.Target) (*drivers.MinerData, error
 func init() {
 	drivers.Register(Name, func() drivers.Driver { return Driver{} })
 	drivers.RegisterIdentification(Name, drivers.Identification{
-		Asks: []drivers.ConditionalAsk{drivers.If(drivers.RPCAsk("toyinfo"), drivers.VersionFailed)},
+		Asks: []drivers.ConditionalAsk{drivers.If(drivers.RPCAsk("toyinfo"), drivers.All(drivers.VersionFailed, drivers.Unsettled))},
 		Match: func(e *drivers.Evidence) drivers.Confidence {
 			for _, o := range e.RPCOK("toyinfo").Objs("TOYINFO") {
 				if _, ok := o["Toy Gears"]; ok {
