@@ -59,8 +59,8 @@ var priority = []string{
 	"auradine", "innosilicon", "avalon", "goldshell", "hammer", "elphapex", "iceriver", "bitaxe", "*",
 }
 
-// web is the one HTTP transport of every identification request (pages
-// are small; few idle connections kept).
+// web is the one HTTP transport of every identification request: pages
+// are small, and no connection is kept (closeConn).
 var web = httpapi.NewTransport(httpapi.Options{MaxBody: maxPage, MaxIdleConns: 16, IdleTimeout: 2 * time.Second})
 
 // followTLS reads a Whatsminer's self-signed HTTPS page when the target has
