@@ -78,7 +78,7 @@ type capture struct {
 // rpc_<cmd>.json are 4028 replies, web_<page>.json web pages, a
 // multi_<a>_<b>.json one joined reply (split here), get.device.info.json
 // and friends Whatsminer API v3 replies.
-func loadCapture(t *testing.T, dir string) capture {
+func loadCapture(t testing.TB, dir string) capture {
 	t.Helper()
 	c := capture{rpc: map[string][]byte{}, web: map[string][]byte{}, name: filepath.Base(dir)}
 	if _, err := os.Stat(filepath.Join(dir, "get.device.info.json")); err == nil {
@@ -173,7 +173,7 @@ func digestOK(r *http.Request, realm string) bool {
 	return p["username"] == "root" && p["nonce"] == nonce && p["response"] == want
 }
 
-func startFake(t *testing.T, c capture, s fakeSpec) *fake {
+func startFake(t testing.TB, c capture, s fakeSpec) *fake {
 	t.Helper()
 	f := &fake{target: drivers.Target{Host: "127.0.0.1"}}
 	// Each absent server is its own refused port, as on a real miner.

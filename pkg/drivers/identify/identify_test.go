@@ -16,7 +16,7 @@ import (
 )
 
 // closedPort is a loopback port where nothing listens.
-func closedPort(t *testing.T) int {
+func closedPort(t testing.TB) int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	p := ln.Addr().(*net.TCPAddr).Port
@@ -24,7 +24,7 @@ func closedPort(t *testing.T) int {
 	return p
 }
 
-func webServer(t *testing.T, h http.HandlerFunc) int {
+func webServer(t testing.TB, h http.HandlerFunc) int {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.Listener.Addr().(*net.TCPAddr).Port

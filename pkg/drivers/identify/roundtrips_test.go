@@ -255,3 +255,18 @@ func TestIdentifyCostOnEveryCapture(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkIdentifyStockAntminer is one identification of the commonest
+// miner: Bitmain's realm, MaraFW's check, version.
+func BenchmarkIdentifyStockAntminer(b *testing.B) {
+	c := loadCapture(b, capDir("antminer/S19Pro_49.0.1.3"))
+	f := startFake(b, c, fakeSpec{root: &rootBitmain, rpc: true})
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := IdentifyMiner(ctx, f.target, f.v3Port); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
