@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -592,9 +593,13 @@ func (id *identifier) askGRPC(ctx context.Context, a drivers.Ask) bool {
 	defer cancel()
 	conn, err := id.dial(pctx, "tcp", addr)
 	if err != nil {
-		if pctx.Err() != nil {
+		switch {
+		case pctx.Err() != nil:
 			err = fmt.Errorf("%s: connect: %w", addr, drivers.ErrTimeout)
-		} else {
+		case errors.Is(err, syscall.ECONNRESET):
+			// Accepted, then reset: something listens there.
+			err = fmt.Errorf("%s: connect: %w: %v", addr, drivers.ErrBadResponse, err)
+		default:
 			err = fmt.Errorf("%s: %w: %v", addr, drivers.ErrRefused, err)
 		}
 		id.fail(addr, "gRPC", err, false)
@@ -612,15 +617,14 @@ func (id *identifier) askGRPC(ctx context.Context, a drivers.Ask) bool {
 	}
 	var hdr [9]byte
 	n, err := io.ReadFull(conn, hdr[:])
-	if err != nil {
-		if n == 0 && pctx.Err() != nil {
+	if err != nil && n == 0 {
+		var ne net.Error
+		if pctx.Err() != nil || errors.As(err, &ne) && ne.Timeout() {
 			id.fail(addr, "gRPC", fmt.Errorf("%s: read: %w", addr, drivers.ErrTimeout), true)
-			return false
-		}
-		if n == 0 && errors.Is(err, io.EOF) {
+		} else {
 			id.fail(addr, "gRPC", fmt.Errorf("%s: %w: closed without a word", addr, drivers.ErrBadResponse), true)
-			return false
 		}
+		return false
 	}
 	id.answered(addr, "gRPC preface", "", hdr[:n])
 	id.ev.Add(a, drivers.Reply{Body: append([]byte(nil), hdr[:n]...), OK: n == len(hdr) && hdr[3] == 4}) // frame type SETTINGS
