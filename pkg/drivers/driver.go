@@ -65,6 +65,7 @@ type Driver interface {
 var (
 	mu       sync.RWMutex
 	registry = map[string]func() Driver{}
+	idents   = map[string]Identification{}
 )
 
 // Register makes a driver available by name. It panics on a duplicate name,
@@ -98,5 +99,41 @@ func Names() []string {
 		out = append(out, n)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// Registered tells whether a driver of that name is registered, without
+// building one.
+func Registered(name string) bool {
+	mu.RLock()
+	defer mu.RUnlock()
+	_, ok := registry[name]
+	return ok
+}
+
+// RegisterIdentification declares how the named family recognises its
+// miners (see Identification). A family registers it from its own package,
+// next to its driver; identify consults every registered one. It panics on
+// a duplicate or on a missing Match, as Register does.
+func RegisterIdentification(name string, id Identification) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := idents[name]; dup {
+		panic("drivers: RegisterIdentification called twice for " + name)
+	}
+	if id.Match == nil {
+		panic("drivers: RegisterIdentification without Match for " + name)
+	}
+	idents[name] = id
+}
+
+// Identifications returns every registered identification by family name.
+func Identifications() map[string]Identification {
+	mu.RLock()
+	defer mu.RUnlock()
+	out := make(map[string]Identification, len(idents))
+	for k, v := range idents {
+		out[k] = v
+	}
 	return out
 }

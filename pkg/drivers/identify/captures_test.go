@@ -68,12 +68,12 @@ var apiOnly = map[string]string{
 	"braiins/S9_bOS_am1-s9-20181127-0_c34516b0":     "braiins", // version "bOS_am1-s9", Type "braiins-am1-s9"
 	"braiins/S9_bosminer-0.2.0-d360818":             "braiins",
 	"braiins/S9_bosminer-plus-0.2.0-36c56a9363":     "braiins",
-	"braiins/S9_bosminer-plus-0.2.0-ea64aec8e_docs": "braiins", // devdetails
-	"braiins/S9_bosminer-plus-0.4.0-908ca41d":       "",        // devs only
-	"elphapex/DG1Plus_1.0.2":                        "",        // web only
-	"epic/S19XP_PowerPlay-BMS1.5.13":                "epic",    // /capabilities on the RPC port
-	"goldshell/sc5proii_2.2.0":                      "",        // devs/summary only (their "intminer" is in no probed reply)
-	"goldshell/sclite_2.2.0":                        "",
+	"braiins/S9_bosminer-plus-0.2.0-ea64aec8e_docs": "braiins",   // devdetails
+	"braiins/S9_bosminer-plus-0.4.0-908ca41d":       "braiins",   // devs, asked when version fails, names BOSminer
+	"elphapex/DG1Plus_1.0.2":                        "",          // web only
+	"epic/S19XP_PowerPlay-BMS1.5.13":                "epic",      // /capabilities on the RPC port
+	"goldshell/sc5proii_2.2.0":                      "goldshell", // summary/devs STATUS "intminer 5.4.2"
+	"goldshell/sclite_2.2.0":                        "goldshell",
 	"hammer/D10_2023-05-28":                         "hammer", // version Type "Hammer D10" on 8359
 	"hiveon/S9_Hiveon_30.0.1.3_rwglr_20191120":      "hiveon",
 	"innosilicon/a11_a10-1.1.0_handmade":            "", // version "cgminer a10-1.1.0": no innominer marker; /api/type needs a login
@@ -85,13 +85,13 @@ var apiOnly = map[string]string{
 	"marathon/KS5Pro_rel3.14_584_sleep":             "",
 	"vnish/S21Pro_1.2.7":                            "vnish", // version invalid, stats Type "(Vnish 1.2.7)"
 	"vnish/S9_vnish3.8.6_26.0.1.3":                  "vnish",
-	"whatsminer/M20SV10_20210322.22.REL":            "", // no version/devdetails/stats captured
-	"whatsminer/M20S_20200917.22.REL":               "",
-	"whatsminer/M20S_cgminer4.9.2_2019":             "",
-	"whatsminer/M31S_20200512.13.REL":               "",
-	"whatsminer/M31S_20201202.22.REL":               "",
-	"whatsminer/M31S_20210109.22.REL":               "",
-	"whatsminer/M3_cgminer4.9.2_2018":               "",
+	"whatsminer/M20SV10_20210322.22.REL":            "whatsminer", // summary "Fan Speed In"/"Fan Speed Out" (or btminer)
+	"whatsminer/M20S_20200917.22.REL":               "whatsminer", // summary "Fan Speed In"/"Fan Speed Out" (or btminer)
+	"whatsminer/M20S_cgminer4.9.2_2019":             "whatsminer", // summary "Fan Speed In"/"Fan Speed Out" (or btminer)
+	"whatsminer/M31S_20200512.13.REL":               "whatsminer", // summary "Fan Speed In"/"Fan Speed Out" (or btminer)
+	"whatsminer/M31S_20201202.22.REL":               "whatsminer", // summary "Fan Speed In"/"Fan Speed Out" (or btminer)
+	"whatsminer/M31S_20210109.22.REL":               "whatsminer", // summary "Fan Speed In"/"Fan Speed Out" (or btminer)
+	"whatsminer/M3_cgminer4.9.2_2018":               "whatsminer", // summary "Fan Speed In"/"Fan Speed Out" (or btminer)
 	"whatsminer/M60S_v3_20251209.16.Rel2":           "whatsminer", // API v3 get.device.info
 }
 
@@ -148,7 +148,13 @@ func TestIdentifyEveryCapture(t *testing.T) {
 				r, err := IdentifyMiner(testCtx(t), f.target, f.v3Port)
 				if wantAPI == "" {
 					require.Error(t, err)
-					require.Contains(t, []string{drivers.ResultUnsupported, drivers.ResultConnectionRefused}, drivers.Result(err), "%v", err)
+					// Something answered: unsupported; nothing serves: every
+					// port refused.
+					want := drivers.ResultConnectionRefused
+					if s.rpc || s.epic || s.v3 {
+						want = drivers.ResultUnsupported
+					}
+					require.Equal(t, want, drivers.Result(err), "%v", err)
 					return
 				}
 				require.NoError(t, err)
@@ -160,6 +166,105 @@ func TestIdentifyEveryCapture(t *testing.T) {
 		}
 	}
 	require.Len(t, apiOnly, seen, "apiOnly lists a folder that no longer exists")
+}
+
+// webOnly is what each folder holding web pages identifies as when its web
+// server answers the root with an unfamiliar page and serves the captured
+// pages, the RPC port refused. "" marks folders whose pages need a login
+// or sit behind a realm: honestly unsupported.
+var webOnly = map[string]string{
+	"bitaxe/Supra401_v2.4.5":             "bitaxe",    // /api/system/info ASICModel, boardVersion
+	"bitaxe/Supra_asic-only":             "",          // /api/system/asic only: no identity of its own
+	"vnish/S21Pro_1.2.7":                 "vnish",     // /api/v1/info fw_name "Vnish"
+	"goldshell/sc5proii_2.2.0":           "goldshell", // /mcb/status model and firmware
+	"goldshell/sclite_2.2.0":             "goldshell",
+	"marathon/KS5Pro_rel3.14_584":        "", // /kaonsu is asked behind Bitmain's or MaraFW's realm only
+	"marathon/KS5Pro_rel3.14_584_sleep":  "",
+	"antminer/S23Hyd_AML_20260626":       "",
+	"auradine/at1500_fluxos":             "", // its API is on 8080 with a token
+	"elphapex/DG1Plus_1.0.2":             "", // behind the Daoge realm
+	"epic/S19XP_PowerPlay-BMS1.5.13":     "", // its API is on the RPC port
+	"hammer/D10_2023-05-28":              "",
+	"iceriver/KS5L_ICM168_3_2_10":        "",
+	"innosilicon/a11_a10-1.1.0_handmade": "",
+	"innosilicon/a11mx_issue211":         "",
+}
+
+func TestIdentifyWebEndpointsBehindAnUnfamiliarPage(t *testing.T) {
+	seen := 0
+	fams, _ := os.ReadDir(captureRoot)
+	for _, fam := range fams {
+		dirs, _ := os.ReadDir(filepath.Join(captureRoot, fam.Name()))
+		for _, d := range dirs {
+			if !d.IsDir() {
+				continue
+			}
+			key := fam.Name() + "/" + d.Name()
+			c := loadCapture(t, filepath.Join(captureRoot, key))
+			if len(c.web) == 0 {
+				continue
+			}
+			seen++
+			want, listed := webOnly[key]
+			require.True(t, listed, "capture %s: say in webOnly what its pages alone identify", key)
+			t.Run(key, func(t *testing.T) {
+				f := startFake(t, c, fakeSpec{root: &rootPlain, webPages: true})
+				r, err := IdentifyMiner(testCtx(t), f.target, f.v3Port)
+				if want == "" {
+					require.Equal(t, drivers.ResultUnsupported, drivers.Result(err), "%v", err)
+					require.Contains(t, err.Error(), `GET /: HTTP 200 "<html><head><title>index</title></head></html>"`)
+					return
+				}
+				require.NoError(t, err)
+				require.Equal(t, want, r.Driver)
+				for _, p := range f.webReqs.list() {
+					require.Equal(t, 1, count(f.webReqs.list(), p), "%s asked twice", p)
+				}
+			})
+		}
+	}
+	require.Len(t, webOnly, seen)
+}
+
+// ePIC with /capabilities gone still answers /summary.
+func TestEPICBySummary(t *testing.T) {
+	c := loadCapture(t, capDir("epic/S19XP_PowerPlay-BMS1.5.13"))
+	delete(c.web, "capabilities")
+	f := startFake(t, c, fakeSpec{epic: true})
+	r, err := IdentifyMiner(testCtx(t), f.target, f.v3Port)
+	require.NoError(t, err)
+	require.Equal(t, Result{Driver: "epic", Firmware: "epic"}, r, "no model without /capabilities")
+	require.Equal(t, []string{"/capabilities", "/summary"}, f.rpcHTTP.list())
+}
+
+// Every family all.go registers has its place in the one priority list;
+// "*" is for families added later.
+func TestPriorityNamesEveryFamily(t *testing.T) {
+	named := map[string]bool{}
+	for _, n := range priority {
+		named[n] = true
+	}
+	for name := range drivers.Identifications() {
+		if name == "toyfirmware" {
+			continue // the test-only family, placed by "*"
+		}
+		require.True(t, named[name], "family %s is not in identify's priority", name)
+		require.True(t, drivers.Registered(name), "family %s identifies but has no driver", name)
+	}
+	for _, n := range drivers.Names() {
+		_, ok := drivers.Identifications()[n]
+		require.True(t, ok || n == "test-panic", "driver %s registers no identification", n)
+	}
+}
+
+func count(l []string, s string) int {
+	n := 0
+	for _, x := range l {
+		if x == s {
+			n++
+		}
+	}
+	return n
 }
 
 func testCtx(t *testing.T) context.Context {

@@ -79,7 +79,7 @@ type capture struct {
 // rpc_<cmd>.json are 4028 replies, web_<page>.json web pages, a
 // multi_<a>_<b>.json one joined reply (split here), get.device.info.json
 // and friends Whatsminer API v3 replies.
-func loadCapture(t *testing.T, dir string) capture {
+func loadCapture(t testing.TB, dir string) capture {
 	t.Helper()
 	c := capture{rpc: map[string][]byte{}, web: map[string][]byte{}, name: filepath.Base(dir)}
 	if _, err := os.Stat(filepath.Join(dir, "get.device.info.json")); err == nil {
@@ -174,7 +174,7 @@ func digestOK(r *http.Request, realm string) bool {
 	return p["username"] == "root" && p["nonce"] == nonce && p["response"] == want
 }
 
-func startFake(t *testing.T, c capture, s fakeSpec) *fake {
+func startFake(t testing.TB, c capture, s fakeSpec) *fake {
 	t.Helper()
 	f := &fake{target: drivers.Target{Host: "127.0.0.1"}}
 	// Each absent server is its own refused port, as on a real miner.
@@ -242,10 +242,8 @@ func startFake(t *testing.T, c capture, s fakeSpec) *fake {
 			case r.URL.Path == "/":
 				w.WriteHeader(rt.status)
 				_, _ = w.Write([]byte(rt.body))
-			case s.webPages && strings.HasPrefix(r.URL.Path, "/kaonsu/v1/") && c.web[strings.TrimPrefix(r.URL.Path, "/kaonsu/v1/")] != nil:
-				_, _ = w.Write(c.web[strings.TrimPrefix(r.URL.Path, "/kaonsu/v1/")])
-			case s.webPages && strings.HasPrefix(r.URL.Path, "/mcb/") && c.web[strings.TrimPrefix(r.URL.Path, "/mcb/")] != nil:
-				_, _ = w.Write(c.web[strings.TrimPrefix(r.URL.Path, "/mcb/")])
+			case s.webPages && webPage(c, r.URL.Path) != nil:
+				_, _ = w.Write(webPage(c, r.URL.Path))
 			default:
 				http.NotFound(w, r)
 			}
@@ -265,4 +263,20 @@ func (l countingListener) Accept() (net.Conn, error) {
 		l.n.Add(1)
 	}
 	return c, err
+}
+
+// webPrefixes are where each firmware serves the pages its capture folder
+// holds as web_<page>.json (bitaxe's web_system_info is /api/system/info).
+var webPrefixes = []string{"/kaonsu/v1/", "/mcb/", "/api/v1/", "/api/"}
+
+// webPage is the captured page served at path, nil when none.
+func webPage(c capture, path string) []byte {
+	for _, p := range webPrefixes {
+		if rest, ok := strings.CutPrefix(path, p); ok {
+			if b, ok := c.web[strings.ReplaceAll(rest, "/", "_")]; ok {
+				return b
+			}
+		}
+	}
+	return nil
 }

@@ -5,8 +5,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,109 +15,16 @@ import (
 	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/all" // Identify answers only with registered drivers
 )
 
-// Every real capture folder whose family answers the 4028 API must be
-// identified as its family's driver. Folders are testdata/<family>/<model>.
-var familyDriver = map[string]string{
-	"antminer": "antminer", "braiins": "braiins", "luxos": "luxos", "whatsminer": "whatsminer",
-	"avalon": "avalon", "vnish": "vnish", "hiveon": "hiveon", "auradine": "auradine",
-}
-
-func TestProbeRealCaptures(t *testing.T) {
-	root := "../../../testdata"
-	families, err := os.ReadDir(root)
-	require.NoError(t, err)
-	tested := 0
-	for _, fam := range families {
-		want, ok := familyDriver[fam.Name()]
-		if !ok {
-			continue
-		}
-		models, err := os.ReadDir(filepath.Join(root, fam.Name()))
-		require.NoError(t, err)
-		for _, m := range models {
-			if !m.IsDir() {
-				continue
-			}
-			dir := filepath.Join(root, fam.Name(), m.Name())
-			reps := loadCapture(t, dir).rpc
-			if reps["version"] == nil && reps["devdetails"] == nil && (fam.Name() != "avalon" || reps["stats"] == nil) {
-				continue // a partial capture without the replies identification reads
-			}
-			t.Run(fam.Name()+"/"+m.Name(), func(t *testing.T) {
-				fm := &fakeminer.Miner{Replies: reps, NUL: true}
-				require.NoError(t, fm.Start("127.0.0.1:0"))
-				defer fm.Close()
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				got, err := Probe(ctx, drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: fm.Port()}})
-				require.NoError(t, err)
-				require.Equal(t, want, got)
-			})
-			tested++
-		}
-	}
-	require.Greater(t, tested, 10)
-}
-
-func TestProbeUnknownAndDown(t *testing.T) {
-	fm := &fakeminer.Miner{Replies: map[string][]byte{
-		"version": []byte(`{"STATUS":[{"STATUS":"S","Msg":"versions"}],"VERSION":[{"API":"3.1","Type":"Toaster 3000"}],"id":1}`),
-	}}
-	require.NoError(t, fm.Start("127.0.0.1:0"))
-	defer fm.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, err := Probe(ctx, drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: fm.Port()}})
-	require.ErrorIs(t, err, drivers.ErrUnsupported)
-	require.Equal(t, drivers.ResultUnsupported, drivers.Result(err))
-
-	silent := &fakeminer.Miner{Mode: fakeminer.Silent, Replies: map[string][]byte{}}
-	require.NoError(t, silent.Start("127.0.0.1:0"))
-	defer silent.Close()
-	ctx2, cancel2 := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel2()
-	_, err = Probe(ctx2, drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: silent.Port()}})
-	require.Equal(t, drivers.ResultTimeout, drivers.Result(err), "%v", err)
-	require.Len(t, silent.Commands(), 1, "a silent miner is asked once, not three times")
-}
-
-func FuzzMatch(f *testing.F) {
-	f.Add([]byte(`{"VERSION":[{"Type":"Antminer S9 (vnish 3.8.6)"}]}`))
-	f.Add([]byte(`{"STATUS":[{"Description":"intminer 5.4.2"}]}`))
-	f.Add([]byte(`{"VERSION":[{"GCMiner":"0.5","Type":"KAONSU rwglr hiveon"}]}`))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		if d, ok := Match(b); ok {
-			if !knownDriver(d) {
-				t.Fatalf("unknown driver %q", d)
-			}
-		}
-	})
-}
-
-func TestProbeGarbageIsBadResponse(t *testing.T) {
-	for _, mode := range []fakeminer.Mode{fakeminer.Garbage, fakeminer.Half, fakeminer.HTML} {
-		fm := &fakeminer.Miner{Mode: mode, Replies: map[string][]byte{
-			"version": []byte(`{"STATUS":[{"STATUS":"S"}],"VERSION":[{"Type":"Antminer S19"}],"id":1}`),
-		}}
-		require.NoError(t, fm.Start("127.0.0.1:0"))
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		_, err := Probe(ctx, drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: fm.Port()}})
-		cancel()
-		fm.Close()
-		require.Equal(t, drivers.ResultBadResponse, drivers.Result(err), "mode %d: %v", mode, err)
-	}
-}
-
 // closedPort is a loopback port where nothing listens.
-func closedPort(t *testing.T) int {
+func closedPort(t testing.TB) int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	p := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	_ = ln.Close()
 	return p
 }
 
-func webServer(t *testing.T, h http.HandlerFunc) int {
+func webServer(t testing.TB, h http.HandlerFunc) int {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.Listener.Addr().(*net.TCPAddr).Port
@@ -172,7 +77,7 @@ func TestIdentifyOrder(t *testing.T) {
 	// gRPC alone (BOS+ with 4028 off): an HTTP/2 server's SETTINGS frame.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -180,7 +85,7 @@ func TestIdentifyOrder(t *testing.T) {
 				return
 			}
 			_, _ = c.Write([]byte{0, 0, 0, 4, 0, 0, 0, 0, 0})
-			c.Close()
+			_ = c.Close()
 		}
 	}()
 	got, err := Identify(ctx(), drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{Web: closed, RPC: closed,

@@ -9,104 +9,146 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 )
 
-// The 4028 markers, one reply each (facts: pyasic's MinerFactory,
-// pyasic/miners/factory.py at e2b9d357 (v0.78.10), and the drivers'
-// captures), including the precedence cases.
-func TestMatchMarkers(t *testing.T) {
-	for _, tt := range []struct{ reply, want string }{
-		{`{"STATUS":[{"Description":"intminer 5.4.2"}]}`, "goldshell"},      // Goldshell SC5 Pro II devs
-		{`{"STATUS":[{"Description":"kdaminer 1.0"}]}`, "goldshell"},        // KD Box
-		{`{"STATUS":[{"Description":"bfgminer 5.4.2"}]}`, "goldshell"},      // Byte / Mini Doge
-		{`{"STATUS":[{"Description":"GCMiner-0.5-devsbXXX"}]}`, "auradine"}, // AT1500 version
-		{`{"VERSION":[{"Type":"FluxOS"}]}`, "auradine"},
-		{`{"VERSION":[{"Type":"Antminer S19 KAONSU"}]}`, "marathon"}, // MaraFW says Antminer too
-		{`{"VERSION":[{"Miner":"MaraFW rel 3.14"}]}`, "marathon"},
-		{`{"STATUS":[{"Description":"innominer T3"}]}`, "innosilicon"},
-		{`{"VERSION":[{"Type":"Hammer D10","Description":"ccminer 2.3.3"}]}`, "hammer"},
-		// MSKMiner's bmminer "4.11.1 rwglr": Bitmain's API, antminer,
-		// even next to another firmware's word; Hiveon's rwglr is Hiveon.
-		{`{"VERSION":[{"BMMiner":"4.11.1 rwglr","Type":"S19-88 (vnish-like)"}]}`, "antminer"},
-		{`{"VERSION":[{"BMMiner":"2.0.0 rwglr","Type":"Antminer S9 Hiveon"}]}`, "hiveon"},
-		{`{"VERSION":[{"Type":"Antminer S9 (vnish 3.8.6)"}]}`, "vnish"},
-		{`{"VERSION":[{"Type":"Antminer S19 Pro"}]}`, "antminer"},
-	} {
-		got, ok := Match([]byte(tt.reply))
-		require.True(t, ok, tt.reply)
-		require.Equal(t, tt.want, got, tt.reply)
+// rpcReply is evidence of one cgminer reply, as the machinery records it.
+func rpcReply(ev *drivers.Evidence, cmd, body string) {
+	obj, err := cgminer.Parse("", []byte(body))
+	if err != nil {
+		return
 	}
-	_, ok := Match([]byte(`{"VERSION":[{"Type":"Toaster"}]}`))
-	require.False(t, ok)
+	ev.Add(drivers.RPCAsk(cmd), drivers.Reply{Body: []byte(body), Obj: obj, OK: cgminer.CheckStatus(cmd, obj) == nil})
 }
 
-func TestMatchWeb(t *testing.T) {
+func webReply(ev *drivers.Evidence, a drivers.Ask, status int, hdr http.Header, body string) {
+	obj, _ := jsonval.DecodeObj([]byte(body))
+	ev.Add(a, drivers.Reply{Status: status, Header: hdr, Body: []byte(body), Obj: obj, OK: status < 400})
+}
+
+// weigh is the family the registered identifications, in priority order,
+// pick from ev.
+func weigh(ev *drivers.Evidence) (string, drivers.Confidence) {
+	id := newIdentifier(drivers.Target{}, 0, families())
+	id.ev = ev
+	f, c := id.best()
+	return f.name, c
+}
+
+// The 4028 markers, one version reply each (facts: pyasic-notes §5.1 and
+// the drivers' captures), including the precedence cases.
+func TestWeighRPCMarkers(t *testing.T) {
 	for _, tt := range []struct {
-		name           string
-		status         int
-		auth, location string
-		body           string
-		want           webVerdict
+		reply, want string
+		c           drivers.Confidence
 	}{
-		{"bitmain realm is a guess", 401, `Digest realm="antMiner Configuration", nonce="1"`, "", "", webVerdict{driver: "antminer"}},
-		{"hammer/volcminer realm", 401, `Digest realm="blackMiner Configuration"`, "", "", webVerdict{driver: "hammer", certain: true}},
-		{"marafw realm", 401, `Digest realm="MaraFW", nonce="n", algorithm=MD5`, "", "", webVerdict{driver: "marathon", certain: true}},
-		{"elphapex realm", 401, `Digest realm="Daoge"`, "", "", webVerdict{driver: "elphapex", certain: true}},
-		{"iceriver title", 200, "", "", "<HTML><HEAD><TITLE>用户界面</TITLE>", webVerdict{driver: "iceriver", certain: true}},
-		{"auradine", 200, "", "", "<title>Miner UI</title>", webVerdict{driver: "auradine", certain: true}},
-		{"dragonmint", 200, "", "", "<title>DragonMint</title>", webVerdict{driver: "innosilicon", certain: true}},
-		{"whatsminer 307, luci in body", 307, "", "https://10.0.0.1/", `<a href="/cgi-bin/luci">`, webVerdict{driver: "whatsminer", certain: true}},
-		{"whatsminer 307, page to read", 307, "", "https://10.0.0.1/", "", webVerdict{driver: "whatsminer", follow: "https://10.0.0.1/"}},
-		{"307 to http is nothing", 307, "", "http://10.0.0.1/x", "", webVerdict{}},
-		{"avalon page is a guess", 200, "", "", "<title>Avalon Device</title>", webVerdict{driver: "avalon"}},
-		{"unknown", 200, "", "", "<title>router</title>", webVerdict{}},
+		{`{"STATUS":[{"Description":"intminer 5.4.2"}]}`, "goldshell", drivers.Certain}, // Goldshell SC5 Pro II devs
+		{`{"STATUS":[{"Description":"kdaminer 1.0"}]}`, "goldshell", drivers.Certain},   // KD Box
+		{`{"STATUS":[{"Description":"bfgminer 5.4.2"}]}`, "goldshell", drivers.Certain}, // Byte / Mini Doge
+		{`{"STATUS":[{"Description":"GCMiner-0.5-devsbXXX"}]}`, "auradine", drivers.Certain},
+		{`{"VERSION":[{"Type":"FluxOS"}]}`, "auradine", drivers.Certain},
+		{`{"VERSION":[{"Type":"Antminer S19 KAONSU"}]}`, "marathon", drivers.Certain}, // MaraFW says Antminer too
+		{`{"VERSION":[{"Miner":"MaraFW rel 3.14"}]}`, "marathon", drivers.Certain},
+		{`{"STATUS":[{"Description":"innominer T3"}]}`, "innosilicon", drivers.Certain},
+		{`{"VERSION":[{"Type":"Hammer D10","Description":"ccminer 2.3.3"}]}`, "hammer", drivers.Certain},
+		// MSKMiner's bmminer "4.11.1 rwglr": Bitmain's API, antminer, even
+		// next to another firmware's word; Hiveon's rwglr is Hiveon.
+		{`{"VERSION":[{"BMMiner":"4.11.1 rwglr","Type":"S19-88 (vnish-like)"}]}`, "antminer", drivers.Certain},
+		{`{"VERSION":[{"BMMiner":"2.0.0 rwglr","Type":"Antminer S9 Hiveon"}]}`, "hiveon", drivers.Certain},
+		{`{"VERSION":[{"Type":"Antminer S9 (vnish 3.8.6)"}]}`, "vnish", drivers.Certain},
+		{`{"VERSION":[{"Type":"Antminer S19 Pro"}]}`, "antminer", drivers.Guess},
+		{`{"STATUS":[{"STATUS":"E","Msg":"Invalid command","Description":"btminer"}]}`, "whatsminer", drivers.Certain},
+		{`{"VERSION":[{"Type":"Toaster"}]}`, "", drivers.NoMatch},
 	} {
-		require.Equal(t, tt.want, matchWeb(tt.status, tt.auth, tt.location, []byte(tt.body)), tt.name)
+		ev := drivers.NewEvidence()
+		rpcReply(ev, "version", tt.reply)
+		got, c := weigh(ev)
+		require.Equal(t, tt.c, c, tt.reply)
+		if c != drivers.NoMatch {
+			require.Equal(t, tt.want, got, tt.reply)
+		}
 	}
 }
 
-func TestMatchPages(t *testing.T) {
-	brief, err := os.ReadFile(filepath.Join(captureRoot, "marathon/KS5Pro_rel3.14_584/web_brief.json"))
-	require.NoError(t, err)
-	require.True(t, matchKaonsu(http.StatusOK, brief))
-	require.False(t, matchKaonsu(http.StatusNotFound, []byte("<html>404</html>")), "stock Antminer")
-	require.False(t, matchKaonsu(http.StatusOK, []byte("<html></html>")))
-
-	status, err := os.ReadFile(filepath.Join(captureRoot, "goldshell/sclite_2.2.0/web_status.json"))
-	require.NoError(t, err)
-	model, fw, ok := matchMCBStatus(http.StatusOK, status)
-	require.True(t, ok)
-	require.Equal(t, "Goldshell-SCLITE", model) // "model": "Goldshell-SCLITE"
-	require.Equal(t, "2.2.0", fw)               // "firmware": "2.2.0"
-	_, _, ok = matchMCBStatus(http.StatusOK, []byte(`{"model":"x"}`))
-	require.False(t, ok, "no firmware key: not Goldshell's page")
-
-	caps, err := os.ReadFile(filepath.Join(captureRoot, "epic/S19XP_PowerPlay-BMS1.5.13/web_capabilities.json"))
-	require.NoError(t, err)
-	model, ok = matchCapabilities(http.StatusOK, caps)
-	require.True(t, ok)
-	require.Equal(t, "AntMiner S19 XP", model)
-
-	info, err := os.ReadFile(filepath.Join(captureRoot, "whatsminer/M60S_v3_20251209.16.Rel2/get.device.info.json"))
-	require.NoError(t, err)
-	o, err := jsonval.DecodeObj(info)
-	require.NoError(t, err)
-	require.Equal(t, "M60S_VK40", matchV3(o)) // msg.miner.type
-
-	require.True(t, matchLuci(200, []byte(`<meta http-equiv="refresh" content="0; URL=/cgi-bin/luci" />`)))
-	require.False(t, matchLuci(404, []byte(`/cgi-bin/luci`)))
+func TestWeighRoot(t *testing.T) {
+	realm := func(r string) http.Header {
+		return http.Header{"Www-Authenticate": {`Digest realm="` + r + `", nonce="1"`}}
+	}
+	for _, tt := range []struct {
+		name   string
+		status int
+		hdr    http.Header
+		body   string
+		want   string
+		c      drivers.Confidence
+	}{
+		{"bitmain realm is a guess", 401, realm("antMiner Configuration"), "", "antminer", drivers.Guess},
+		{"hammer/volcminer realm", 401, realm("blackMiner Configuration"), "", "hammer", drivers.Certain},
+		{"marafw realm", 401, realm("MaraFW"), "", "marathon", drivers.Certain},
+		{"elphapex realm", 401, realm("Daoge"), "", "elphapex", drivers.Certain},
+		{"iceriver title", 200, nil, "<HTML><HEAD><TITLE>用户界面</TITLE>", "iceriver", drivers.Certain},
+		{"auradine", 200, nil, "<title>Miner UI</title>", "auradine", drivers.Certain},
+		{"dragonmint", 200, nil, "<title>DragonMint</title>", "innosilicon", drivers.Certain},
+		{"braiins", 200, nil, "<title>Braiins OS</title>", "braiins", drivers.Certain},
+		{"luxos", 200, nil, "<title>Luxor Firmware</title>", "luxos", drivers.Certain},
+		{"vnish", 200, nil, "<title>AnthillOS</title>", "vnish", drivers.Certain},
+		{"axeos", 200, nil, "<title>AxeOS</title>", "bitaxe", drivers.Certain},
+		{"goldshell", 200, nil, `<div class="cloud-box">`, "goldshell", drivers.Certain},
+		{"epic", 200, nil, "<title>Miner Web Dashboard</title>", "epic", drivers.Certain},
+		{"whatsminer 307, page to read", 307, http.Header{"Location": {"https://10.0.0.1/"}}, "", "whatsminer", drivers.Guess},
+		{"whatsminer 307, luci in body", 307, http.Header{"Location": {"https://10.0.0.1/"}}, `<a href="/cgi-bin/luci">`, "whatsminer", drivers.Certain},
+		{"307 to http is nothing", 307, http.Header{"Location": {"http://10.0.0.1/x"}}, "", "", drivers.NoMatch},
+		{"avalon page is a guess", 200, nil, "<title>Avalon Device</title>", "avalon", drivers.Guess},
+		{"unknown", 200, nil, "<title>router</title>", "", drivers.NoMatch},
+	} {
+		ev := drivers.NewEvidence()
+		webReply(ev, drivers.Root, tt.status, tt.hdr, tt.body)
+		got, c := weigh(ev)
+		require.Equal(t, tt.c, c, tt.name)
+		if c != drivers.NoMatch {
+			require.Equal(t, tt.want, got, tt.name)
+		}
+	}
 }
 
-func TestDigestAuthorize(t *testing.T) {
-	ch, ok := parseDigest(`Digest realm="antMiner Configuration", nonce="abc", qop="auth,auth-int", opaque="o"`)
-	require.True(t, ok)
-	require.Equal(t, digestChallenge{realm: "antMiner Configuration", nonce: "abc", opaque: "o", qopAuth: true}, ch)
-	_, ok = parseDigest(`Basic realm="x"`)
-	require.False(t, ok)
-	a := ch.authorize("root", "secret", "GET", "/kaonsu/v1/brief")
-	require.NotContains(t, a, "secret", "the password never travels")
-	require.True(t, strings.HasPrefix(a, `Digest username="root", realm="antMiner Configuration", nonce="abc", uri="/kaonsu/v1/brief", qop=auth, nc=00000001`))
+// The families' JSON endpoints, from real captures.
+func TestWeighEndpoints(t *testing.T) {
+	read := func(p string) string {
+		b, err := os.ReadFile(filepath.Join(captureRoot, p))
+		require.NoError(t, err)
+		return string(b)
+	}
+	for _, tt := range []struct {
+		ask  drivers.Ask
+		file string
+		want string
+	}{
+		{drivers.WebAsk("/api/system/info"), "bitaxe/Supra401_v2.4.5/web_system_info.json", "bitaxe"},
+		{drivers.WebAsk("/mcb/status"), "goldshell/sclite_2.2.0/web_status.json", "goldshell"},
+		{drivers.WebAsk("/api/v1/info"), "vnish/S21Pro_1.2.7/web_info.json", "vnish"},
+		{drivers.Ask{API: drivers.APIHTTPOnRPC, What: "/capabilities"}, "epic/S19XP_PowerPlay-BMS1.5.13/web_capabilities.json", "epic"},
+		{drivers.Ask{API: drivers.APIHTTPOnRPC, What: "/summary"}, "epic/S19XP_PowerPlay-BMS1.5.13/web_summary.json", "epic"},
+		{drivers.Ask{API: drivers.APIWeb, What: "/kaonsu/v1/brief", Digest: true, DefaultUser: "root", DefaultPass: "root"},
+			"marathon/KS5Pro_rel3.14_584/web_brief.json", "marathon"},
+	} {
+		ev := drivers.NewEvidence()
+		webReply(ev, tt.ask, 200, nil, read(tt.file))
+		got, c := weigh(ev)
+		require.Equal(t, drivers.Certain, c, tt.file)
+		require.Equal(t, tt.want, got, tt.file)
+
+		// The same page under a 404, or an unrelated JSON object, says nothing.
+		ev = drivers.NewEvidence()
+		webReply(ev, tt.ask, 404, nil, read(tt.file))
+		_, c = weigh(ev)
+		require.Equal(t, drivers.NoMatch, c, tt.file)
+	}
+	ev := drivers.NewEvidence()
+	webReply(ev, drivers.WebAsk("/mcb/status"), 200, nil, `{"model":"x"}`)
+	_, c := weigh(ev)
+	require.Equal(t, drivers.NoMatch, c, "no firmware key: not Goldshell's page")
 }
 
 // seeds returns every capture file's bytes.
@@ -126,66 +168,32 @@ func seeds(f *testing.F) [][]byte {
 	return out
 }
 
-func FuzzMatchWeb(f *testing.F) {
-	f.Add(401, `Digest realm="antMiner Configuration", nonce="1"`, "", []byte(""))
-	f.Add(307, "", "https://h/", []byte(`/cgi-bin/luci`))
-	f.Add(200, "", "", []byte("<TITLE>用户界面</TITLE>"))
-	f.Fuzz(func(t *testing.T, status int, auth, location string, body []byte) {
-		v := matchWeb(status, auth, location, body)
-		if v.driver != "" && !knownDriver(v.driver) {
-			t.Fatalf("unknown driver %q", v.driver)
-		}
-		if v.follow != "" && !strings.HasPrefix(strings.ToLower(v.follow), "https://") {
-			t.Fatalf("follows %q", v.follow)
-		}
-		_ = matchLuci(status, body)
-	})
-}
-
-func FuzzMatchPages(f *testing.F) {
+// Any bytes as any reply: every family's Match and Describe must not
+// panic, and a winner is a registered family.
+func FuzzWeigh(f *testing.F) {
 	for _, b := range seeds(f) {
 		f.Add(b)
 	}
+	asks := []drivers.Ask{drivers.Root, drivers.Version, drivers.RPCAsk("summary"), drivers.RPCAsk("devdetails"),
+		drivers.RPCAsk("stats"), drivers.WebAsk("/api/system/info"), drivers.WebAsk("/mcb/status"),
+		{API: drivers.APIHTTPOnRPC, What: "/capabilities"}, {API: drivers.APIWhatsminerV3, What: "get.device.info"}}
+	fams := families()
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_ = matchKaonsu(http.StatusOK, b)
-		if model, _, ok := matchMCBStatus(http.StatusOK, b); ok && model == "" {
-			t.Fatal("goldshell without a model")
+		ev := drivers.NewEvidence()
+		obj, _ := jsonval.DecodeObj(b)
+		for _, a := range asks {
+			ev.Add(a, drivers.Reply{Status: 200, Header: http.Header{"Www-Authenticate": {string(b)}, "Location": {string(b)}}, Body: b, Obj: obj, OK: true})
 		}
-		if model, ok := matchCapabilities(http.StatusOK, b); ok && model == "" {
-			t.Fatal("ePIC without a model")
-		}
-		if o, err := jsonval.DecodeObj(b); err == nil {
-			_ = matchV3(o)
-		}
-	})
-}
-
-func FuzzParseDigest(f *testing.F) {
-	f.Add(`Digest realm="antMiner Configuration", nonce="5f3a", qop="auth"`)
-	f.Add(`Digest realm="a\"b", nonce=x, algorithm=SHA-256, opaque="o"`)
-	f.Fuzz(func(t *testing.T, h string) {
-		if ch, ok := parseDigest(h); ok {
-			if ch.nonce == "" {
-				t.Fatal("challenge without nonce")
+		id := newIdentifier(drivers.Target{}, 0, fams)
+		id.ev = ev
+		if fam, c := id.best(); c != drivers.NoMatch {
+			if !drivers.Registered(fam.name) {
+				t.Fatalf("unregistered %q", fam.name)
 			}
-			_ = ch.authorize("root", "root", "GET", "/kaonsu/v1/brief")
 		}
-	})
-}
-
-// The identity read from 4028 replies: any reply as version, devdetails
-// or stats, for every driver, must not panic.
-func FuzzRPCIdentity(f *testing.F) {
-	for _, b := range seeds(f) {
-		f.Add(b)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		for d := range driverIdentity {
-			for _, cmd := range probeCommands {
-				r := newResult(d, "", map[string][]byte{cmd: b})
-				if r.Driver != d {
-					t.Fatal("driver changed")
-				}
+		for _, fam := range fams {
+			if fam.id.Describe != nil {
+				_ = fam.id.Describe(ev)
 			}
 		}
 	})

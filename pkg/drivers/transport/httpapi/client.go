@@ -238,6 +238,9 @@ type Request struct {
 	Header http.Header
 	// NoAuth sends without credentials or token (the login request itself).
 	NoAuth bool
+	// AnyStatus returns the response whatever its status, redirects not
+	// followed (identification reads a 401's realm, a 307's Location).
+	AnyStatus bool
 }
 
 // Response is a complete, size-checked response.
@@ -323,6 +326,9 @@ func (c *Client) send(ctx context.Context, r Request) (*Response, error) {
 		if err != nil {
 			return nil, err
 		}
+		if r.AnyStatus {
+			return resp, nil
+		}
 		if !isRedirect(resp.Status) {
 			return c.check(method, u, resp)
 		}
@@ -370,7 +376,16 @@ func (c *Client) check(method string, u *url.URL, resp *Response) (*Response, er
 // the server only said the nonce was stale. A token is renewed once.
 func (c *Client) authed(ctx context.Context, r Request, method string, u *url.URL, body []byte) (*Response, error) {
 	if r.NoAuth || (!c.cfg.Digest && c.cfg.Login == nil) {
-		return c.roundTrip(ctx, r, method, u, body, "", nil)
+		resp, err := c.roundTrip(ctx, r, method, u, body, "", nil)
+		if err == nil && c.cfg.Digest && resp.Status == http.StatusUnauthorized {
+			// Keep the challenge: the next request answers it at once.
+			if ch, ok := pickDigest(parseAuthHeader(resp.Header.Values("WWW-Authenticate"))); ok {
+				c.st.mu.Lock()
+				c.st.ch, c.st.nc = ch, 0
+				c.st.mu.Unlock()
+			}
+		}
+		return resp, err
 	}
 	if c.cfg.Login != nil {
 		return c.withToken(ctx, r, method, u, body)
