@@ -100,3 +100,10 @@ func Names() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Forgetter is a driver (or transport) that keeps state per miner: tokens,
+// sessions, which API answered. The plugin calls Forget when a miner
+// leaves its inventory, so that memory follows the inventory, not history.
+type Forgetter interface {
+	Forget(host string)
+}
