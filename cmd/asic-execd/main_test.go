@@ -194,6 +194,7 @@ func TestDiscoverTable(t *testing.T) {
 	require.Regexp(t, `^127\.95\.0\.9\s+Antminer\s+S19 Pro\s+stock\s+antminer\s+\d`, lines[1])
 	require.Regexp(t, `^127\.95\.0\.20\s+Antminer\s+S19k Pro\s+luxos\s+luxos\s+\d`, lines[2])
 	require.Contains(t, stderr.String(), "2 miners identified")
+	require.Contains(t, stderr.String(), "I! asic-execd: [[inputs.asic]] #1: 30 of 30 addresses probed, 2 found")
 }
 
 // Telegraf's TLS keys are config keys of the block, not unknown ones.
