@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 )
 
 func discoveryPoints(acc *testutil.Accumulator) []telegraf.Metric {
@@ -286,3 +288,35 @@ func TestServiceFirstGatherWaitsForScan(t *testing.T) {
 
 var _ telegraf.ServiceInput = (*Asic)(nil)
 var _ telegraf.StatefulPlugin = (*Asic)(nil)
+
+// forgetRecorder is a driver that keeps per-miner state: it wraps the
+// real one and records what the plugin tells it to forget.
+type forgetRecorder struct {
+	drivers.Driver
+	mu     sync.Mutex
+	forgot []string
+}
+
+func (f *forgetRecorder) Forget(host string) {
+	f.mu.Lock()
+	f.forgot = append(f.forgot, host)
+	f.mu.Unlock()
+}
+
+// A forgotten miner's per-miner state is dropped from its driver too.
+func TestForgottenMinerIsForgottenByDrivers(t *testing.T) {
+	port := freeLoopbackPort(t, "127.20.17.1")
+	a := startMiner(t, "127.20.17.2", port)
+	p := rangePlugin(t, "127.20.17.1-3", port)
+	p.Driver = "antminer"
+	p.ForgetAfter = config.Duration(200 * time.Millisecond)
+	require.NoError(t, p.Init())
+	rec := &forgetRecorder{Driver: p.fixed}
+	p.fixed = rec
+	var acc testutil.Accumulator
+	require.NoError(t, p.Gather(&acc))
+	a.Close()
+	time.Sleep(300 * time.Millisecond)
+	require.NoError(t, p.Gather(&acc))
+	require.Equal(t, []string{"127.20.17.2"}, rec.forgot)
+}
