@@ -53,10 +53,10 @@ done
 
 if [ ${#range_rows[@]} -gt 0 ]; then
   echo
-  echo "| miners | busy processes | scan s | found | share found | retried | gather s | asic_status | peak RSS MB |"
-  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| miners | busy processes | scan s | found | share found | retried | gather s | asic_status | success | peak RSS MB |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for r in "${range_rows[@]}"; do
-    echo "$r" | awk -v busy="$busy" '{for(i=1;i<=NF;i++){split($i,kv,"=");v[kv[1]]=kv[2]} printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", v["miners"], busy, v["scan_s"], v["found"], v["share"], v["retried"], v["gather_s"], v["status"], v["rss_mb"]}'
+    echo "$r" | awk -v busy="$busy" '{for(i=1;i<=NF;i++){split($i,kv,"=");v[kv[1]]=kv[2]} printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", v["miners"], busy, v["scan_s"], v["found"], v["share"], v["retried"], v["gather_s"], v["status"], v["ok"], v["rss_mb"]}'
   done
 fi
 [ ${#rows[@]} -gt 0 ] || exit 0

@@ -99,9 +99,9 @@ func scanRange(p *asic.Asic, miners int) {
 	gather := time.Since(g0)
 	p.Stop()
 	found, _ := d["found"].(int64)
-	fmt.Printf("mode=range miners=%d scan_s=%.2f scan_wall_s=%.2f scan_cpu_s=%.2f found=%d share=%.2f%% retried=%d gather_s=%.2f status=%d rss_mb=%.0f\n",
+	fmt.Printf("mode=range miners=%d scan_s=%.2f scan_wall_s=%.2f scan_cpu_s=%.2f found=%d share=%.2f%% retried=%d gather_s=%.2f status=%d ok=%d rss_mb=%.0f\n",
 		miners, d["duration_seconds"], scanWall.Seconds(), scanCPU, found, 100*float64(found)/float64(miners), d["retried"],
-		gather.Seconds(), len(acc.times), maxRSSMB())
+		gather.Seconds(), len(acc.times), acc.ok, maxRSSMB())
 }
 
 // floor does, per miner, the one round trip a driver does once the miner
