@@ -194,3 +194,23 @@ func TestServiceScansInBackground(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(raw), `"address":"127.20.20.4"`)
 }
+
+// Whatever a state file holds, loading it never panics and leaves either
+// a valid inventory of the block's own addresses or none.
+func FuzzStateFile(f *testing.F) {
+	f.Add([]byte(`{"version":1,"miners":[{"address":"127.20.20.2","driver":"antminer","identified_at":"2026-12-01T00:00:00Z","last_answer":"2099-01-01T00:00:00Z"}]}`))
+	f.Add([]byte(`{"version":1,"miners":[{"address":"127.20.20.9","driver":"nonsense"},{"address":""}]}`))
+	f.Add([]byte(`{"version":7}`))
+	f.Add([]byte(`{"version":1,"miners":null}`))
+	f.Add([]byte("\x00"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		blocks, err := parseConfig("[[inputs.asic]]\n  miners = [\"127.20.20.1-4\", \"127.20.21.5\"]\n")
+		require.NoError(t, err)
+		require.NoError(t, blocks[0].plugin.Init())
+		s := newStateFile("fuzz.state", blocks, io.Discard, true)
+		_ = s.restore(raw)
+		for _, m := range blocks[0].plugin.State().Miners {
+			require.Contains(t, []string{"127.20.20.1", "127.20.20.2", "127.20.20.3", "127.20.20.4", "127.20.21.5"}, m.Address)
+		}
+	})
+}
