@@ -57,7 +57,7 @@ type Asic struct {
 	Concurrency int             `toml:"concurrency"`
 	Ports       Ports           `toml:"ports"`
 	// DiscoverInterval is how often CIDR blocks and ranges are scanned for
-	// miners; between scans only the miners found are polled.
+	// miners, in the background; what a scan finds joins the inventory.
 	DiscoverInterval config.Duration `toml:"discover_interval"`
 	// IdentifyInterval is how long an identification stands before the
 	// miner is identified again (it is also redone when the miner stops
