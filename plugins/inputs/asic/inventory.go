@@ -216,7 +216,9 @@ func (a *Asic) State() State {
 }
 
 // SetState implements telegraf.StatefulPlugin: Telegraf calls it once
-// after Init with what GetState returned before the restart.
+// after Init with what GetState returned before the restart. A state this
+// version cannot read is a warning and a fresh start, never a failed
+// Telegraf start (an error here would stop the agent).
 func (a *Asic) SetState(state interface{}) error {
 	var s State
 	switch v := state.(type) {
@@ -227,11 +229,13 @@ func (a *Asic) SetState(state interface{}) error {
 			s = *v
 		}
 	default:
-		return fmt.Errorf("state of type %T is not an asic inventory", state)
+		a.warnf("state from Telegraf's statefile is of type %T, not an asic inventory: starting with an empty inventory", state)
+		return nil
 	}
 	dropped, err := a.Restore(s)
 	if err != nil {
-		return err
+		a.warnf("state from Telegraf's statefile: %v: starting with an empty inventory", err)
+		return nil
 	}
 	for _, addr := range dropped {
 		a.debugf("state: %s is not among this block's miners any more: dropped", addr)

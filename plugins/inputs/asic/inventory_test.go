@@ -14,6 +14,7 @@ import (
 
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/config"
+	"github.com/influxdata/telegraf/persister"
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 
@@ -194,10 +195,13 @@ func TestStateRestoresInventory(t *testing.T) {
 	require.Equal(t, false, st["127.20.12.2"][0].Fields()["up"])
 	require.Equal(t, "connection_refused", st["127.20.12.2"][0].Tags()["result"])
 
-	// Another version of the state is refused whole.
-	_, err = q.Restore(State{Version: 99})
+	// Another version of the state is refused whole; inside Telegraf that
+	// is a warning, not a failed start.
+	_, err = q.Restore(State{Version: 99, Miners: []MinerState{{Address: "127.20.12.3", LastAnswer: time.Now()}}})
 	require.ErrorIs(t, err, errStateVersion)
-	require.Error(t, q.SetState("not a state"))
+	require.NoError(t, q.SetState(State{Version: 99, Miners: []MinerState{{Address: "127.20.12.3", LastAnswer: time.Now()}}}))
+	require.NoError(t, q.SetState("not a state"))
+	require.Len(t, q.State().Miners, 1, "nothing loaded from either")
 }
 
 // Three agents with shard_index 0, 1, 2 over one range and a listed miner
@@ -319,4 +323,34 @@ func TestForgottenMinerIsForgottenByDrivers(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	require.NoError(t, p.Gather(&acc))
 	require.Equal(t, []string{"127.20.17.2"}, rec.forgot)
+}
+
+// Through Telegraf's own persister (the agent's statefile): stored at
+// shutdown, loaded into a fresh plugin at start.
+func TestStateThroughTelegrafPersister(t *testing.T) {
+	port := freeLoopbackPort(t, "127.20.18.1")
+	a := startMiner(t, "127.20.18.3", port)
+	p := rangePlugin(t, "127.20.18.1-4", port)
+	require.NoError(t, p.Init())
+	var acc testutil.Accumulator
+	require.NoError(t, p.Gather(&acc))
+	a.Close()
+
+	file := filepath.Join(t.TempDir(), "telegraf.state")
+	store := &persister.Persister{Filename: file}
+	require.NoError(t, store.Init())
+	require.NoError(t, store.Register("inputs.asic::farm", p))
+	require.NoError(t, store.Store())
+
+	q := rangePlugin(t, "127.20.18.1-4", port)
+	q.Ports = p.Ports
+	require.NoError(t, q.Init())
+	load := &persister.Persister{Filename: file}
+	require.NoError(t, load.Init())
+	require.NoError(t, load.Register("inputs.asic::farm", q))
+	require.NoError(t, load.Load())
+	got := q.State().Miners
+	require.Len(t, got, 1)
+	require.Equal(t, "127.20.18.3", got[0].Address)
+	require.Equal(t, "antminer", got[0].Driver)
 }
