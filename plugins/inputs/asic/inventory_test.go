@@ -139,7 +139,9 @@ func TestShortForgetAfter(t *testing.T) {
 	port := freeLoopbackPort(t, "127.20.11.1")
 	a := startMiner(t, "127.20.11.3", port)
 	p := rangePlugin(t, "127.20.11.1-4", port)
-	p.ForgetAfter = config.Duration(300 * time.Millisecond)
+	// Long enough that a loaded machine gets from one gather to the next
+	// within it; short enough for a test.
+	p.ForgetAfter = config.Duration(2 * time.Second)
 	require.NoError(t, p.Init())
 	var acc testutil.Accumulator
 	require.NoError(t, p.Gather(&acc))
@@ -148,8 +150,9 @@ func TestShortForgetAfter(t *testing.T) {
 	acc.ClearMetrics()
 	require.NoError(t, p.Gather(&acc))
 	st := statusBySource(&acc)
+	require.Len(t, st["127.20.11.3"], 1)
 	require.Equal(t, false, st["127.20.11.3"][0].Fields()["up"])
-	time.Sleep(400 * time.Millisecond)
+	time.Sleep(2100 * time.Millisecond)
 	acc.ClearMetrics()
 	require.NoError(t, p.Gather(&acc))
 	require.Empty(t, statusBySource(&acc), "forgotten after forget_after")
