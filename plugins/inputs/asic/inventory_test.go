@@ -70,7 +70,7 @@ func rangePlugin(t *testing.T, miners string, rpcPort int) *Asic {
 	p.Ports.RPC = rpcPort
 	p.Ports.Web = freeLoopbackPort(t, "127.0.0.1")
 	p.Ports.GRPC = freeLoopbackPort(t, "127.0.0.1")
-	p.Timeout = config.Duration(3 * time.Second)
+	p.Timeout = config.Duration(8 * time.Second) // live miners answer in ms; a loaded box needs slack
 	p.Log = testutil.Logger{Quiet: true}
 	return p
 }
