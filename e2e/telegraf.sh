@@ -93,6 +93,9 @@ done
 "$work/asic-sim" -testdata testdata -timeout 2s -config-out "$work/asic.conf" 2>"$work/sim.log" &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$work/asic.conf" ] && break; sleep 0.1; done
+# A block with a range (empty addresses) too, so asic_discovery is written and
+# the dashboard's discovery panels have rows.
+printf '\n[[inputs.asic]]\n  miners = ["127.0.2.1-8"]\n  timeout = "2s"\n' >> "$work/asic.conf"
 
 {
   cat <<CONF

@@ -1,8 +1,10 @@
 // Command asicbench measures one process gathering a simulated fleet: the
-// asic plugin itself ("plugin"), or a bare client that only does each
-// miner's network round trip with no parsing or metric building ("floor").
-// It prints one result line per gather; bench/run.sh turns them into the
-// table in BENCHMARKS.md.
+// asic plugin with every miner listed ("plugin"), a bare client that only
+// does each miner's network round trip with no parsing or metric building
+// ("floor"), or the plugin given the range itself ("range": the background
+// scan, timed by its own asic_discovery point, then one gather). It prints
+// one result line per gather (per scan in range mode); bench/run.sh turns
+// them into the tables in BENCHMARKS.md.
 package main
 
 import (
@@ -24,7 +26,7 @@ import (
 )
 
 func main() {
-	mode := flag.String("mode", "plugin", "plugin or floor")
+	mode := flag.String("mode", "plugin", "plugin, floor or range")
 	miners := flag.String("miners", "", "the fleet, as asic-sim wrote it (a range)")
 	port := flag.Int("port", 14028, "RPC port of the simulated miners")
 	timeout := flag.Duration("timeout", 5*time.Second, "per-miner deadline")
@@ -44,6 +46,16 @@ func main() {
 		os.Exit(1)
 	}
 	targets := p.Targets()
+	if *mode == "range" {
+		scanRange(p, len(targets))
+		return
+	}
+	// Listed: every miner named one by one, so no gather depends on a scan.
+	p.Miners = targets
+	if err := p.Init(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	for g := 1; g <= *gathers; g++ {
 		if g == 2 && *cpuprofile != "" {
 			f, err := os.Create(*cpuprofile)
@@ -65,6 +77,31 @@ func main() {
 		fmt.Printf("mode=%s miners=%d gather=%d wall_s=%.2f cpu_s=%.2f rss_mb=%.0f miners_per_s=%.0f p50_s=%.3f p99_s=%.3f ok=%d metrics=%d\n",
 			*mode, len(targets), g, wall.Seconds(), cpu, maxRSSMB(), float64(len(targets))/wall.Seconds(), p50, p99, acc.ok, acc.metrics)
 	}
+}
+
+// scanRange starts the plugin as a service over the range, waits for its
+// first scan and reports it, then gathers once: the share of the fleet
+// found, the scan's own time (duration_seconds of asic_discovery), the
+// probes asked again, and how many miners got an asic_status.
+func scanRange(p *asic.Asic, miners int) {
+	acc := &statusAcc{discovered: make(chan map[string]any, 1)}
+	cpu0 := cpuSeconds()
+	start := time.Now()
+	if err := p.Start(acc); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	d := <-acc.discovered
+	scanWall := time.Since(start)
+	scanCPU := cpuSeconds() - cpu0
+	g0 := time.Now()
+	_ = p.Gather(acc)
+	gather := time.Since(g0)
+	p.Stop()
+	found, _ := d["found"].(int64)
+	fmt.Printf("mode=range miners=%d scan_s=%.2f scan_wall_s=%.2f scan_cpu_s=%.2f found=%d share=%.2f%% retried=%d gather_s=%.2f status=%d ok=%d rss_mb=%.0f\n",
+		miners, d["duration_seconds"], scanWall.Seconds(), scanCPU, found, 100*float64(found)/float64(miners), d["retried"],
+		gather.Seconds(), len(acc.times), acc.ok, maxRSSMB())
 }
 
 // floor does, per miner, the one round trip a driver does once the miner
@@ -107,10 +144,11 @@ func maxRSSMB() float64 {
 // times from asic_status, and a count of metrics (not the metrics: storing
 // 600,000 of them would measure the benchmark, not the plugin).
 type statusAcc struct {
-	mu      sync.Mutex
-	times   []float64
-	ok      int
-	metrics int
+	mu         sync.Mutex
+	times      []float64
+	ok         int
+	metrics    int
+	discovered chan map[string]any // range mode: the first asic_discovery point
 }
 
 func (a *statusAcc) record(sec float64, ok bool) {
@@ -140,6 +178,12 @@ func (a *statusAcc) AddFields(name string, f map[string]any, tags map[string]str
 	if name == "asic_status" {
 		rt, _ := f["response_time_seconds"].(float64)
 		a.record(rt, tags["result"] == "success")
+	}
+	if name == "asic_discovery" && a.discovered != nil {
+		select {
+		case a.discovered <- f:
+		default:
+		}
 	}
 }
 func (a *statusAcc) AddGauge(n string, f map[string]any, t map[string]string, ts ...time.Time) {

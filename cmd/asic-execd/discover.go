@@ -6,6 +6,8 @@ import (
 	"io"
 	"text/tabwriter"
 	"time"
+
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/discover"
 )
 
 // discoverTable runs discovery for every block and prints what it found:
@@ -15,6 +17,13 @@ func discoverTable(blocks []block, stdout, stderr io.Writer) int {
 	fmt.Fprintln(tw, "ADDRESS\tMAKE\tMODEL\tFIRMWARE\tDRIVER\tIDENTIFY\tERROR")
 	total := 0
 	for i, b := range blocks {
+		// A large range takes a while: say how far it is on stderr.
+		b.plugin.ScanProgress = func(p discover.Progress) {
+			if p.Total == 0 {
+				return
+			}
+			fmt.Fprintf(stderr, "I! asic-execd: [[inputs.asic]] #%d: %d of %d addresses probed, %d found\n", i+1, p.Probed, p.Total, p.Found)
+		}
 		found, err := b.plugin.Discover(context.Background())
 		if err != nil {
 			fmt.Fprintf(stderr, "E! asic-execd: [[inputs.asic]] #%d: %v\n", i+1, err)

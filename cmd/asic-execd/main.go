@@ -45,6 +45,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	usage := fs.Bool("usage", false, "print the sample configuration and exit")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	discoverMode := fs.Bool("discover", false, "scan the configured miners and ranges, identify what answers, print a table and exit")
+	statePath := fs.String("statefile", "", "keep the inventory (miners found, their driver, last answer) in this file across restarts")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -94,11 +95,39 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return discoverTable(blocks, stdout, stderr)
 	}
 
-	g := &gatherer{blocks: blocks, accs: accs, w: w, stderr: stderr}
+	var state *stateFile
+	if *statePath != "" {
+		state = newStateFile(*statePath, blocks, stderr, *debug)
+		state.load()
+	}
+	g := &gatherer{blocks: blocks, accs: accs, w: w, stderr: stderr, state: state}
 	if *once {
+		// No Start: the gather scans the ranges first, then polls.
 		g.gather()
 		return 0
 	}
+	for i, b := range blocks {
+		b.plugin.ScanDone = func() {
+			if err := w.flush(); err != nil && !errors.Is(err, os.ErrClosed) {
+				fmt.Fprintf(stderr, "E! asic-execd: writing metrics: %v\n", err)
+			}
+			if state != nil {
+				state.save()
+			}
+		}
+		if err := b.plugin.Start(accs[i]); err != nil {
+			fmt.Fprintf(stderr, "E! asic-execd: [[inputs.asic]] #%d: %v\n", i+1, err)
+			return 1
+		}
+	}
+	defer func() {
+		for _, b := range blocks {
+			b.plugin.Stop()
+		}
+		if state != nil {
+			state.save()
+		}
+	}()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -141,6 +170,7 @@ type gatherer struct {
 	accs    []*accumulator
 	w       sink
 	stderr  io.Writer
+	state   *stateFile // nil without --statefile
 	running sync.Mutex
 	wg      sync.WaitGroup
 }
@@ -174,5 +204,8 @@ func (g *gatherer) gather() {
 	wg.Wait()
 	if err := g.w.flush(); err != nil && !errors.Is(err, os.ErrClosed) {
 		fmt.Fprintf(g.stderr, "E! asic-execd: writing metrics: %v\n", err)
+	}
+	if g.state != nil {
+		g.state.save()
 	}
 }

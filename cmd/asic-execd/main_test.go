@@ -111,6 +111,9 @@ func TestConfigErrorsExitNonZero(t *testing.T) {
 		{"other plugin", "[[inputs.cpu]]\n", "inputs.cpu"},
 		{"no block", "", "no [[inputs.asic]] block"},
 		{"bad toml", "[[inputs.asic]\n", "config"},
+		{"forget_after", "[[inputs.asic]]\n  miners = [\"127.0.0.1\"]\n  forget_after = \"0s\"\n", `"forget_after": must be positive`},
+		{"discover_interval", "[[inputs.asic]]\n  miners = [\"127.0.0.1\"]\n  discover_interval = \"-1m\"\n", `"discover_interval": must be positive`},
+		{"shard_index", "[[inputs.asic]]\n  miners = [\"127.0.0.1\"]\n  shard_count = 3\n  shard_index = 3\n", `"shard_index": must be 0 to 2`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -194,6 +197,7 @@ func TestDiscoverTable(t *testing.T) {
 	require.Regexp(t, `^127\.95\.0\.9\s+Antminer\s+S19 Pro\s+stock\s+antminer\s+\d`, lines[1])
 	require.Regexp(t, `^127\.95\.0\.20\s+Antminer\s+S19k Pro\s+luxos\s+luxos\s+\d`, lines[2])
 	require.Contains(t, stderr.String(), "2 miners identified")
+	require.Contains(t, stderr.String(), "I! asic-execd: [[inputs.asic]] #1: 30 of 30 addresses probed, 2 found")
 }
 
 // Telegraf's TLS keys are config keys of the block, not unknown ones.

@@ -30,6 +30,7 @@ var wantTags = map[string][]string{
 	"asic_pool":      {"source", "index"}, // scheme and host only when the URL has them
 	"asic_error":     {"source", "code"},
 	"asic_status":    {"source", "result"},
+	"asic_discovery": {"ranges"},
 }
 
 // wantKinds pins the type of fields a dashboard relies on.
@@ -47,6 +48,8 @@ var wantKinds = map[string]lineprotocol.ValueKind{
 	"asic_error.message":                 lineprotocol.String,
 	"asic_status.up":                     lineprotocol.Bool,
 	"asic_status.response_time_seconds":  lineprotocol.Float,
+	"asic_discovery.found":               lineprotocol.Int,
+	"asic_discovery.duration_seconds":    lineprotocol.Float,
 }
 
 func main() {

@@ -137,3 +137,10 @@ func Identifications() map[string]Identification {
 	}
 	return out
 }
+
+// Forgetter is a driver (or transport) that keeps state per miner: tokens,
+// sessions, which API answered. The plugin calls Forget when a miner
+// leaves its inventory, so that memory follows the inventory, not history.
+type Forgetter interface {
+	Forget(host string)
+}

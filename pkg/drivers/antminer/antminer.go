@@ -80,16 +80,27 @@ func DefaultWeb() *httpapi.Transport {
 // Name implements drivers.Driver.
 func (Driver) Name() string { return Name }
 
+func (dr Driver) web() *httpapi.Transport {
+	if dr.Web != nil {
+		return dr.Web
+	}
+	return DefaultWeb()
+}
+
+// Forget implements drivers.Forgetter: the web identity, the web UI's
+// state and the web session of host are dropped.
+func (dr Driver) Forget(host string) {
+	dr.mem.forget(host)
+	dr.web().Forget(host)
+}
+
 // Gather asks the 4028 API (one joined request) and the web API (one
 // keep-alive connection, Digest auth) at the same time, and merges them.
 // It fails only when neither answered, with the 4028 error unless the 4028
 // port refused and the web failed for a more telling reason (wrong
 // credentials, timeout).
 func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	tr := dr.Web
-	if tr == nil {
-		tr = DefaultWeb()
-	}
+	tr := dr.web()
 	now := time.Now()
 	pages := dr.mem.plan(t.RPCAddr(), now)
 	var wg sync.WaitGroup

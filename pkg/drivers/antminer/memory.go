@@ -1,10 +1,11 @@
 package antminer
 
 import (
-	"sync"
+	"net"
 	"time"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/minercache"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 )
 
@@ -14,7 +15,6 @@ import (
 const (
 	identityTTL = 10 * time.Minute
 	webOffTTL   = 10 * time.Minute
-	maxMemory   = 1 << 20 // miners remembered; past it, nothing is cached
 )
 
 // webPagesEveryGather are the pages whose values change between gathers
@@ -26,8 +26,7 @@ var webPagesEveryGather = []string{"summary", "get_blink_status", "get_miner_con
 // then asks 4 web pages of a miner instead of 7, and none of a miner whose
 // UI refuses.
 type memory struct {
-	mu sync.Mutex
-	m  map[string]*minerState
+	c minercache.Cache[minerState] // by host, then RPC address
 }
 
 type minerState struct {
@@ -38,18 +37,30 @@ type minerState struct {
 	serial      string
 }
 
-func newMemory() *memory { return &memory{m: map[string]*minerState{}} }
+func newMemory() *memory { return &memory{} }
+
+// hostOf is the miner of an address, which the cache forgets by.
+func hostOf(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
+}
+
+func (m *memory) forget(host string) {
+	if m != nil {
+		m.c.Forget(host)
+	}
+}
 
 // plan tells which web pages to ask of the miner at addr now (nil: none).
 func (m *memory) plan(addr string, now time.Time) []string {
 	if m == nil {
 		return WebEndpoints
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	st := m.m[addr]
+	st, ok := m.c.Get(hostOf(addr), addr)
 	switch {
-	case st == nil:
+	case !ok:
 		return WebEndpoints
 	case now.Before(st.webOffUntil):
 		if !st.rpcUp {
@@ -72,16 +83,10 @@ func (m *memory) learn(addr string, now time.Time, rpcErr error, w *httpapi.Repl
 	if m == nil {
 		return
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	st := m.m[addr]
-	if st == nil {
-		if len(m.m) >= maxMemory {
-			return
-		}
-		st = &minerState{}
-		m.m[addr] = st
-	}
+	m.c.Update(hostOf(addr), addr, func(st *minerState) { st.learn(now, rpcErr, w, d) })
+}
+
+func (st *minerState) learn(now time.Time, rpcErr error, w *httpapi.Replies, d *drivers.MinerData) {
 	st.rpcUp = rpcErr == nil
 	if w != nil && !w.Answered() && drivers.Result(w.Err()) == drivers.ResultConnectionRefused {
 		st.webOffUntil = now.Add(webOffTTL)

@@ -407,3 +407,11 @@ func cmdErr(cmd string, err error) error {
 	}
 	return fmt.Errorf("command %q: %w", cmd, err)
 }
+
+// Forget implements drivers.Forgetter: the web sessions kept for host are
+// dropped (the plugin calls it when the miner leaves its inventory).
+func (dr Driver) Forget(host string) {
+	if dr.Web != nil {
+		dr.Web.Forget(host)
+	}
+}

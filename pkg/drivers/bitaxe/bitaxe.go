@@ -330,3 +330,11 @@ func firstNonEmpty(ss ...string) string {
 	}
 	return ""
 }
+
+// Forget implements drivers.Forgetter: the web sessions kept for host are
+// dropped (the plugin calls it when the miner leaves its inventory).
+func (dr Driver) Forget(host string) {
+	if dr.Web != nil {
+		dr.Web.Forget(host)
+	}
+}

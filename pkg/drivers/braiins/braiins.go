@@ -72,10 +72,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/minercache"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 )
 
@@ -92,9 +92,14 @@ func init() {
 // Driver is the Braiins OS driver. The zero value is ready to use; one
 // Driver keeps the session tokens and the API each miner answered on.
 type Driver struct {
-	mu     sync.Mutex
-	tokens map[string]string
-	paths  map[string]apiPath
+	tokens minercache.Cache[string]
+	paths  minercache.Cache[apiPath]
+}
+
+// Forget implements drivers.Forgetter.
+func (drv *Driver) Forget(host string) {
+	drv.tokens.Forget(host)
+	drv.paths.Forget(host)
 }
 
 type apiPath int
@@ -121,42 +126,30 @@ func (p apiPath) String() string {
 // Name implements drivers.Driver.
 func (*Driver) Name() string { return Name }
 
-func (drv *Driver) token(key string) string {
-	drv.mu.Lock()
-	defer drv.mu.Unlock()
-	return drv.tokens[key]
+func (drv *Driver) token(host, key string) string {
+	tok, _ := drv.tokens.Get(host, key)
+	return tok
 }
 
-func (drv *Driver) setToken(key, tok string) {
-	drv.mu.Lock()
-	defer drv.mu.Unlock()
-	if drv.tokens == nil {
-		drv.tokens = map[string]string{}
-	}
+func (drv *Driver) setToken(host, key, tok string) {
 	if tok == "" {
-		delete(drv.tokens, key)
+		drv.tokens.Delete(host, key)
 		return
 	}
-	drv.tokens[key] = tok
+	drv.tokens.Put(host, key, tok)
 }
 
-func (drv *Driver) path(key string) apiPath {
-	drv.mu.Lock()
-	defer drv.mu.Unlock()
-	return drv.paths[key]
+func (drv *Driver) path(host, key string) apiPath {
+	p, _ := drv.paths.Get(host, key)
+	return p
 }
 
-func (drv *Driver) setPath(key string, p apiPath) {
-	drv.mu.Lock()
-	defer drv.mu.Unlock()
-	if drv.paths == nil {
-		drv.paths = map[string]apiPath{}
-	}
+func (drv *Driver) setPath(host, key string, p apiPath) {
 	if p == pathNone {
-		delete(drv.paths, key)
+		drv.paths.Delete(host, key)
 		return
 	}
-	drv.paths[key] = p
+	drv.paths.Put(host, key, p)
 }
 
 func username(t drivers.Target) string {
@@ -191,7 +184,7 @@ func probeConnect(ctx context.Context) time.Duration {
 // within ctx's deadline.
 func (drv *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
 	key := fmt.Sprintf("%s|%d|%d|%d", t.Host, t.Ports.GRPC, t.Ports.Web, t.Ports.RPC)
-	known := drv.path(key)
+	known := drv.path(t.Host, key)
 	order := []apiPath{pathGRPC, pathREST, pathRPC}
 	if known != pathNone {
 		order = append([]apiPath{known}, without(order, known)...)
@@ -204,7 +197,7 @@ func (drv *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.Miner
 		}
 		d, err := drv.gatherVia(ctx, t, p, connect)
 		if err == nil {
-			drv.setPath(key, p)
+			drv.setPath(t.Host, key, p)
 			return d, nil
 		}
 		if errors.Is(err, drivers.ErrAuth) {
@@ -218,7 +211,7 @@ func (drv *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.Miner
 			break
 		}
 	}
-	drv.setPath(key, pathNone)
+	drv.setPath(t.Host, key, pathNone)
 	if answered != nil {
 		return nil, answered
 	}

@@ -90,7 +90,7 @@ func (s *grpcSession) login(ctx context.Context) error {
 			return fmt.Errorf("braiins gRPC %s: login: no token in the reply: %w", s.t.GRPCAddr(), drivers.ErrBadResponse)
 		}
 		s.token = tok
-		s.drv.setToken(s.key, tok)
+		s.drv.setToken(s.t.Host, s.key, tok)
 		return nil
 	}
 	return lastErr
@@ -123,7 +123,7 @@ func (drv *Driver) gatherGRPCCalls(ctx context.Context, t drivers.Target, connec
 	defer conn.Close()
 
 	s := &grpcSession{drv: drv, conn: conn, t: t, key: "grpc|" + addr + "|" + username(t)}
-	s.token = drv.token(s.key)
+	s.token = drv.token(t.Host, s.key)
 	cached := s.token != ""
 	if !cached {
 		if err := s.login(ctx); err != nil {
@@ -136,7 +136,7 @@ func (drv *Driver) gatherGRPCCalls(ctx context.Context, t drivers.Target, connec
 	det, err := miner.GetMinerDetails(s.ctx(ctx), &bosapi.GetMinerDetailsRequest{})
 	if cached && status.Code(err) == codes.Unauthenticated {
 		// The session expired: one new login, then the call again.
-		drv.setToken(s.key, "")
+		drv.setToken(t.Host, s.key, "")
 		if err := s.login(ctx); err != nil {
 			return nil, err
 		}

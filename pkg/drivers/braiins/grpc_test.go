@@ -318,7 +318,7 @@ func TestGRPCGather(t *testing.T) {
 	require.Equal(t, b(true), d.FaultLight)
 	require.Equal(t, []drivers.MinerError{{Code: "HB_NO_CHIPS", Message: "Hashboard 4: no chips found"}}, d.Errors)
 	require.Equal(t, 1, m.logins)
-	require.Equal(t, pathGRPC, drv.path("127.0.0.1|"+strconv.Itoa(target.Ports.GRPC)+"|"+strconv.Itoa(target.Ports.Web)+"|"+strconv.Itoa(target.Ports.RPC)))
+	require.Equal(t, pathGRPC, drv.path("127.0.0.1", "127.0.0.1|"+strconv.Itoa(target.Ports.GRPC)+"|"+strconv.Itoa(target.Ports.Web)+"|"+strconv.Itoa(target.Ports.RPC)))
 
 	// Cached token: no new login.
 	_, err = gatherWith(t, drv, target)
@@ -389,7 +389,7 @@ func TestGatherFallsBackToREST(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "S21", d.Model)
 	key := "127.0.0.1|" + strconv.Itoa(target.Ports.GRPC) + "|" + strconv.Itoa(target.Ports.Web) + "|" + strconv.Itoa(target.Ports.RPC)
-	require.Equal(t, pathREST, drv.path(key))
+	require.Equal(t, pathREST, drv.path("127.0.0.1", key))
 }
 
 func TestGatherFallsBackTo4028(t *testing.T) {
@@ -410,5 +410,5 @@ func TestGatherFallsBackTo4028(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "0.2.0-36c56a9363", d.FirmwareVersion)
 	inDelta(t, f(13.96727698800245), d.Hashrate, "hashrate TH/s from 4028 MHS 1m")
-	require.Equal(t, pathRPC, drv.path(fmt.Sprintf("127.0.0.1|%d|%d|%d", target.Ports.GRPC, web, m.Port())))
+	require.Equal(t, pathRPC, drv.path("127.0.0.1", fmt.Sprintf("127.0.0.1|%d|%d|%d", target.Ports.GRPC, web, m.Port())))
 }

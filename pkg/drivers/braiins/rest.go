@@ -83,7 +83,7 @@ func (drv *Driver) gatherREST(ctx context.Context, t drivers.Target, connectTime
 	}
 	defer client.CloseIdleConnections()
 	s := &restSession{drv: drv, client: client, base: "http://" + addr, t: t, key: "rest|" + addr + "|" + username(t)}
-	s.token = drv.token(s.key)
+	s.token = drv.token(t.Host, s.key)
 	cached := s.token != ""
 	if !cached {
 		if err := s.login(ctx); err != nil {
@@ -182,7 +182,7 @@ func (s *restSession) login(ctx context.Context) error {
 		s.mu.Lock()
 		s.token = lr.Token
 		s.mu.Unlock()
-		s.drv.setToken(s.key, lr.Token)
+		s.drv.setToken(s.t.Host, s.key, lr.Token)
 		return nil
 	}
 	return lastErr
@@ -202,7 +202,7 @@ func (s *restSession) get(ctx context.Context, path string) ([]byte, error) {
 	body, code, err := s.do(ctx, path)
 	if err == nil && code == http.StatusUnauthorized {
 		s.renew.Do(func() {
-			s.drv.setToken(s.key, "")
+			s.drv.setToken(s.t.Host, s.key, "")
 			s.reErr = s.login(ctx)
 		})
 		if s.reErr != nil {

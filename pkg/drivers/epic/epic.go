@@ -406,3 +406,11 @@ func pools(f drivers.Fields, s jsonval.Obj) []poolmetrics.Pool {
 	p.Rejected = f.Int(sess, "Rejected")
 	return out
 }
+
+// Forget implements drivers.Forgetter: the web sessions kept for host are
+// dropped (the plugin calls it when the miner leaves its inventory).
+func (dr Driver) Forget(host string) {
+	if dr.Web != nil {
+		dr.Web.Forget(host)
+	}
+}

@@ -133,3 +133,11 @@ func cleanModel(s string) string {
 	}
 	return m
 }
+
+// Forget implements drivers.Forgetter: the web sessions kept for host are
+// dropped (the plugin calls it when the miner leaves its inventory).
+func (dr Driver) Forget(host string) {
+	if dr.Web != nil {
+		dr.Web.Forget(host)
+	}
+}

@@ -170,3 +170,7 @@ func loginPage(b []byte) bool {
 	l := strings.ToLower(s)
 	return strings.Contains(l, "login") || strings.Contains(l, "用户界面")
 }
+
+// Forget implements drivers.Forgetter: the web sessions kept for host are
+// dropped (the plugin calls it when the miner leaves its inventory).
+func (dr *Driver) Forget(host string) { dr.web().Forget(host) }

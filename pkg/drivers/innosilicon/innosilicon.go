@@ -192,3 +192,7 @@ func login(addr, user, pass string) httpapi.TokenLogin {
 		return http.Header{"Authorization": {"Bearer " + jwt}}, nil
 	}
 }
+
+// Forget implements drivers.Forgetter: the web sessions kept for host are
+// dropped (the plugin calls it when the miner leaves its inventory).
+func (dr *Driver) Forget(host string) { dr.web().Forget(host) }

@@ -456,3 +456,11 @@ func fans(d *drivers.MinerData, f jsonval.Obj) {
 		d.Fans = append(d.Fans, fan)
 	}
 }
+
+// Forget implements drivers.Forgetter: the web sessions kept for host are
+// dropped (the plugin calls it when the miner leaves its inventory).
+func (dr Driver) Forget(host string) {
+	if dr.Web != nil {
+		dr.Web.Forget(host)
+	}
+}

@@ -142,3 +142,11 @@ func board(d *drivers.MinerData, b *drivers.Board, stats jsonval.Obj, chains []i
 		}
 	}
 }
+
+// Forget implements drivers.Forgetter: the web sessions kept for host are
+// dropped (the plugin calls it when the miner leaves its inventory).
+func (dr Driver) Forget(host string) {
+	if dr.Web != nil {
+		dr.Web.Forget(host)
+	}
+}

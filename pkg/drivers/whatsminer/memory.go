@@ -1,10 +1,11 @@
 package whatsminer
 
 import (
-	"sync"
+	"net"
 	"time"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/minercache"
 )
 
 // versionTTL is how long a get_version answer (firmware and API version)
@@ -19,11 +20,6 @@ const (
 	apiV3
 )
 
-// maxRemembered bounds the memory: one entry per miner the driver has
-// gathered. Past it (a huge discovery range) it starts over, which costs
-// one probe per miner, not correctness.
-const maxRemembered = 1 << 17
-
 type minerState struct {
 	api apiVersionTag
 	// split: the firmware does not join get.miner.status sections.
@@ -35,25 +31,24 @@ type minerState struct {
 
 // memory remembers per miner (RPC address) which API answered.
 type memory struct {
-	mu sync.Mutex
-	m  map[string]minerState
+	c minercache.Cache[minerState]
+}
+
+// hostOf is the miner of an RPC address, which the cache forgets by.
+func hostOf(key string) string {
+	if h, _, err := net.SplitHostPort(key); err == nil {
+		return h
+	}
+	return key
 }
 
 func (m *memory) get(key string) minerState {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.m[key]
+	s, _ := m.c.Get(hostOf(key), key)
+	return s
 }
 
 func (m *memory) update(key string, f func(*minerState)) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.m == nil || len(m.m) >= maxRemembered {
-		m.m = map[string]minerState{}
-	}
-	s := m.m[key]
-	f(&s)
-	m.m[key] = s
+	m.c.Update(hostOf(key), key, f)
 }
 
 func (m *memory) api(key string) apiVersionTag { return m.get(key).api }
@@ -68,9 +63,7 @@ func (m *memory) setSplit(key string) {
 }
 
 func (m *memory) forget(key string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.m, key)
+	m.c.Delete(hostOf(key), key)
 }
 
 // cachedVersion is a recent get_version reply, or nil.

@@ -91,6 +91,10 @@ var joinable = []string{"summary", "edevs", "pools", "devdetails"}
 // ignores the parameter answers with all it has.
 const minerInfoFields = "ip,proto,netmask,dns,mac,ledstat,gateway,hostname,minersn"
 
+// Forget implements drivers.Forgetter: which API the miner answered on
+// and its cached version reply are dropped.
+func (d *Driver) Forget(host string) { d.mem.c.Forget(host) }
+
 // Gather implements drivers.Driver; see the package comment for how the API
 // is chosen.
 func (d *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {

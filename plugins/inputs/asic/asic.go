@@ -1,7 +1,8 @@
 // Package asic is the Telegraf input for Bitcoin ASIC miners: it polls each
-// miner through the driver of its firmware family and emits the asic,
-// asic_hashboard, asic_fan, asic_pool, asic_error and asic_status
-// measurements.
+// miner of its inventory through the driver of its firmware family and
+// emits the asic, asic_hashboard, asic_fan, asic_pool, asic_error and
+// asic_status measurements; a background scan of the CIDR blocks and
+// ranges fills the inventory and emits asic_discovery.
 package asic
 
 import (
@@ -21,6 +22,7 @@ import (
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/all" // registers every firmware family
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/discover"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/identify"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/models"
 )
@@ -33,6 +35,7 @@ const (
 	defaultConcurrency      = 1000
 	defaultDiscoverInterval = 5 * time.Minute
 	defaultIdentifyInterval = time.Hour
+	defaultForgetAfter      = 24 * time.Hour
 	driverAuto              = "auto"
 )
 
@@ -54,35 +57,55 @@ type Asic struct {
 	Concurrency int             `toml:"concurrency"`
 	Ports       Ports           `toml:"ports"`
 	// DiscoverInterval is how often CIDR blocks and ranges are scanned for
-	// miners; between scans only the miners found are polled.
+	// miners, in the background; what a scan finds joins the inventory.
 	DiscoverInterval config.Duration `toml:"discover_interval"`
 	// IdentifyInterval is how long an identification stands before the
 	// miner is identified again (it is also redone when the miner stops
 	// answering its driver).
 	IdentifyInterval config.Duration `toml:"identify_interval"`
+	// ForgetAfter is how long a miner found by a scan keeps its place in
+	// the inventory (and its asic_status, up=false) after its last answer.
+	ForgetAfter config.Duration `toml:"forget_after"`
+	// ShardCount and ShardIndex split the block's miners between agents
+	// by a stable hash of the address.
+	ShardCount int `toml:"shard_count"`
+	ShardIndex int `toml:"shard_index"`
 	// TLS for web APIs of firmware that serves only https: with any tls_*
 	// key set (or tls_enable = true) they are spoken over https.
 	commontls.ClientConfig
 
 	Log telegraf.Logger `toml:"-"`
+	// ScanDone, when set, is called after each completed scan (asic-execd
+	// flushes the asic_discovery point and writes its state file).
+	ScanDone func() `toml:"-"`
+	// ScanProgress, when set, is told how far a scan is about once a second.
+	ScanProgress func(discover.Progress) `toml:"-"`
 
 	tlsConfig *tls.Config
 
-	targets []target // listed one by one: polled on every gather
-	ranges  []target // from CIDR blocks and ranges: scanned, then polled
-	found   []target // what the last scan found in ranges
-	scanned time.Time
+	targets  []target         // listed one by one (this shard's)
+	ranges   []target         // from CIDR blocks and ranges (this shard's)
+	rangeTag string           // the CIDR blocks and ranges as configured
+	known    map[string]known // every address of the block (this shard's)
+	inv      *inventory
+
+	scanMu    sync.Mutex // one scan at a time
+	lastScan  time.Time  // when the last completed scan began
+	started   bool       // Start ran: scans run in the background
+	firstScan chan struct{}
+	firstOnce sync.Once // closes firstScan
+	waited    bool      // the first gather has waited for the first scan
+	stopScan  context.CancelFunc
+	scanWG    sync.WaitGroup
 
 	mu        sync.Mutex
-	driver    map[string]identified     // per host:port, found by identification
 	instances map[string]drivers.Driver // one per driver name
 	fixed     drivers.Driver            // when driver is not "auto"
 }
 
-type identified struct {
-	d  drivers.Driver
-	at time.Time
-}
+// firstScanWait bounds how long the first gather of a process waits for
+// the first scan; a gather after it never waits.
+var firstScanWait = 2 * time.Minute
 
 func init() {
 	inputs.Add("asic", func() telegraf.Input { return New() })
@@ -96,6 +119,8 @@ func New() *Asic {
 		Concurrency:      defaultConcurrency,
 		DiscoverInterval: config.Duration(defaultDiscoverInterval),
 		IdentifyInterval: config.Duration(defaultIdentifyInterval),
+		ForgetAfter:      config.Duration(defaultForgetAfter),
+		ShardCount:       1,
 	}
 }
 
@@ -107,18 +132,39 @@ func (a *Asic) Init() error {
 	if len(a.Miners) == 0 {
 		return errors.New(`"miners": at least one address, host name, CIDR block or range is required`)
 	}
+	if a.ShardCount <= 0 {
+		return fmt.Errorf(`"shard_count": must be at least 1, got %d`, a.ShardCount)
+	}
+	if a.ShardIndex < 0 || a.ShardIndex >= a.ShardCount {
+		return fmt.Errorf(`"shard_index": must be 0 to %d (shard_count - 1), got %d`, a.ShardCount-1, a.ShardIndex)
+	}
+	if a.ForgetAfter <= 0 {
+		return fmt.Errorf(`"forget_after": must be positive, got %s`, time.Duration(a.ForgetAfter))
+	}
+	if a.DiscoverInterval <= 0 {
+		return fmt.Errorf(`"discover_interval": must be positive, got %s`, time.Duration(a.DiscoverInterval))
+	}
 	targets, err := expandMiners(a.Miners)
 	if err != nil {
 		return fmt.Errorf(`"miners": %w`, err)
 	}
 	a.targets, a.ranges = nil, nil
-	for _, t := range targets {
+	a.known = make(map[string]known, len(targets)/a.ShardCount+1)
+	a.inv = newInventory()
+	for i, t := range targets {
+		if a.ShardCount > 1 && shardOf(t.key(), a.ShardCount) != a.ShardIndex {
+			continue
+		}
+		a.known[t.key()] = known{t: t, order: i}
 		if t.listed {
 			a.targets = append(a.targets, t)
+			a.inv.add(t, i, time.Time{})
 		} else {
 			a.ranges = append(a.ranges, t)
 		}
 	}
+	a.inv.version = 0 // the listed miners are the config, not a change
+	a.rangeTag = rangeEntries(a.Miners)
 	if a.Driver == "" {
 		a.Driver = driverAuto
 	}
@@ -138,9 +184,6 @@ func (a *Asic) Init() error {
 	if a.Concurrency == 0 {
 		a.Concurrency = defaultConcurrency
 	}
-	if a.DiscoverInterval < 0 {
-		return fmt.Errorf(`"discover_interval": must not be negative, got %s`, time.Duration(a.DiscoverInterval))
-	}
 	if a.IdentifyInterval < 0 {
 		return fmt.Errorf(`"identify_interval": must not be negative, got %s`, time.Duration(a.IdentifyInterval))
 	}
@@ -155,31 +198,124 @@ func (a *Asic) Init() error {
 			return fmt.Errorf("%q: %d is not a port", key, p)
 		}
 	}
-	a.driver = make(map[string]identified)
 	return nil
 }
 
-// Gather polls every miner once, at most Concurrency at a time, each under
-// its own deadline. A miner's failure is its own: it shows in that miner's
-// asic_status and never delays or drops another's data.
+// Gather polls every miner of the inventory once, at most Concurrency at
+// a time, each under its own deadline. A miner's failure is its own: it
+// shows in that miner's asic_status and never delays or drops another's
+// data. Scans run in the background (Start); only the first gather of a
+// process waits for the first one, and at most firstScanWait. Without
+// Start (a library caller), a gather scans first when a scan is due.
 func (a *Asic) Gather(acc telegraf.Accumulator) error {
 	user, pass, err := a.credentials()
 	if err != nil {
 		return err
 	}
+	if len(a.ranges) > 0 {
+		if a.started {
+			a.waitFirstScan()
+		} else if a.scanDue() {
+			a.scan(context.Background(), acc)
+		}
+	}
+	a.expire(time.Now())
 	sem := make(chan struct{}, a.Concurrency)
 	var wg sync.WaitGroup
-	for _, t := range a.pollList() {
+	for _, s := range a.inv.list() {
 		sem <- struct{}{} // bounds goroutines too, not only connections
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			a.gatherMiner(acc, t, user, pass)
+			a.gatherMiner(acc, s, user, pass)
 		}()
 	}
 	wg.Wait()
 	return nil
+}
+
+// Start implements telegraf.ServiceInput: it starts the background scans
+// of the CIDR blocks and ranges, every discover_interval; asic_discovery
+// points go to acc.
+func (a *Asic) Start(acc telegraf.Accumulator) error {
+	if len(a.ranges) == 0 || a.started {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a.stopScan = cancel
+	a.firstScan = make(chan struct{})
+	a.started = true
+	a.scanWG.Add(1)
+	go func() {
+		defer a.scanWG.Done()
+		a.scanLoop(ctx, acc)
+	}()
+	return nil
+}
+
+// Stop implements telegraf.ServiceInput: it cancels a scan in progress and
+// waits for the scanner to end. A scan cut short changes nothing.
+func (a *Asic) Stop() {
+	if a.stopScan != nil {
+		a.stopScan()
+	}
+	a.scanWG.Wait()
+}
+
+// waitFirstScan holds the first gather until the first scan is done, so
+// its miners are in the first points; later gathers never wait.
+func (a *Asic) waitFirstScan() {
+	if a.waited {
+		return
+	}
+	a.waited = true
+	t := time.NewTimer(firstScanWait)
+	defer t.Stop()
+	select {
+	case <-a.firstScan:
+	case <-t.C:
+		a.warnf("the first scan of %s is not done after %s: gathering the miners known so far", a.rangeTag, firstScanWait)
+	}
+}
+
+// expire forgets the found miners silent for forget_after, with all the
+// plugin and the drivers kept for them.
+func (a *Asic) expire(now time.Time) {
+	for _, k := range a.inv.expire(now, time.Duration(a.ForgetAfter)) {
+		a.debugf("miner %s has not answered for %s: forgotten", k, time.Duration(a.ForgetAfter))
+		a.forgetMiner(a.known[k].t.host)
+	}
+}
+
+// forgetMiner drops what every driver instance keeps for host.
+func (a *Asic) forgetMiner(host string) {
+	a.mu.Lock()
+	ds := make([]drivers.Driver, 0, len(a.instances)+1)
+	for _, d := range a.instances {
+		ds = append(ds, d)
+	}
+	a.mu.Unlock()
+	if a.fixed != nil {
+		ds = append(ds, a.fixed)
+	}
+	for _, d := range ds {
+		if f, ok := d.(drivers.Forgetter); ok {
+			f.Forget(host)
+		}
+	}
+}
+
+func (a *Asic) debugf(format string, args ...any) {
+	if a.Log != nil {
+		a.Log.Debugf(format, args...)
+	}
+}
+
+func (a *Asic) warnf(format string, args ...any) {
+	if a.Log != nil {
+		a.Log.Warnf(format, args...)
+	}
 }
 
 func (a *Asic) credentials() (string, string, error) {
@@ -216,28 +352,26 @@ func (a *Asic) minerTarget(t target, user, pass string) drivers.Target {
 	return dt
 }
 
-func (a *Asic) gatherMiner(acc telegraf.Accumulator, t target, user, pass string) {
+func (a *Asic) gatherMiner(acc telegraf.Accumulator, s snapshot, user, pass string) {
+	t := s.t
 	dt := a.minerTarget(t, user, pass)
-	source := t.host
-	if t.rpcPort != 0 {
-		source = dt.RPCAddr()
-	}
+	source := t.key()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(a.Timeout))
 	defer cancel()
 	start := time.Now()
 
-	data, driverName, err := a.gatherSafely(ctx, dt)
+	data, driverName, identified, err := a.gatherSafely(ctx, dt, s)
 	elapsed := time.Since(start)
 	now := time.Now()
+	a.inv.record(source, driverName, identified, err, now)
 	if err != nil {
-		a.forget(dt)
 		addStatus(acc, source, nil, err, nil, elapsed, now)
-		// Addresses from a CIDR block or range are often empty; only miners
+		// Miners found in a CIDR block or range come and go; only miners
 		// named one by one are worth an error line each gather.
 		if t.listed {
 			acc.AddError(fmt.Errorf("miner %s: %w", source, err))
-		} else if a.Log != nil {
-			a.Log.Debugf("miner %s: %v", source, err)
+		} else {
+			a.debugf("miner %s: %v", source, err)
 		}
 		return
 	}
@@ -253,7 +387,7 @@ func (a *Asic) gatherMiner(acc telegraf.Accumulator, t target, user, pass string
 
 // gatherSafely identifies the miner if needed and runs its driver. A panic
 // in a driver is a bug, but it must cost only this miner's data.
-func (a *Asic) gatherSafely(ctx context.Context, t drivers.Target) (data *drivers.MinerData, name string, err error) {
+func (a *Asic) gatherSafely(ctx context.Context, t drivers.Target, s snapshot) (data *drivers.MinerData, name string, identified time.Time, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			data = nil
@@ -263,41 +397,39 @@ func (a *Asic) gatherSafely(ctx context.Context, t drivers.Target) (data *driver
 			}
 		}
 	}()
-	d, err := a.driverFor(ctx, t)
+	d, identified, err := a.driverFor(ctx, t, s)
 	if err != nil {
-		return nil, "", err
+		return nil, "", time.Time{}, err
 	}
 	name = d.Name()
 	data, err = d.Gather(ctx, t)
 	if err == nil && data == nil {
 		err = fmt.Errorf("%w: driver %q returned no data", drivers.ErrBadResponse, name)
 	}
-	return data, name, err
+	return data, name, identified, err
 }
 
-func (a *Asic) driverFor(ctx context.Context, t drivers.Target) (drivers.Driver, error) {
+// driverFor is the miner's driver: the configured one, the one its
+// inventory entry remembers while identify_interval has not passed, or a
+// fresh identification (recorded in the inventory after the gather).
+func (a *Asic) driverFor(ctx context.Context, t drivers.Target, s snapshot) (drivers.Driver, time.Time, error) {
 	if a.fixed != nil {
-		return a.fixed, nil
+		return a.fixed, time.Time{}, nil
 	}
-	key := t.RPCAddr()
-	a.mu.Lock()
-	id, ok := a.driver[key]
-	a.mu.Unlock()
-	if ok && (a.IdentifyInterval == 0 || time.Since(id.at) < time.Duration(a.IdentifyInterval)) {
-		return id.d, nil
+	if s.driver != "" && (a.IdentifyInterval == 0 || time.Since(s.identified) < time.Duration(a.IdentifyInterval)) {
+		if d, err := a.instance(s.driver); err == nil {
+			return d, s.identified, nil
+		}
 	}
 	name, err := identify.Identify(ctx, t, identify.WhatsminerV3Port)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	d, err := a.instance(name)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", drivers.ErrUnsupported, err)
+		return nil, time.Time{}, fmt.Errorf("%w: %w", drivers.ErrUnsupported, err)
 	}
-	a.mu.Lock()
-	a.driver[key] = identified{d: d, at: time.Now()}
-	a.mu.Unlock()
-	return d, nil
+	return d, time.Now(), nil
 }
 
 // instance is the block's one instance of a driver. Drivers serve many
@@ -319,17 +451,6 @@ func (a *Asic) instance(name string) (drivers.Driver, error) {
 	}
 	a.instances[name] = d
 	return d, nil
-}
-
-// forget drops a cached identification so a miner that stopped answering
-// its driver (reflashed, replaced) is probed again next gather.
-func (a *Asic) forget(t drivers.Target) {
-	if a.fixed != nil {
-		return
-	}
-	a.mu.Lock()
-	delete(a.driver, t.RPCAddr())
-	a.mu.Unlock()
 }
 
 // Targets lists the hosts the configuration expanded to, after Init, listed

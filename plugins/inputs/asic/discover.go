@@ -2,8 +2,11 @@ package asic
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/influxdata/telegraf"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/discover"
@@ -11,26 +14,102 @@ import (
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/models"
 )
 
-// scanTimeout is how long a scan waits for an address with nothing behind
-// it. Miners on a LAN answer a connect in milliseconds.
+// scanTimeout is how long a scan's first probe of an address waits for
+// an answer; retries wait longer. Miners on a LAN answer a connect in
+// milliseconds.
 const scanTimeout = time.Second
 
-// pollList is what this gather polls: every listed miner, and the miners
-// the last scan found in the CIDR blocks and ranges, scanning again when
-// discover_interval has passed. An empty address of a range gets no point.
-func (a *Asic) pollList() []target {
-	if len(a.ranges) == 0 {
-		return a.targets
-	}
-	if a.scanned.IsZero() || time.Since(a.scanned) >= time.Duration(a.DiscoverInterval) {
-		a.found = a.scan(context.Background())
-		a.scanned = time.Now()
-		if a.Log != nil {
-			a.Log.Debugf("discovery: %d of %d addresses answer on a miner port", len(a.found), len(a.ranges))
+// rangeEntries is the asic_discovery "ranges" tag: the CIDR blocks and
+// ranges of the miners list as configured, comma-joined.
+func rangeEntries(miners []string) string {
+	var out []string
+	for _, raw := range miners {
+		e := strings.TrimSpace(raw)
+		if strings.Contains(e, "/") || isRange(e) {
+			out = append(out, e)
 		}
 	}
-	out := make([]target, 0, len(a.targets)+len(a.found))
-	return append(append(out, a.targets...), a.found...)
+	return strings.Join(out, ",")
+}
+
+// scanDue is whether discover_interval has passed since the last scan
+// began (or none ran yet).
+func (a *Asic) scanDue() bool {
+	a.scanMu.Lock()
+	defer a.scanMu.Unlock()
+	return a.lastScan.IsZero() || time.Since(a.lastScan) >= time.Duration(a.DiscoverInterval)
+}
+
+// scanLoop scans at once, then every discover_interval (start to start;
+// a scan longer than the interval is followed at once by the next).
+func (a *Asic) scanLoop(ctx context.Context, acc telegraf.Accumulator) {
+	for {
+		began := time.Now()
+		a.scan(ctx, acc)
+		if ctx.Err() != nil {
+			return
+		}
+		wait := time.Duration(a.DiscoverInterval) - time.Since(began)
+		t := time.NewTimer(max(wait, 0))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// scan probes this shard's addresses of the CIDR blocks and ranges once,
+// adds what answered to the inventory, forgets what has been silent for
+// forget_after and emits one asic_discovery point. A scan cut short by ctx
+// changes nothing and emits nothing.
+func (a *Asic) scan(ctx context.Context, acc telegraf.Accumulator) {
+	a.scanMu.Lock()
+	defer a.scanMu.Unlock()
+	began := time.Now()
+	res := a.probe(ctx)
+	if ctx.Err() != nil {
+		return
+	}
+	now := time.Now()
+	answeredNow := make(map[string]bool, len(res.Found))
+	newCount := 0
+	for _, h := range res.Found {
+		k := a.known[h]
+		answeredNow[h] = true
+		if a.inv.add(k.t, k.order, now) {
+			newCount++
+		}
+	}
+	lost := 0
+	for _, t := range a.ranges {
+		if !answeredNow[t.key()] && a.inv.has(t.key()) {
+			lost++
+		}
+	}
+	a.expire(now)
+	a.lastScan = began
+	fields := map[string]any{
+		"addresses":        int64(res.Probed),
+		"found":            int64(len(res.Found)),
+		"new":              int64(newCount),
+		"lost":             int64(lost),
+		"forgotten":        int64(a.inv.takeForgotten()),
+		"retried":          int64(res.Retried),
+		"duration_seconds": res.Duration.Seconds(),
+	}
+	if acc != nil {
+		acc.AddFields("asic_discovery", fields, map[string]string{"ranges": a.rangeTag}, now)
+	}
+	a.debugf("discovery of %s: %d of %d addresses answer on a miner port (%d new, %d lost, %d probes asked again) in %s",
+		a.rangeTag, len(res.Found), res.Probed, newCount, lost, res.Retried, res.Duration.Round(time.Millisecond))
+	if a.firstScan != nil {
+		a.firstOnce.Do(func() { close(a.firstScan) })
+	}
+	if a.ScanDone != nil {
+		a.ScanDone()
+	}
 }
 
 // scanPorts are the ports a miner of any supported firmware listens on.
@@ -47,21 +126,16 @@ func (a *Asic) scanPorts() []int {
 	}
 }
 
-func (a *Asic) scan(ctx context.Context) []target {
+// probe runs the connect scan over this shard's range addresses.
+func (a *Asic) probe(ctx context.Context) discover.Result {
 	ports := a.scanPorts()
-	s := &discover.Scanner{Ports: ports, Timeout: scanTimeout, Concurrency: scanConcurrency(len(ports))}
+	s := &discover.Scanner{Ports: ports, Timeout: scanTimeout, Concurrency: scanConcurrency(len(ports)),
+		Progress: a.ScanProgress}
 	hosts := make([]string, len(a.ranges))
-	byHost := make(map[string]target, len(a.ranges))
 	for i, t := range a.ranges {
 		hosts[i] = t.host
-		byHost[t.host] = t
 	}
-	found := s.Scan(ctx, hosts)
-	out := make([]target, len(found))
-	for i, h := range found {
-		out[i] = byHost[h]
-	}
-	return out
+	return s.Scan(ctx, hosts)
 }
 
 // Found is one miner as discovery saw it.
@@ -83,7 +157,10 @@ func (a *Asic) Discover(ctx context.Context) ([]Found, error) {
 	if err != nil {
 		return nil, err
 	}
-	list := append(append([]target(nil), a.targets...), a.scan(ctx)...)
+	list := append([]target(nil), a.targets...)
+	for _, h := range a.probe(ctx).Found {
+		list = append(list, a.known[h].t)
+	}
 	out := make([]Found, len(list))
 	sem := make(chan struct{}, a.Concurrency)
 	var wg sync.WaitGroup
@@ -101,10 +178,7 @@ func (a *Asic) Discover(ctx context.Context) ([]Found, error) {
 }
 
 func (a *Asic) discoverOne(ctx context.Context, dt drivers.Target, t target) Found {
-	f := Found{Address: t.host}
-	if t.rpcPort != 0 {
-		f.Address = dt.RPCAddr()
-	}
+	f := Found{Address: t.key()}
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(a.Timeout))
 	defer cancel()
 	start := time.Now()

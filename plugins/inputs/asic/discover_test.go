@@ -61,11 +61,19 @@ func TestDiscoverySimulated22(t *testing.T) {
 		require.Equal(t, makes[fam]+"/"+firmware[fam], got[addr], "miner %s (%s)", addr, fam)
 	}
 
+	// The scan's own point: 1,022 addresses probed, 60 found, all new.
+	disc := discoveryPoints(&acc)
+	require.Len(t, disc, 1)
+	require.Equal(t, "127.94.0.0/22", disc[0].Tags()["ranges"])
+	require.Equal(t, int64(1022), disc[0].Fields()["addresses"])
+	require.Equal(t, int64(60), disc[0].Fields()["found"])
+	require.Equal(t, int64(60), disc[0].Fields()["new"])
+	require.Equal(t, int64(0), disc[0].Fields()["lost"])
+
 	// Between scans, only the found miners are polled, with no new scan.
-	scanned := p.scanned
 	acc.ClearMetrics()
 	require.NoError(t, p.Gather(&acc))
-	require.Equal(t, scanned, p.scanned)
+	require.Empty(t, discoveryPoints(&acc))
 	var sources []string
 	for _, m := range acc.GetTelegrafMetrics() {
 		if m.Name() == "asic_status" {

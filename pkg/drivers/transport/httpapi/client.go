@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/minercache"
 )
 
 // DefaultMaxBody bounds one response body (after decompression).
@@ -58,7 +59,7 @@ type Transport struct {
 	maxBody int64
 
 	mu     sync.Mutex
-	states map[string]*authState
+	states minercache.Cache[*authState] // by host, then scheme, address and user
 	// tlsClients are clients for the TLS settings of a plugin block
 	// (tls_ca, insecure_skip_verify, ...), one per distinct *tls.Config.
 	tlsClients map[*tls.Config]*http.Client
@@ -136,30 +137,25 @@ func NewTransport(o Options) *Transport {
 			// and to keep them on the miner.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		states: map[string]*authState{},
 	}
 }
 
 // CloseIdle closes idle connections (tests, shutdown).
 func (tr *Transport) CloseIdle() { tr.rt.CloseIdleConnections() }
 
-// maxStates bounds the per-miner auth cache; beyond it the cache is reset
-// (a lost challenge or token costs one extra round trip).
-const maxStates = 100000
-
-func (tr *Transport) state(key string) *authState {
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
-	s, ok := tr.states[key]
-	if !ok {
-		if len(tr.states) >= maxStates {
-			tr.states = map[string]*authState{}
-		}
-		s = &authState{}
-		tr.states[key] = s
+// state is the auth state of one miner's API for one user (a lost
+// challenge or token costs one extra round trip, never correctness).
+func (tr *Transport) state(addr, key string) *authState {
+	host := addr
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		host = h
 	}
-	return s
+	return tr.states.GetOrCreate(host, key, func() *authState { return &authState{} })
 }
+
+// Forget implements drivers.Forgetter: the tokens and Digest challenges
+// kept for host are dropped.
+func (tr *Transport) Forget(host string) { tr.states.Forget(host) }
 
 // TokenLogin logs in to a miner and returns the headers to add to every
 // request (Authorization: Bearer ..., a cookie). It gets the Client to
@@ -211,7 +207,7 @@ func (tr *Transport) Client(cfg Config) *Client {
 		cfg.API = "web API"
 	}
 	key := cfg.scheme() + "://" + cfg.Addr + "\x00" + cfg.Username
-	return &Client{tr: tr, cfg: cfg, st: tr.state(key)}
+	return &Client{tr: tr, cfg: cfg, st: tr.state(cfg.Addr, key)}
 }
 
 // For applies a target's TLS settings: with TLS configured for the plugin
