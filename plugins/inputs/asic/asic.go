@@ -67,6 +67,8 @@ type Asic struct {
 	Log telegraf.Logger `toml:"-"`
 
 	tlsConfig *tls.Config
+	// budget bounds the reply buffers of all miners in flight together.
+	budget *drivers.Budget
 
 	targets []target // listed one by one: polled on every gather
 	ranges  []target // from CIDR blocks and ranges: scanned, then polled
@@ -156,6 +158,7 @@ func (a *Asic) Init() error {
 		}
 	}
 	a.driver = make(map[string]identified)
+	a.budget = drivers.NewBudget(drivers.DefaultReplyBudget)
 	return nil
 }
 
@@ -222,7 +225,7 @@ func (a *Asic) gatherMiner(acc telegraf.Accumulator, t target, user, pass string
 	if t.rpcPort != 0 {
 		source = dt.RPCAddr()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(a.Timeout))
+	ctx, cancel := context.WithTimeout(drivers.WithBudget(context.Background(), a.budget), time.Duration(a.Timeout))
 	defer cancel()
 	start := time.Now()
 

@@ -499,6 +499,16 @@ func (c *Client) roundTrip(ctx context.Context, r Request, method string, u *url
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
+	// The body's growth past the floor is charged to the gather's budget;
+	// an eviction cancels the request, which ends the body's read.
+	var share *drivers.Share
+	if b := drivers.BudgetFrom(ctx); b != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		share = b.Share(cancel)
+		defer share.Release()
+	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.prefix(method, u.Path), err)
@@ -525,14 +535,49 @@ func (c *Client) roundTrip(ctx context.Context, r Request, method string, u *url
 	}
 	defer resp.Body.Close()
 	limit := c.tr.maxBody
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	b, err := readBody(resp.Body, limit, share)
 	if err != nil {
+		if serr := share.Err(); serr != nil {
+			err = serr
+		}
+		if errors.Is(err, drivers.ErrBadResponse) {
+			return nil, fmt.Errorf("%s: %w", c.prefix(method, u.Path), err)
+		}
 		return nil, c.netErr(ctx, method, u.Path, err)
 	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: %w: body larger than %d bytes", c.prefix(method, u.Path), drivers.ErrBadResponse, limit)
-	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
+}
+
+// readBody reads r to its end, growing the buffer only as bytes arrive and
+// only within limit and the share. Errors past the limit or the share wrap
+// drivers.ErrBadResponse; read errors are returned as they are.
+func readBody(r io.Reader, limit int64, share *drivers.Share) ([]byte, error) {
+	buf := make([]byte, 0, 4<<10)
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) > limit {
+				return nil, fmt.Errorf("%w: body larger than %d bytes", drivers.ErrBadResponse, limit)
+			}
+			newCap := min(int64(2*cap(buf)), limit+1)
+			if err := share.Grow(newCap - max(int64(cap(buf)), drivers.ReplyFloor)); err != nil {
+				return nil, err
+			}
+			grown := make([]byte, len(buf), newCap)
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return nil, fmt.Errorf("%w: body larger than %d bytes", drivers.ErrBadResponse, limit)
+		}
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 // netErr classifies a transport error without the URL (url.Error prints
