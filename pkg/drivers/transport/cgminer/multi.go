@@ -68,7 +68,16 @@ func (c *Client) Multi(ctx context.Context, cmds ...string) *Batch {
 	}
 	obj, err := Parse(c.Addr, raw)
 	putBuf(buf)
-	if err == nil && splitMulti(b, obj, cmds) {
+	if err != nil {
+		// Not the protocol at all (garbage, an HTML page, a TLS alert):
+		// asking each command on its own would only multiply the
+		// connections to something that is not a miner's API.
+		for _, cmd := range cmds {
+			b.errs[cmd] = fmt.Errorf("command %q: %w", joined, err)
+		}
+		return b
+	}
+	if splitMulti(b, obj, cmds) {
 		return b
 	}
 	// Rejected ("invalid command"), or a reply without per-command
