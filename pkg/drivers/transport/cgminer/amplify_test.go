@@ -41,3 +41,18 @@ func TestMultiFallbackConnections(t *testing.T) {
 	require.NoError(t, b.Err())
 	require.Equal(t, []string{"version+pools+stats", "version", "pools", "stats"}, m.Commands())
 }
+
+// A miner whose every command fails, the same way, is reported with the
+// same error text at every gather (it once came from a map's order).
+func TestBatchErrStable(t *testing.T) {
+	raw := map[string][]byte{
+		"summary": []byte("<html>summary</html>"),
+		"pools":   []byte("<html>pools</html>"),
+		"stats":   []byte("<html>stats</html>"),
+	}
+	want := BatchFromRaw("127.0.0.1:4028", raw).Err()
+	require.ErrorContains(t, want, `command "pools"`, "same class: the first name")
+	for range 50 {
+		require.Equal(t, want.Error(), BatchFromRaw("127.0.0.1:4028", raw).Err().Error())
+	}
+}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
-	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 )
 
 // Real replies: Hammer D10 / MSKMiner S19 pools and version (pyasic captures,
@@ -171,7 +170,7 @@ func FuzzParseReply(f *testing.F) {
 			_ = Pools(r)
 		}
 		if obj, err := Parse("fuzz", raw); err == nil {
-			m := &Batch{replies: map[string]jsonval.Obj{}, errs: map[string]error{}}
+			m := &Batch{}
 			_ = splitMulti(m, obj, []string{"summary", "pools"})
 		}
 	})
