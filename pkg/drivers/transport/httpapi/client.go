@@ -114,7 +114,7 @@ func NewTransport(o Options) *Transport {
 	rt := &http.Transport{
 		// Never a proxy from the environment: miners are on the farm LAN.
 		Proxy:               nil,
-		DialContext:         (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:         dialUntilDeadline,
 		TLSClientConfig:     tc,
 		MaxIdleConns:        o.MaxIdleConns,
 		MaxIdleConnsPerHost: 2,
@@ -138,6 +138,24 @@ func NewTransport(o Options) *Transport {
 		},
 		states: map[string]*authState{},
 	}
+}
+
+type deadlineKey struct{}
+
+// dialUntilDeadline dials, and gives the connection the deadline of the
+// miner's gather that asked for it: reused by that gather's later requests,
+// it is closed (its goroutines end) when the gather's time is up instead of
+// idling on in the pool. net/http hands the dial a context without the
+// request's deadline, so the deadline travels as a value.
+func dialUntilDeadline(ctx context.Context, network, addr string) (net.Conn, error) {
+	conn, err := (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if dl, ok := ctx.Value(deadlineKey{}).(time.Time); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	return conn, nil
 }
 
 // CloseIdle closes idle connections (tests, shutdown).
@@ -508,6 +526,9 @@ func (c *Client) roundTrip(ctx context.Context, r Request, method string, u *url
 		defer cancel()
 		share = b.Share(cancel)
 		defer share.Release()
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		ctx = context.WithValue(ctx, deadlineKey{}, dl)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
