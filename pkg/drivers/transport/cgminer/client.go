@@ -40,6 +40,18 @@ type Request struct {
 }
 
 func (r Request) marshal() []byte {
+	if len(r.Extra) == 0 {
+		// The common request, built without a map and a reflection pass
+		// per miner: {"command":"...","parameter":"..."}.
+		b := make([]byte, 0, 32+len(r.Command)+len(r.Parameter))
+		b = append(b, `{"command":`...)
+		b = appendJSONString(b, r.Command)
+		if r.Parameter != "" {
+			b = append(b, `,"parameter":`...)
+			b = appendJSONString(b, r.Parameter)
+		}
+		return append(b, '}')
+	}
 	m := make(map[string]any, 2+len(r.Extra))
 	for k, v := range r.Extra {
 		m[k] = v
@@ -50,6 +62,20 @@ func (r Request) marshal() []byte {
 	}
 	b, _ := json.Marshal(m) // only strings and plain values: cannot fail
 	return b
+}
+
+// appendJSONString appends s as a JSON string. Commands are plain ASCII;
+// anything else goes through encoding/json's escaping.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string: cannot fail
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // Raw sends req and returns the reply bytes with NULs and surrounding space
