@@ -142,6 +142,10 @@ func NewTransport(o Options) *Transport {
 
 type deadlineKey struct{}
 
+// connGrace is how long a connection outlives the deadline of the gather
+// that dialled it.
+const connGrace = 100 * time.Millisecond
+
 // dialUntilDeadline dials, and gives the connection the deadline of the
 // miner's gather that asked for it: reused by that gather's later requests,
 // it is closed (its goroutines end) when the gather's time is up instead of
@@ -153,7 +157,10 @@ func dialUntilDeadline(ctx context.Context, network, addr string) (net.Conn, err
 		return nil, err
 	}
 	if dl, ok := ctx.Value(deadlineKey{}).(time.Time); ok {
-		_ = conn.SetDeadline(dl)
+		// A moment after the request's own deadline, so that a request
+		// still in flight ends by its context (a timeout), not by a read
+		// error in the middle of a status line.
+		_ = conn.SetDeadline(dl.Add(connGrace))
 	}
 	return conn, nil
 }
@@ -212,8 +219,9 @@ type Config struct {
 
 // Client talks to one miner for one gather. It is safe for concurrent
 // use. After a failure that will not change within the gather (refused,
-// timeout, wrong credentials) it fails further requests at once, so a
-// wrong password costs one attempt per gather.
+// timeout, wrong credentials, an answer that is not HTTP at all) it fails
+// further requests at once, so a wrong password costs one attempt per
+// gather and a port that speaks something else one connection.
 type Client struct {
 	tr  *Transport
 	cfg Config
@@ -291,7 +299,9 @@ func (c *Client) failFast() error {
 }
 
 func (c *Client) remember(err error) {
-	if errors.Is(err, drivers.ErrAuth) || errors.Is(err, drivers.ErrRefused) || errors.Is(err, drivers.ErrTimeout) {
+	var nh notHTTP
+	if errors.Is(err, drivers.ErrAuth) || errors.Is(err, drivers.ErrRefused) || errors.Is(err, drivers.ErrTimeout) ||
+		errors.As(err, &nh) {
 		c.mu.Lock()
 		if c.fatal == nil {
 			c.fatal = err
@@ -615,14 +625,14 @@ func (c *Client) netErr(ctx context.Context, method, path string, err error) err
 	var hostErr x509.HostnameError
 	var rec tls.RecordHeaderError
 	switch {
-	case ctx.Err() != nil, errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+	case ctx.Err() != nil, pastDeadline(ctx), errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return fmt.Errorf("%s: %w", p, drivers.ErrTimeout)
 	case errors.As(err, &cert), errors.As(err, &unknown), errors.As(err, &hostErr), errors.As(err, &rec):
-		return fmt.Errorf("%s: %w: TLS: %v", p, drivers.ErrBadResponse, err)
+		return notHTTP{fmt.Errorf("%s: %w: TLS: %v", p, drivers.ErrBadResponse, err)}
 	case errors.Is(err, syscall.ECONNRESET):
 		// Accepted, then reset (even while dialling): something listens
 		// but is not this API. The cgminer client says the same.
-		return fmt.Errorf("%s: %w: %v", p, drivers.ErrBadResponse, err)
+		return notHTTP{fmt.Errorf("%s: %w: %v", p, drivers.ErrBadResponse, err)}
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return fmt.Errorf("%s: %w: %v", p, drivers.ErrRefused, err)
 	}
@@ -631,5 +641,20 @@ func (c *Client) netErr(ctx context.Context, method, path string, err error) err
 	if errors.As(err, &dns) || (errors.As(err, &op) && op.Op == "dial") {
 		return fmt.Errorf("%s: %w: %v", p, drivers.ErrRefused, err)
 	}
-	return fmt.Errorf("%s: %w: %v", p, drivers.ErrBadResponse, err)
+	return notHTTP{fmt.Errorf("%s: %w: %v", p, drivers.ErrBadResponse, err)}
 }
+
+// pastDeadline tells a deadline that has passed before its context's timer
+// said so: an error then is the deadline's doing, whatever its text.
+func pastDeadline(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
+}
+
+// notHTTP marks a failed exchange (not a status): what answers is not
+// speaking HTTP, or not the expected TLS, and will not for the next path
+// either, so the client asks no more in this gather. Its text is the
+// wrapped error's.
+type notHTTP struct{ error }
+
+func (e notHTTP) Unwrap() error { return e.error }
