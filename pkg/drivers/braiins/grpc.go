@@ -106,11 +106,18 @@ func (drv *Driver) gatherGRPC(ctx context.Context, t drivers.Target, connectTime
 	return snap, err
 }
 
-func (drv *Driver) gatherGRPCCalls(ctx context.Context, t drivers.Target, connectTimeout time.Duration) (*Snapshot, error) {
+func (drv *Driver) gatherGRPCCalls(ctx context.Context, t drivers.Target, connectTimeout time.Duration) (_ *Snapshot, err error) {
 	addr := t.GRPCAddr()
-	// What the miner sends is charged to the gather's reply budget.
+	// What the miner sends is charged to the gather's reply budget; when
+	// the budget cut the connection, that is the failure, whatever gRPC
+	// called it.
 	meter := drivers.BudgetFrom(ctx).Meter()
 	defer meter.Release()
+	defer func() {
+		if merr := meter.Err(); merr != nil && err != nil {
+			err = merr
+		}
+	}()
 	dialer := func(ctx context.Context, a string) (net.Conn, error) {
 		d := net.Dialer{Timeout: connectTimeout}
 		c, err := d.DialContext(ctx, "tcp", a)
@@ -229,8 +236,8 @@ func (drv *Driver) gatherGRPCCalls(ctx context.Context, t drivers.Target, connec
 		return
 	})
 	wg.Wait()
-	if err := meter.Err(); err != nil {
-		return nil, err // cut by the budget; gRPC calls it "unavailable"
+	if merr := meter.Err(); merr != nil {
+		return nil, merr // cut by the budget; gRPC calls it "unavailable"
 	}
 	sort.Slice(failed, func(a, b int) bool { return failed[a].Error() < failed[b].Error() })
 	snap.Problems = append(snap.Problems, failed...)
