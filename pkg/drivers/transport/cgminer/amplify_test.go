@@ -56,3 +56,16 @@ func TestBatchErrStable(t *testing.T) {
 		require.Equal(t, want.Error(), BatchFromRaw("127.0.0.1:4028", raw).Err().Error())
 	}
 }
+
+// A stream nested deeper than any reply is cut at its first bytes, not
+// read to the 4 MiB limit.
+func TestDeepStreamCutEarly(t *testing.T) {
+	for _, mode := range []hostile.Mode{hostile.Stream, hostile.DeepJSON} {
+		s := hostile.Start(t, hostile.CGMiner, mode)
+		budget := drivers.NewBudget(64 << 20)
+		_, err := (&Client{Addr: s.Addr()}).Command(drivers.WithBudget(ctxFor(t, 3*time.Second), budget), "summary")
+		require.Equal(t, drivers.ResultBadResponse, drivers.Result(err), "%s: %v", mode, err)
+		require.ErrorContains(t, err, "nested deeper than 64 levels")
+		require.Less(t, budget.Peak(), int64(64<<10), "%s: cut within the first buffers", mode)
+	}
+}

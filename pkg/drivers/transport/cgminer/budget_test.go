@@ -1,7 +1,9 @@
 package cgminer
 
 import (
+	"bytes"
 	"context"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -9,9 +11,44 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
-	"github.com/asicmetrics/telegraf-asic/internal/hostile"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 )
+
+// flatStream serves a reply that never ends and never nests: one endless
+// string (a nested stream is cut by its depth before any budget matters).
+func flatStream(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	t.Cleanup(func() { close(done); ln.Close(); wg.Wait() })
+	chunk := bytes.Repeat([]byte("A"), 32<<10)
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				go func() { <-done; c.Close() }()
+				buf := make([]byte, 4096)
+				if _, err := c.Read(buf); err != nil {
+					return
+				}
+				if _, err := c.Write([]byte(`{"STATUS":[{"STATUS":"S","Msg":"`)); err != nil {
+					return
+				}
+				for {
+					if _, err := c.Write(chunk); err != nil {
+						return
+					}
+				}
+			})
+		}
+	})
+	return ln.Addr().String()
+}
 
 // Many miners streaming without end, read at once under one small budget:
 // each is cut by the budget (not by its own 4 MiB limit, which would let 30
@@ -22,7 +59,7 @@ func TestSharedReplyBudget(t *testing.T) {
 	budget := drivers.NewBudget(1 << 20)
 	var addrs []string
 	for range streams {
-		addrs = append(addrs, hostile.Start(t, hostile.CGMiner, hostile.Stream).Addr())
+		addrs = append(addrs, flatStream(t))
 	}
 	reps := fakeminer.MustLoadDir(t, mskDir)
 	var goods []string

@@ -216,6 +216,9 @@ func (c *Client) readReply(ctx context.Context, conn net.Conn, share *drivers.Sh
 				return tooBig()
 			}
 			if sc.feed(chunk) {
+				if sc.tooDeep {
+					return fail(fmt.Errorf("%s: %w: nested deeper than %d levels, not a miner's reply", c.Addr, drivers.ErrBadResponse, maxReplyDepth))
+				}
 				break
 			}
 		}
@@ -246,14 +249,21 @@ func isTimeout(ctx context.Context, err error) bool {
 	return ctx.Err() != nil || errors.Is(err, net.ErrClosed) || (errors.As(err, &ne) && ne.Timeout())
 }
 
+// maxReplyDepth bounds nesting while a reply streams in. Real replies nest
+// at most 6 deep (8 when joined); a stream nested deeper is cut at once
+// instead of being read to the size limit and refused by the decoder.
+const maxReplyDepth = 64
+
 // completeness tracks brace depth outside strings to notice the end of a
-// top-level JSON object without waiting for the miner to close.
+// top-level JSON object without waiting for the miner to close, and a
+// stream nested deeper than any reply.
 type completeness struct {
 	depth   int
 	started bool
 	inStr   bool
 	esc     bool
 	done    bool
+	tooDeep bool
 }
 
 func (s *completeness) feed(b []byte) bool {
@@ -278,6 +288,10 @@ func (s *completeness) feed(b []byte) bool {
 		case '{', '[':
 			s.depth++
 			s.started = true
+			if s.depth > maxReplyDepth {
+				s.tooDeep, s.done = true, true
+				return true
+			}
 		case '}', ']':
 			s.depth--
 			if s.started && s.depth <= 0 {
