@@ -9,21 +9,21 @@ import (
 )
 
 // ReplyFloor is what a reply may hold without asking the budget: every
-// reply reads into a buffer of this size first. Real replies are smaller
-// (the largest captured, a cgminer 4.9 stats, is 66 KiB), so only the few
-// large ones and hostile streams ever touch the shared budget; the floor's
-// own cost is bounded by the number of miners in flight, not by what they
-// send.
+// reply reads into a buffer of this size first. Most real replies are
+// smaller (an S19 Pro's joined reply is 5 KiB; the largest captured, a
+// cgminer 4.9 stats, is 66 KiB), so only the few large ones and hostile
+// streams touch the shared budget; the floor's own cost is bounded by the
+// number of replies being read, not by what miners send.
 const ReplyFloor = 16 << 10
 
 // ErrReplyBudget marks a reply cut by the shared budget (always together
 // with ErrBadResponse, which classifies it).
 var ErrReplyBudget = errors.New("over the reply budget")
 
-// DefaultReplyBudget is the plugin's budget: with ReplyFloor per reply in
-// flight it bounds reply buffers at concurrency x 16 KiB + 64 MiB (96 MiB at
-// a concurrency of 2,000) whatever the miners send, and still lets 16
-// replies of the 4 MiB per-reply maximum be read at once.
+// DefaultReplyBudget is the plugin's budget: reply buffers are then bounded
+// by 16 KiB per reply being read (a miner in flight reads one to five at
+// once) plus 64 MiB, whatever the miners send, and 16 replies of the 4 MiB
+// per-reply maximum can still be read at once.
 const DefaultReplyBudget = 64 << 20
 
 // Budget bounds the bytes held by reply buffers beyond ReplyFloor, summed
