@@ -66,39 +66,16 @@ func (*Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData
 	if err := b.Err(); err != nil {
 		return nil, fmt.Errorf("avalon: %w", err)
 	}
-	src := Sources{b}
 	if _, err := b.Reply("estats"); err != nil && ctx.Err() == nil {
 		// Older firmware has no estats; stats carries the same blobs.
-		src = append(src, c.Multi(ctx, "stats"))
+		b.Fill(c.Multi(ctx, "stats"))
 	}
-	return Parse(src), nil
+	return Parse(b), nil
 }
 
-// Source answers the reply to one command: a *cgminer.Batch, or Sources.
+// Source answers the reply to one command: a *cgminer.Batch.
 type Source interface {
 	Reply(cmd string) (jsonval.Obj, error)
-}
-
-// Sources asks each source in turn; the first that has a reply wins,
-// otherwise the first error is returned.
-type Sources []Source
-
-// Reply implements Source.
-func (s Sources) Reply(cmd string) (jsonval.Obj, error) {
-	var first error
-	for _, x := range s {
-		r, err := x.Reply(cmd)
-		if err == nil {
-			return r, nil
-		}
-		if first == nil {
-			first = err
-		}
-	}
-	if first == nil {
-		first = fmt.Errorf("command %q: %w", cmd, cgminer.ErrNotRequested)
-	}
-	return nil, first
 }
 
 // Parse turns the replies into MinerData. It never fails: what is missing or

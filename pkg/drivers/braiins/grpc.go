@@ -22,7 +22,7 @@ import (
 
 // maxMessage bounds one gRPC reply; the biggest real one (hashboards) is a
 // few KiB.
-const maxMessage = 4 << 20
+const maxMessage = 1 << 20
 
 // errNotServed marks an API the miner does not serve (port closed, not this
 // protocol): the driver then tries the next one.
@@ -106,16 +106,34 @@ func (drv *Driver) gatherGRPC(ctx context.Context, t drivers.Target, connectTime
 	return snap, err
 }
 
-func (drv *Driver) gatherGRPCCalls(ctx context.Context, t drivers.Target, connectTimeout time.Duration) (*Snapshot, error) {
+func (drv *Driver) gatherGRPCCalls(ctx context.Context, t drivers.Target, connectTimeout time.Duration) (_ *Snapshot, err error) {
 	addr := t.GRPCAddr()
+	// What the miner sends is charged to the gather's reply budget; when
+	// the budget cut the connection, that is the failure, whatever gRPC
+	// called it.
+	meter := drivers.BudgetFrom(ctx).Meter()
+	defer meter.Release()
+	defer func() {
+		if merr := meter.Err(); merr != nil && err != nil {
+			err = merr
+		}
+	}()
 	dialer := func(ctx context.Context, a string) (net.Conn, error) {
 		d := net.Dialer{Timeout: connectTimeout}
-		return d.DialContext(ctx, "tcp", a)
+		c, err := d.DialContext(ctx, "tcp", a)
+		if err != nil {
+			return nil, err
+		}
+		return meter.Conn(c), nil
 	}
 	conn, err := grpc.NewClient("passthrough:///"+addr,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithContextDialer(dialer),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessage)),
+		// Fixed flow-control windows: gRPC's dynamic window would let a
+		// fast sender have megabytes in flight per connection.
+		grpc.WithInitialWindowSize(64<<10),
+		grpc.WithInitialConnWindowSize(64<<10),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("braiins gRPC %s: %w: %v", addr, drivers.ErrBadResponse, err)
@@ -218,6 +236,9 @@ func (drv *Driver) gatherGRPCCalls(ctx context.Context, t drivers.Target, connec
 		return
 	})
 	wg.Wait()
+	if merr := meter.Err(); merr != nil {
+		return nil, merr // cut by the budget; gRPC calls it "unavailable"
+	}
 	sort.Slice(failed, func(a, b int) bool { return failed[a].Error() < failed[b].Error() })
 	snap.Problems = append(snap.Problems, failed...)
 	if snap.Details == nil && snap.Stats == nil && snap.Hashboards == nil && len(snap.Problems) > 0 {

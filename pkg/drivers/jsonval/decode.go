@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -100,7 +101,7 @@ func (d *decoder) object(depth int) (any, error) {
 		if d.i >= len(d.b) || d.b[d.i] != '"' {
 			return nil, d.fail("expected a key")
 		}
-		k, err := d.str()
+		k, err := d.key()
 		if err != nil {
 			return nil, err
 		}
@@ -199,6 +200,46 @@ func (d *decoder) number() (any, error) {
 		}
 	}
 	return json.Number(d.b[start:d.i]), nil
+}
+
+// key reads an object key. Keys repeat across every reply of a fleet
+// ("GHS 5s", "fan1", "STATUS"), so plain short ones come from a small
+// shared table instead of a new string per key per miner.
+func (d *decoder) key() (string, error) {
+	start := d.i + 1
+	for j := start; j < len(d.b) && j-start <= maxInterned; j++ {
+		c := d.b[j]
+		if c == '"' {
+			d.i = j + 1
+			return intern(d.b[start:j]), nil
+		}
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			break
+		}
+	}
+	return d.str()
+}
+
+// maxInterned is the longest key kept in the table.
+const maxInterned = 64
+
+// internTable is a fixed-size, lock-free cache of keys: a slot holds the
+// last key that hashed to it. A miss costs what no table would (one
+// string); the table never grows, whatever miners send.
+var internTable [4096]atomic.Pointer[string]
+
+func intern(b []byte) string {
+	h := uint32(2166136261) // FNV-1a
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	slot := &internTable[h&uint32(len(internTable)-1)]
+	if p := slot.Load(); p != nil && *p == string(b) {
+		return *p
+	}
+	s := string(b)
+	slot.Store(&s)
+	return s
 }
 
 // str reads a string starting at the opening quote.

@@ -1,81 +1,38 @@
 package whatsminer
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/replies"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/poolmetrics"
 )
 
 // Replies are the answers to the commands of one gather: a reply or an error
-// for every command that was sent. A command that is in neither map was not
-// sent.
-type Replies struct {
-	objs map[string]jsonval.Obj
-	errs map[string]error
-}
+// for every command that was sent, in the transports' shared reply set.
+type Replies = replies.Set
 
 // NewReplies returns an empty set.
-func NewReplies() *Replies {
-	return &Replies{objs: map[string]jsonval.Obj{}, errs: map[string]error{}}
-}
-
-// AddBatch copies the outcome of cmds from a transport batch.
-func (r *Replies) AddBatch(b *cgminer.Batch, cmds ...string) {
-	for _, cmd := range cmds {
-		obj, err := b.Reply(cmd)
-		r.Set(cmd, obj, err)
-	}
-}
-
-// Set records one command's outcome.
-func (r *Replies) Set(cmd string, obj jsonval.Obj, err error) {
-	if err != nil {
-		r.errs[cmd] = err
-		delete(r.objs, cmd)
-		return
-	}
-	r.objs[cmd] = obj
-	delete(r.errs, cmd)
-}
-
-// get returns the reply to cmd; ok is false when it was not sent or failed.
-func (r *Replies) get(cmd string) (jsonval.Obj, bool) {
-	o, ok := r.objs[cmd]
-	return o, ok
-}
-
-// answered tells whether any command got a reply.
-func (r *Replies) answered() bool { return len(r.objs) > 0 }
-
-// err joins the failures, for when nothing answered.
-func (r *Replies) err() error {
-	cmds := make([]string, 0, len(r.errs))
-	for c := range r.errs {
-		cmds = append(cmds, c)
-	}
-	sort.Strings(cmds)
-	errs := make([]error, 0, len(cmds))
-	for _, c := range cmds {
-		errs = append(errs, r.errs[c])
-	}
-	return errors.Join(errs...)
-}
+func NewReplies() *Replies { return replies.New() }
 
 // lacking tells whether cmd failed only because this firmware does not know
 // it (btminer: STATUS E, Code 14, "invalid cmd"). Such commands are skipped
 // silently: older firmware has no get_* commands and no edevs.
-func (r *Replies) lacking(cmd string) bool {
-	return cgminer.IsInvalidCommand(r.errs[cmd])
+func lacking(r *Replies, cmd string) bool {
+	_, err := r.Reply(cmd)
+	return cgminer.IsInvalidCommand(err)
 }
+
+// failedSorted are the commands that failed, by name.
+func failedSorted(r *Replies) []string { return slices.Sorted(slices.Values(r.Failed())) }
 
 // ParseRaw runs Parse over recorded reply bytes keyed by command, through
 // the same repair and decoding as replies on the wire. Tests and fuzzing
@@ -86,7 +43,7 @@ func ParseRaw(raw map[string][]byte) *drivers.MinerData {
 		cmds = append(cmds, cmd)
 	}
 	r := NewReplies()
-	r.AddBatch(cgminer.BatchFromRaw("recorded", raw), cmds...)
+	r.Copy(cgminer.BatchFromRaw("recorded", raw), cmds...)
 	return Parse(r)
 }
 
@@ -95,51 +52,51 @@ func ParseRaw(raw map[string][]byte) *drivers.MinerData {
 // is kept.
 func Parse(r *Replies) *drivers.MinerData {
 	d := &drivers.MinerData{Make: "Whatsminer", Firmware: "stock", Algorithm: "sha256"}
-	for _, cmd := range sortedKeys(r.errs) {
-		if r.lacking(cmd) {
+	for _, cmd := range failedSorted(r) {
+		if lacking(r, cmd) {
 			continue
 		}
-		err := r.errs[cmd]
+		_, err := r.Reply(cmd)
 		if strings.Contains(err.Error(), strconv.Quote(cmd)) {
 			d.Problem(err)
 		} else {
 			d.Problem(fmt.Errorf("command %q: %w", cmd, err))
 		}
 	}
-	if o, ok := r.get("get_version"); ok {
+	if o, ok := r.Get("get_version"); ok {
 		parseVersion(d, o)
 	}
-	if o, ok := r.get("summary"); ok {
+	if o, ok := r.Get("summary"); ok {
 		parseSummary(d, o)
 	}
-	if o, ok := r.get("get_miner_info"); ok {
+	if o, ok := r.Get("get_miner_info"); ok {
 		parseMinerInfo(d, o)
 	}
-	if o, ok := r.get("status"); ok {
+	if o, ok := r.Get("status"); ok {
 		parseStatus(d, o)
 	}
-	if o, ok := r.get("get_psu"); ok && d.PowerWatts == nil {
+	if o, ok := r.Get("get_psu"); ok && d.PowerWatts == nil {
 		parsePSU(d, o)
 	}
-	if o, ok := r.get("get_error_code"); ok {
+	if o, ok := r.Get("get_error_code"); ok {
 		parseErrorCodes(d, o)
 	}
-	if o, ok := r.get("devdetails"); ok {
+	if o, ok := r.Get("devdetails"); ok {
 		parseDevDetails(d, o)
 	}
 	switch {
 	case hasSection(r, "edevs", "DEVS"):
-		o, _ := r.get("edevs")
+		o, _ := r.Get("edevs")
 		parseDevs(d, "edevs", o)
 	case hasSection(r, "devs", "DEVS"):
-		o, _ := r.get("devs")
+		o, _ := r.Get("devs")
 		parseDevs(d, "devs", o)
 	default:
-		if o, ok := r.get("stats"); ok {
+		if o, ok := r.Get("stats"); ok {
 			parseStats(d, o)
 		}
 	}
-	if o, ok := r.get("pools"); ok {
+	if o, ok := r.Get("pools"); ok {
 		parsePools(d, o)
 	}
 	// Hashing proves mining; zero hashrate proves nothing (boot, tuning),
@@ -151,7 +108,7 @@ func Parse(r *Replies) *drivers.MinerData {
 }
 
 func hasSection(r *Replies, cmd, section string) bool {
-	o, ok := r.get(cmd)
+	o, ok := r.Get(cmd)
 	if !ok {
 		return false
 	}

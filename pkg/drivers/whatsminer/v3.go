@@ -112,8 +112,8 @@ func (d *Driver) gatherV3(ctx context.Context, t drivers.Target, info jsonval.Ob
 		obj, err := c.Call(ctx, cmdStatus, p)
 		r.Set(cmdStatus+"."+p, obj, err)
 	}
-	if !r.answered() {
-		return nil, fmt.Errorf("whatsminer %s (API v3): %w", c.Addr, r.err())
+	if !r.Answered() {
+		return nil, fmt.Errorf("whatsminer %s (API v3): %w", c.Addr, r.Err())
 	}
 	return ParseV3(r), nil
 }
@@ -156,8 +156,8 @@ func ParseRawV3(raw map[string][]byte) *drivers.MinerData {
 // fails: what cannot be read is recorded in Problems and the rest is kept.
 func ParseV3(r *Replies) *drivers.MinerData {
 	d := &drivers.MinerData{Make: "Whatsminer", Firmware: "stock", Algorithm: "sha256"}
-	for _, key := range sortedKeys(r.errs) {
-		err := r.errs[key]
+	for _, key := range failedSorted(r) {
+		_, err := r.Reply(key)
 		if btminerv3.IsInvalidCommand(err) {
 			continue // a section this firmware does not have
 		}
@@ -169,20 +169,20 @@ func ParseV3(r *Replies) *drivers.MinerData {
 		}
 	}
 	var info jsonval.Obj
-	if o, ok := r.get(V3DeviceInfo); ok {
+	if o, ok := r.Get(V3DeviceInfo); ok {
 		info = v3Msg(d, V3DeviceInfo, o, "")
 		parseDeviceInfo(d, info)
 	}
 	var boardTemps []any
-	if o, ok := r.get(V3Summary); ok {
+	if o, ok := r.Get(V3Summary); ok {
 		if s := v3Msg(d, V3Summary, o, "summary"); s != nil {
 			boardTemps = parseV3Summary(d, s)
 		}
 	}
-	if o, ok := r.get(V3Edevs); ok {
+	if o, ok := r.Get(V3Edevs); ok {
 		parseV3Edevs(d, o, info, boardTemps)
 	}
-	if o, ok := r.get(V3Pools); ok {
+	if o, ok := r.Get(V3Pools); ok {
 		parseV3Pools(d, o)
 	}
 	if info != nil {

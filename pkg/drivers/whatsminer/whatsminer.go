@@ -155,10 +155,10 @@ func (d *Driver) gatherV2(ctx context.Context, t drivers.Target) (*drivers.Miner
 	if err := b.Err(); err != nil {
 		return nil, fmt.Errorf("whatsminer %s: %w", c.Addr, err)
 	}
-	r.AddBatch(b, joinable...)
-	if r.lacking("edevs") {
+	r.Copy(b, joinable...)
+	if lacking(r, "edevs") {
 		cgStyle(ctx, c, r, "devs")
-		if r.lacking("devs") {
+		if lacking(r, "devs") {
 			cgStyle(ctx, c, r, "stats")
 		}
 	}
@@ -194,13 +194,13 @@ func (d *Driver) gatherV2(ctx context.Context, t drivers.Target) (*drivers.Miner
 	}
 	wg.Wait()
 	if version == nil {
-		if v, ok := r.get("get_version"); ok {
+		if v, ok := r.Get("get_version"); ok {
 			d.mem.setVersion(t.RPCAddr(), v, now)
 		}
 	}
 
-	if !r.answered() {
-		return nil, fmt.Errorf("whatsminer %s: %w", c.Addr, r.err())
+	if !r.Answered() {
+		return nil, fmt.Errorf("whatsminer %s: %w", c.Addr, r.Err())
 	}
 	return Parse(r), nil
 }
@@ -215,7 +215,7 @@ func cgStyle(ctx context.Context, c *cgminer.Client, r *Replies, cmd string) {
 // its own connection, repairing the reply before decoding.
 
 func summaryHasPower(r *Replies) bool {
-	o, ok := r.get("summary")
+	o, ok := r.Get("summary")
 	if !ok {
 		return false
 	}

@@ -82,6 +82,8 @@ type Asic struct {
 	ScanProgress func(discover.Progress) `toml:"-"`
 
 	tlsConfig *tls.Config
+	// budget bounds the reply buffers of all miners in flight together.
+	budget *drivers.Budget
 
 	targets  []target         // listed one by one (this shard's)
 	ranges   []target         // from CIDR blocks and ranges (this shard's)
@@ -198,6 +200,7 @@ func (a *Asic) Init() error {
 			return fmt.Errorf("%q: %d is not a port", key, p)
 		}
 	}
+	a.budget = drivers.NewBudget(drivers.DefaultReplyBudget)
 	return nil
 }
 
@@ -356,7 +359,7 @@ func (a *Asic) gatherMiner(acc telegraf.Accumulator, s snapshot, user, pass stri
 	t := s.t
 	dt := a.minerTarget(t, user, pass)
 	source := t.key()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(a.Timeout))
+	ctx, cancel := context.WithTimeout(drivers.WithBudget(context.Background(), a.budget), time.Duration(a.Timeout))
 	defer cancel()
 	start := time.Now()
 

@@ -13,7 +13,6 @@
 package btminerv3
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -98,8 +97,15 @@ func (c *Client) Raw(ctx context.Context, body []byte) ([]byte, error) {
 	if limit <= 0 {
 		limit = DefaultMaxReply
 	}
-	payload, err := ReadFrame(conn, limit)
+	// Growth past the floor is charged to the gather's budget; an eviction
+	// closes the connection so the read ends at once.
+	share := drivers.BudgetFrom(ctx).Share(func() { conn.Close() })
+	defer share.Release()
+	payload, err := readFrame(conn, limit, share)
 	if err != nil {
+		if serr := share.Err(); serr != nil {
+			err = serr
+		}
 		if errors.Is(err, drivers.ErrBadResponse) && ctx.Err() == nil {
 			return nil, fmt.Errorf("%s: %w", c.Addr, err)
 		}
@@ -158,6 +164,12 @@ func WriteFrame(w io.Writer, payload []byte) error {
 // short is drivers.ErrBadResponse; other read errors are returned wrapped
 // as they are (the caller tells timeouts apart).
 func ReadFrame(r io.Reader, limit int) ([]byte, error) {
+	return readFrame(r, limit, nil)
+}
+
+// readFrame is ReadFrame charging the buffer's growth past
+// drivers.ReplyFloor to share.
+func readFrame(r io.Reader, limit int, share *drivers.Share) ([]byte, error) {
 	var hdr [4]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -174,16 +186,31 @@ func ReadFrame(r io.Reader, limit int) ([]byte, error) {
 	case limit <= 0 || uint64(n) > uint64(limit):
 		return nil, fmt.Errorf("%w: length prefix %d is over the %d-byte limit", drivers.ErrBadResponse, n, limit)
 	}
-	var buf bytes.Buffer
-	buf.Grow(int(min(n, 64<<10)))
-	got, err := io.CopyN(&buf, r, int64(n))
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%w: reply cut short: %d of %d bytes", drivers.ErrBadResponse, got, n)
+	// Grow with the bytes that arrive, never to the claimed length at once.
+	buf := make([]byte, 0, min(int(n), drivers.ReplyFloor))
+	for len(buf) < int(n) {
+		if len(buf) == cap(buf) {
+			newCap := min(2*cap(buf), int(n))
+			if err := share.Grow(int64(newCap - max(cap(buf), drivers.ReplyFloor))); err != nil {
+				return nil, err
+			}
+			grown := make([]byte, len(buf), newCap)
+			copy(grown, buf)
+			buf = grown
 		}
-		return nil, err
+		k, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+k]
+		if len(buf) == int(n) {
+			break
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, fmt.Errorf("%w: reply cut short: %d of %d bytes", drivers.ErrBadResponse, len(buf), n)
+			}
+			return nil, err
+		}
 	}
-	return buf.Bytes(), nil
+	return buf, nil
 }
 
 // ParseReply decodes a reply payload and checks its code. addr only labels

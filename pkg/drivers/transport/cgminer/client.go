@@ -40,6 +40,18 @@ type Request struct {
 }
 
 func (r Request) marshal() []byte {
+	if len(r.Extra) == 0 {
+		// The common request, built without a map and a reflection pass
+		// per miner: {"command":"...","parameter":"..."}.
+		b := make([]byte, 0, 32+len(r.Command)+len(r.Parameter))
+		b = append(b, `{"command":`...)
+		b = appendJSONString(b, r.Command)
+		if r.Parameter != "" {
+			b = append(b, `,"parameter":`...)
+			b = appendJSONString(b, r.Parameter)
+		}
+		return append(b, '}')
+	}
 	m := make(map[string]any, 2+len(r.Extra))
 	for k, v := range r.Extra {
 		m[k] = v
@@ -50,6 +62,20 @@ func (r Request) marshal() []byte {
 	}
 	b, _ := json.Marshal(m) // only strings and plain values: cannot fail
 	return b
+}
+
+// appendJSONString appends s as a JSON string. Commands are plain ASCII;
+// anything else goes through encoding/json's escaping.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string: cannot fail
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // Raw sends req and returns the reply bytes with NULs and surrounding space
@@ -84,17 +110,25 @@ func (c *Client) roundTrip(ctx context.Context, req []byte) (*[]byte, []byte, er
 	if _, err := conn.Write(req); err != nil {
 		return nil, nil, c.ioErr(ctx, "write", err)
 	}
-	return c.readReply(ctx, conn)
+	// The reply's growth past the floor is charged to the gather's budget;
+	// an eviction closes the connection so the read ends at once.
+	share := drivers.BudgetFrom(ctx).Share(func() { conn.Close() })
+	defer share.Release()
+	return c.readReply(ctx, conn, share)
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, drivers.ReplyFloor); return &b }}
 
 func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
 
-// putBuf returns a buffer to the pool; one grown past 1 MiB by a huge
-// reply is dropped, so the pool does not keep outliers alive.
+// maxPooled is the largest buffer kept for reuse: above it a buffer grew
+// for an outlier (or a hostile stream), and the pool, which no budget
+// charges while it idles, must not keep it alive.
+const maxPooled = 4 * drivers.ReplyFloor
+
+// putBuf returns a buffer to the pool; one grown past maxPooled is dropped.
 func putBuf(b *[]byte) {
-	if b == nil || cap(*b) > 1<<20 {
+	if b == nil || cap(*b) > maxPooled {
 		return
 	}
 	*b = (*b)[:0]
@@ -134,8 +168,9 @@ func (c *Client) ioErr(ctx context.Context, op string, err error) error {
 }
 
 // readReply reads until the miner closes, the reply is one complete JSON
-// value (some firmware keeps the connection open), or the limit is passed.
-func (c *Client) readReply(ctx context.Context, conn net.Conn) (*[]byte, []byte, error) {
+// value (some firmware keeps the connection open), or a limit is passed:
+// the client's per-reply one, or the share of the gather's budget.
+func (c *Client) readReply(ctx context.Context, conn net.Conn, share *drivers.Share) (*[]byte, []byte, error) {
 	limit := c.MaxReply
 	if limit <= 0 {
 		limit = DefaultMaxReply
@@ -147,13 +182,29 @@ func (c *Client) readReply(ctx context.Context, conn net.Conn) (*[]byte, []byte,
 		putBuf(bp)
 		return nil, nil, err
 	}
+	tooBig := func() (*[]byte, []byte, error) {
+		return fail(fmt.Errorf("%s: %w: reply larger than %d bytes", c.Addr, drivers.ErrBadResponse, limit))
+	}
+	overBudget := func(err error) (*[]byte, []byte, error) {
+		return fail(fmt.Errorf("%s: read: %w", c.Addr, err))
+	}
+	// A pooled buffer grown by an earlier reply is charged for what it
+	// holds past the floor.
+	// When the budget is short, a fresh floor-sized buffer does as well.
+	if !share.TryGrow(int64(cap(buf) - drivers.ReplyFloor)) {
+		buf = make([]byte, 0, drivers.ReplyFloor)
+	}
 	var sc completeness
 	for {
 		if len(buf) == cap(buf) {
 			if len(buf) >= limit+1 {
-				return fail(fmt.Errorf("%s: %w: reply larger than %d bytes", c.Addr, drivers.ErrBadResponse, limit))
+				return tooBig()
 			}
-			grown := make([]byte, len(buf), min(2*cap(buf), limit+1))
+			newCap := min(2*cap(buf), limit+1)
+			if err := share.Grow(int64(newCap - max(cap(buf), drivers.ReplyFloor))); err != nil {
+				return overBudget(err)
+			}
+			grown := make([]byte, len(buf), newCap)
 			copy(grown, buf)
 			buf = grown
 		}
@@ -162,9 +213,12 @@ func (c *Client) readReply(ctx context.Context, conn net.Conn) (*[]byte, []byte,
 			chunk := buf[len(buf) : len(buf)+n]
 			buf = buf[:len(buf)+n]
 			if len(buf) > limit {
-				return fail(fmt.Errorf("%s: %w: reply larger than %d bytes", c.Addr, drivers.ErrBadResponse, limit))
+				return tooBig()
 			}
 			if sc.feed(chunk) {
+				if sc.tooDeep {
+					return fail(fmt.Errorf("%s: %w: nested deeper than %d levels, not a miner's reply", c.Addr, drivers.ErrBadResponse, maxReplyDepth))
+				}
 				break
 			}
 		}
@@ -172,6 +226,9 @@ func (c *Client) readReply(ctx context.Context, conn net.Conn) (*[]byte, []byte,
 			break
 		}
 		if err != nil {
+			if serr := share.Err(); serr != nil {
+				return overBudget(serr)
+			}
 			if len(buf) > 0 && !isTimeout(ctx, err) {
 				// A reset after a full reply is common; judge what arrived.
 				break
@@ -192,14 +249,21 @@ func isTimeout(ctx context.Context, err error) bool {
 	return ctx.Err() != nil || errors.Is(err, net.ErrClosed) || (errors.As(err, &ne) && ne.Timeout())
 }
 
+// maxReplyDepth bounds nesting while a reply streams in. Real replies nest
+// at most 6 deep (8 when joined); a stream nested deeper is cut at once
+// instead of being read to the size limit and refused by the decoder.
+const maxReplyDepth = 64
+
 // completeness tracks brace depth outside strings to notice the end of a
-// top-level JSON object without waiting for the miner to close.
+// top-level JSON object without waiting for the miner to close, and a
+// stream nested deeper than any reply.
 type completeness struct {
 	depth   int
 	started bool
 	inStr   bool
 	esc     bool
 	done    bool
+	tooDeep bool
 }
 
 func (s *completeness) feed(b []byte) bool {
@@ -224,6 +288,10 @@ func (s *completeness) feed(b []byte) bool {
 		case '{', '[':
 			s.depth++
 			s.started = true
+			if s.depth > maxReplyDepth {
+				s.tooDeep, s.done = true, true
+				return true
+			}
 		case '}', ']':
 			s.depth--
 			if s.started && s.depth <= 0 {

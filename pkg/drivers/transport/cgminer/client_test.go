@@ -2,6 +2,7 @@ package cgminer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"runtime"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
-	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 )
 
 // Real replies: Hammer D10 / MSKMiner S19 pools and version (pyasic captures,
@@ -171,8 +171,29 @@ func FuzzParseReply(f *testing.F) {
 			_ = Pools(r)
 		}
 		if obj, err := Parse("fuzz", raw); err == nil {
-			m := &Batch{replies: map[string]jsonval.Obj{}, errs: map[string]error{}}
+			m := &Batch{}
 			_ = splitMulti(m, obj, []string{"summary", "pools"})
 		}
 	})
+}
+
+// The request without a map is the bytes encoding/json would send.
+func TestRequestMarshal(t *testing.T) {
+	for _, r := range []Request{
+		{Command: "version+summary+stats+pools"},
+		{Command: "ascset", Parameter: "0,led,1-1"},
+		{Command: `we"ird\` + "\n<&>é"},
+		{Command: "stats", Extra: map[string]any{"new_api": true}},
+	} {
+		m := map[string]any{"command": r.Command}
+		if r.Parameter != "" {
+			m["parameter"] = r.Parameter
+		}
+		for k, v := range r.Extra {
+			m[k] = v
+		}
+		want, err := json.Marshal(m)
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(r.marshal()))
+	}
 }

@@ -20,7 +20,7 @@ func TestHostileMiners(t *testing.T) {
 	want := map[hostile.Mode]string{
 		hostile.Silent:     drivers.ResultTimeout,
 		hostile.Slowloris:  drivers.ResultTimeout,
-		hostile.Stream:     drivers.ResultBadResponse, // over the 4 MiB limit
+		hostile.Stream:     drivers.ResultBadResponse, // nested deeper than any reply
 		hostile.Reset:      drivers.ResultBadResponse,
 		hostile.Half:       drivers.ResultBadResponse,
 		hostile.Garbage:    drivers.ResultBadResponse,

@@ -2,58 +2,30 @@ package cgminer
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/replies"
 )
 
 // ErrNotRequested is returned by Reply for a command the batch did not ask.
-var ErrNotRequested = errors.New("not requested")
+var ErrNotRequested = replies.ErrNotRequested
 
 // Batch holds the replies of several commands, each with its own error, so
-// one failing command never loses the others.
-type Batch struct {
-	replies map[string]jsonval.Obj
-	errs    map[string]error
-}
-
-// Reply returns the reply to cmd, or why there is none.
-func (b *Batch) Reply(cmd string) (jsonval.Obj, error) {
-	if r, ok := b.replies[cmd]; ok {
-		return r, nil
-	}
-	if err, ok := b.errs[cmd]; ok {
-		return nil, err
-	}
-	return nil, fmt.Errorf("command %q: %w", cmd, ErrNotRequested)
-}
-
-// Err is nil when at least one command answered; otherwise the errors,
-// joined. A miner that answers nothing is down; one that rejects some
-// commands is not.
-func (b *Batch) Err() error {
-	if len(b.replies) > 0 {
-		return nil
-	}
-	errs := make([]error, 0, len(b.errs))
-	for _, e := range b.errs {
-		errs = append(errs, e)
-	}
-	if len(errs) == 1 {
-		return errs[0]
-	}
-	return errors.Join(errs...)
-}
+// one failing command never loses the others. It is the reply set every
+// transport shares.
+type Batch = replies.Set
 
 // Multi sends cmds joined with "+" on one connection, as cgminer-derived
 // firmware supports, and falls back to one command per connection when the
 // firmware rejects the joined form. A transport failure (timeout, refused)
 // is not retried: the miner's deadline belongs to it alone.
 func (c *Client) Multi(ctx context.Context, cmds ...string) *Batch {
-	b := &Batch{replies: map[string]jsonval.Obj{}, errs: map[string]error{}}
+	b := replies.New()
 	if len(cmds) == 1 {
 		c.single(ctx, b, cmds[0])
 		return b
@@ -62,20 +34,29 @@ func (c *Client) Multi(ctx context.Context, cmds ...string) *Batch {
 	buf, raw, err := c.roundTrip(ctx, Request{Command: joined}.marshal())
 	if err != nil {
 		for _, cmd := range cmds {
-			b.errs[cmd] = fmt.Errorf("command %q: %w", joined, err)
+			b.Set(cmd, nil, fmt.Errorf("command %q: %w", joined, err))
 		}
 		return b
 	}
 	obj, err := Parse(c.Addr, raw)
 	putBuf(buf)
-	if err == nil && splitMulti(b, obj, cmds) {
+	if err != nil {
+		// Not the protocol at all (garbage, an HTML page, a TLS alert):
+		// asking each command on its own would only multiply the
+		// connections to something that is not a miner's API.
+		for _, cmd := range cmds {
+			b.Set(cmd, nil, fmt.Errorf("command %q: %w", joined, err))
+		}
+		return b
+	}
+	if splitMulti(b, obj, cmds) {
 		return b
 	}
 	// Rejected ("invalid command"), or a reply without per-command
 	// sections: ask one at a time.
 	for _, cmd := range cmds {
 		if ctx.Err() != nil {
-			b.errs[cmd] = fmt.Errorf("command %q: %s: %w", cmd, c.Addr, drivers.ErrTimeout)
+			b.Set(cmd, nil, fmt.Errorf("command %q: %s: %w", cmd, c.Addr, drivers.ErrTimeout))
 			continue
 		}
 		c.single(ctx, b, cmd)
@@ -85,11 +66,7 @@ func (c *Client) Multi(ctx context.Context, cmds ...string) *Batch {
 
 func (c *Client) single(ctx context.Context, b *Batch, cmd string) {
 	r, err := c.Command(ctx, cmd)
-	if err != nil {
-		b.errs[cmd] = err
-		return
-	}
-	b.replies[cmd] = r
+	b.Set(cmd, r, err)
 }
 
 // splitMulti fills b from a joined reply {"cmd":[{...}], ..., "id":1}. It
@@ -97,35 +74,33 @@ func (c *Client) single(ctx context.Context, b *Batch, cmd string) {
 func splitMulti(b *Batch, obj jsonval.Obj, cmds []string) bool {
 	found := false
 	for _, cmd := range cmds {
-		l, ok := obj[cmd].([]any)
-		if !ok {
-			continue
+		if _, ok := obj[cmd].([]any); ok {
+			found = true
 		}
-		found = true
-		if len(l) == 0 {
-			b.errs[cmd] = fmt.Errorf("command %q: %w: empty section in joined reply", cmd, drivers.ErrBadResponse)
-			continue
-		}
-		r, ok := l[0].(map[string]any)
-		if !ok {
-			b.errs[cmd] = fmt.Errorf("command %q: %w: section is not an object", cmd, drivers.ErrBadResponse)
-			continue
-		}
-		if err := CheckStatus(cmd, r); err != nil {
-			b.errs[cmd] = err
-			continue
-		}
-		b.replies[cmd] = r
 	}
 	if !found {
 		return false
 	}
 	for _, cmd := range cmds {
-		if _, ok := b.replies[cmd]; !ok {
-			if _, ok := b.errs[cmd]; !ok {
-				b.errs[cmd] = fmt.Errorf("command %q: %w: missing from joined reply", cmd, drivers.ErrBadResponse)
-			}
+		l, ok := obj[cmd].([]any)
+		if !ok {
+			b.Set(cmd, nil, fmt.Errorf("command %q: %w: missing from joined reply", cmd, drivers.ErrBadResponse))
+			continue
 		}
+		if len(l) == 0 {
+			b.Set(cmd, nil, fmt.Errorf("command %q: %w: empty section in joined reply", cmd, drivers.ErrBadResponse))
+			continue
+		}
+		r, ok := l[0].(map[string]any)
+		if !ok {
+			b.Set(cmd, nil, fmt.Errorf("command %q: %w: section is not an object", cmd, drivers.ErrBadResponse))
+			continue
+		}
+		if err := CheckStatus(cmd, r); err != nil {
+			b.Set(cmd, nil, err)
+			continue
+		}
+		b.Set(cmd, r, nil)
 	}
 	return true
 }
@@ -134,18 +109,18 @@ func splitMulti(b *Batch, obj jsonval.Obj, cmds []string) bool {
 // sent them: each is repaired, decoded and STATUS-checked. Tests and fuzz
 // targets use it to run a driver's parser without a network.
 func BatchFromRaw(addr string, raw map[string][]byte) *Batch {
-	b := &Batch{replies: map[string]jsonval.Obj{}, errs: map[string]error{}}
-	for cmd, r := range raw {
-		obj, err := Parse(addr, r)
+	b := replies.New()
+	for _, cmd := range slices.Sorted(maps.Keys(raw)) {
+		obj, err := Parse(addr, raw[cmd])
 		if err != nil {
-			b.errs[cmd] = fmt.Errorf("command %q: %w", cmd, err)
+			b.Set(cmd, nil, fmt.Errorf("command %q: %w", cmd, err))
 			continue
 		}
 		if err := CheckStatus(cmd, obj); err != nil {
-			b.errs[cmd] = err // already names the command
+			b.Set(cmd, nil, err) // already names the command
 			continue
 		}
-		b.replies[cmd] = obj
+		b.Set(cmd, obj, nil)
 	}
 	return b
 }

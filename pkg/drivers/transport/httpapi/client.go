@@ -115,7 +115,7 @@ func NewTransport(o Options) *Transport {
 	rt := &http.Transport{
 		// Never a proxy from the environment: miners are on the farm LAN.
 		Proxy:               nil,
-		DialContext:         (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:         dialUntilDeadline,
 		TLSClientConfig:     tc,
 		MaxIdleConns:        o.MaxIdleConns,
 		MaxIdleConnsPerHost: 2,
@@ -138,6 +138,31 @@ func NewTransport(o Options) *Transport {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}
+}
+
+type deadlineKey struct{}
+
+// connGrace is how long a connection outlives the deadline of the gather
+// that dialled it.
+const connGrace = 100 * time.Millisecond
+
+// dialUntilDeadline dials, and gives the connection the deadline of the
+// miner's gather that asked for it: reused by that gather's later requests,
+// it is closed (its goroutines end) when the gather's time is up instead of
+// idling on in the pool. net/http hands the dial a context without the
+// request's deadline, so the deadline travels as a value.
+func dialUntilDeadline(ctx context.Context, network, addr string) (net.Conn, error) {
+	conn, err := (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if dl, ok := ctx.Value(deadlineKey{}).(time.Time); ok {
+		// A moment after the request's own deadline, so that a request
+		// still in flight ends by its context (a timeout), not by a read
+		// error in the middle of a status line.
+		_ = conn.SetDeadline(dl.Add(connGrace))
+	}
+	return conn, nil
 }
 
 // CloseIdle closes idle connections (tests, shutdown).
@@ -190,8 +215,9 @@ type Config struct {
 
 // Client talks to one miner for one gather. It is safe for concurrent
 // use. After a failure that will not change within the gather (refused,
-// timeout, wrong credentials) it fails further requests at once, so a
-// wrong password costs one attempt per gather.
+// timeout, wrong credentials, an answer that is not HTTP at all) it fails
+// further requests at once, so a wrong password costs one attempt per
+// gather and a port that speaks something else one connection.
 type Client struct {
 	tr  *Transport
 	cfg Config
@@ -272,7 +298,9 @@ func (c *Client) failFast() error {
 }
 
 func (c *Client) remember(err error) {
-	if errors.Is(err, drivers.ErrAuth) || errors.Is(err, drivers.ErrRefused) || errors.Is(err, drivers.ErrTimeout) {
+	var nh notHTTP
+	if errors.Is(err, drivers.ErrAuth) || errors.Is(err, drivers.ErrRefused) || errors.Is(err, drivers.ErrTimeout) ||
+		errors.As(err, &nh) {
 		c.mu.Lock()
 		if c.fatal == nil {
 			c.fatal = err
@@ -510,6 +538,19 @@ func (c *Client) roundTrip(ctx context.Context, r Request, method string, u *url
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
+	// The body's growth past the floor is charged to the gather's budget;
+	// an eviction cancels the request, which ends the body's read.
+	var share *drivers.Share
+	if b := drivers.BudgetFrom(ctx); b != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		share = b.Share(cancel)
+		defer share.Release()
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		ctx = context.WithValue(ctx, deadlineKey{}, dl)
+	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.prefix(method, u.Path), err)
@@ -536,14 +577,49 @@ func (c *Client) roundTrip(ctx context.Context, r Request, method string, u *url
 	}
 	defer resp.Body.Close()
 	limit := c.tr.maxBody
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	b, err := readBody(resp.Body, limit, share)
 	if err != nil {
+		if serr := share.Err(); serr != nil {
+			err = serr
+		}
+		if errors.Is(err, drivers.ErrBadResponse) {
+			return nil, fmt.Errorf("%s: %w", c.prefix(method, u.Path), err)
+		}
 		return nil, c.netErr(ctx, method, u.Path, err)
 	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: %w: body larger than %d bytes", c.prefix(method, u.Path), drivers.ErrBadResponse, limit)
-	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
+}
+
+// readBody reads r to its end, growing the buffer only as bytes arrive and
+// only within limit and the share. Errors past the limit or the share wrap
+// drivers.ErrBadResponse; read errors are returned as they are.
+func readBody(r io.Reader, limit int64, share *drivers.Share) ([]byte, error) {
+	buf := make([]byte, 0, 4<<10)
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) > limit {
+				return nil, fmt.Errorf("%w: body larger than %d bytes", drivers.ErrBadResponse, limit)
+			}
+			newCap := min(int64(2*cap(buf)), limit+1)
+			if err := share.Grow(newCap - max(int64(cap(buf)), drivers.ReplyFloor)); err != nil {
+				return nil, err
+			}
+			grown := make([]byte, len(buf), newCap)
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return nil, fmt.Errorf("%w: body larger than %d bytes", drivers.ErrBadResponse, limit)
+		}
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 // netErr classifies a transport error without the URL (url.Error prints
@@ -560,14 +636,14 @@ func (c *Client) netErr(ctx context.Context, method, path string, err error) err
 	var hostErr x509.HostnameError
 	var rec tls.RecordHeaderError
 	switch {
-	case ctx.Err() != nil, errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+	case ctx.Err() != nil, pastDeadline(ctx), errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return fmt.Errorf("%s: %w", p, drivers.ErrTimeout)
 	case errors.As(err, &cert), errors.As(err, &unknown), errors.As(err, &hostErr), errors.As(err, &rec):
-		return fmt.Errorf("%s: %w: TLS: %v", p, drivers.ErrBadResponse, err)
+		return notHTTP{fmt.Errorf("%s: %w: TLS: %v", p, drivers.ErrBadResponse, err)}
 	case errors.Is(err, syscall.ECONNRESET):
 		// Accepted, then reset (even while dialling): something listens
 		// but is not this API. The cgminer client says the same.
-		return fmt.Errorf("%s: %w: %v", p, drivers.ErrBadResponse, err)
+		return notHTTP{fmt.Errorf("%s: %w: %v", p, drivers.ErrBadResponse, err)}
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return fmt.Errorf("%s: %w: %v", p, drivers.ErrRefused, err)
 	}
@@ -576,5 +652,20 @@ func (c *Client) netErr(ctx context.Context, method, path string, err error) err
 	if errors.As(err, &dns) || (errors.As(err, &op) && op.Op == "dial") {
 		return fmt.Errorf("%s: %w: %v", p, drivers.ErrRefused, err)
 	}
-	return fmt.Errorf("%s: %w: %v", p, drivers.ErrBadResponse, err)
+	return notHTTP{fmt.Errorf("%s: %w: %v", p, drivers.ErrBadResponse, err)}
 }
+
+// pastDeadline tells a deadline that has passed before its context's timer
+// said so: an error then is the deadline's doing, whatever its text.
+func pastDeadline(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
+}
+
+// notHTTP marks a failed exchange (not a status): what answers is not
+// speaking HTTP, or not the expected TLS, and will not for the next path
+// either, so the client asks no more in this gather. Its text is the
+// wrapped error's.
+type notHTTP struct{ error }
+
+func (e notHTTP) Unwrap() error { return e.error }

@@ -3,11 +3,13 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/replies"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 )
 
@@ -52,68 +54,21 @@ func (c *Client) GetJSON(ctx context.Context, path string) (jsonval.Obj, error) 
 }
 
 // Replies are the decoded answers of several endpoints, each with its own
-// error, so one failing endpoint never loses the others.
-type Replies struct {
-	objs map[string]jsonval.Obj
-	errs map[string]error
-}
+// error, so one failing endpoint never loses the others. It is the reply
+// set every transport shares.
+type Replies = replies.Set
 
 // ErrNotRequested is returned by Reply for a name that was not asked.
-var ErrNotRequested = errors.New("not requested")
-
-// Reply returns the reply under name, or why there is none.
-func (r *Replies) Reply(name string) (jsonval.Obj, error) {
-	if r == nil {
-		return nil, fmt.Errorf("%q: %w", name, ErrNotRequested)
-	}
-	if o, ok := r.objs[name]; ok {
-		return o, nil
-	}
-	if err, ok := r.errs[name]; ok {
-		return nil, err
-	}
-	return nil, fmt.Errorf("%q: %w", name, ErrNotRequested)
-}
-
-// Err is nil when at least one endpoint answered; otherwise the error of
-// the first that failed (they share their cause: refused, timeout, auth).
-func (r *Replies) Err() error {
-	if r == nil {
-		return fmt.Errorf("%w: nothing asked", drivers.ErrBadResponse)
-	}
-	if len(r.objs) > 0 {
-		return nil
-	}
-	for _, e := range r.errs {
-		if errors.Is(e, drivers.ErrAuth) {
-			return e // the most useful of the failures
-		}
-	}
-	var errs []error
-	for _, e := range r.errs {
-		errs = append(errs, e)
-	}
-	if len(errs) == 0 {
-		return fmt.Errorf("%w: nothing asked", drivers.ErrBadResponse)
-	}
-	return errs[0]
-}
-
-// Answered tells whether any endpoint answered.
-func (r *Replies) Answered() bool { return r != nil && len(r.objs) > 0 }
+var ErrNotRequested = replies.ErrNotRequested
 
 // GetAll asks each name's path in order on one keep-alive connection and
 // decodes the replies. After a failure that will not change (refused,
 // timeout, wrong credentials) the remaining names get it at once.
 func (c *Client) GetAll(ctx context.Context, names []string, path func(name string) string) *Replies {
-	r := &Replies{objs: map[string]jsonval.Obj{}, errs: map[string]error{}}
+	r := replies.New()
 	for _, n := range names {
 		o, err := c.GetJSON(ctx, path(n))
-		if err != nil {
-			r.errs[n] = err
-			continue
-		}
-		r.objs[n] = o
+		r.Set(n, o, err)
 	}
 	return r
 }
@@ -121,26 +76,27 @@ func (c *Client) GetAll(ctx context.Context, names []string, path func(name stri
 // RepliesFromRaw builds Replies from recorded bodies, as if a miner had
 // sent them. Tests and fuzz targets use it to run a parser offline.
 func RepliesFromRaw(raw map[string][]byte) *Replies {
-	r := &Replies{objs: map[string]jsonval.Obj{}, errs: map[string]error{}}
-	for n, b := range raw {
-		o, err := ParseJSON(b)
+	r := replies.New()
+	for _, n := range slices.Sorted(maps.Keys(raw)) {
+		o, err := ParseJSON(raw[n])
 		if err != nil {
-			r.errs[n] = fmt.Errorf("%q: %w", n, err)
-			continue
+			err = fmt.Errorf("%q: %w", n, err)
 		}
-		r.objs[n] = o
+		r.Set(n, o, err)
 	}
 	return r
 }
 
-// RepliesWithErrors builds Replies from decoded objects and errors (tests).
+// RepliesWithErrors builds Replies from decoded objects and errors, each
+// map in the order of its sorted names, replies first (an error under the
+// same name wins).
 func RepliesWithErrors(objs map[string]jsonval.Obj, errs map[string]error) *Replies {
-	r := &Replies{objs: map[string]jsonval.Obj{}, errs: map[string]error{}}
-	for k, v := range objs {
-		r.objs[k] = v
+	r := replies.New()
+	for _, k := range slices.Sorted(maps.Keys(objs)) {
+		r.Set(k, objs[k], nil)
 	}
-	for k, v := range errs {
-		r.errs[k] = v
+	for _, k := range slices.Sorted(maps.Keys(errs)) {
+		r.Set(k, nil, errs[k])
 	}
 	return r
 }

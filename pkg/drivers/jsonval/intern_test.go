@@ -1,0 +1,40 @@
+package jsonval
+
+import (
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+)
+
+// Keys come from a shared table; decoders running at once, with keys that
+// collide in it, still each get their own keys right.
+func TestInternConcurrent(t *testing.T) {
+	var inputs [][]byte
+	var want []any
+	for i := range 64 {
+		b := fmt.Appendf(nil, `{"k%d":%d,"fan%d":[{"GHS 5s":"%d","k%d":true}],"STATUS":"S"}`, i, i, i%4, i, i*4099)
+		v, err := Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs, want = append(inputs, b), append(want, v)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for n := range 200 {
+				i := (g*31 + n) % len(inputs)
+				got, err := Decode(inputs[i])
+				if err != nil || !reflect.DeepEqual(got, want[i]) {
+					t.Errorf("input %d: %v %#v", i, err, got)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if s := intern([]byte("fan1")); s != "fan1" || intern([]byte("fan1")) != s {
+		t.Fatal("intern")
+	}
+}
