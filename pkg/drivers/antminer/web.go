@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
@@ -198,10 +199,7 @@ func WebSummary(d *drivers.MinerData, r jsonval.Obj) {
 func webRateFactor(d *drivers.MinerData, f fields) (float64, bool) {
 	u := f.str("rate_unit")
 	if u == "" {
-		if d.Algorithm == "scrypt" {
-			return 1e-6, true
-		}
-		return 1e-3, true
+		return hashunit.Key(hashunit.BMMiner, d.Algorithm, hashunit.GH).THs(1), true
 	}
 	x, ok := unitToTH(u)
 	if !ok {
