@@ -39,6 +39,7 @@ import (
 	"strings"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 )
@@ -209,7 +210,7 @@ func (p *parser) summary(r jsonval.Obj) {
 func mhs(p *parser, cmd string, o jsonval.Obj) *float64 {
 	for _, k := range []string{"MHS 1m", "MHS 30s", "MHS 5s"} {
 		if v := p.num(cmd, o, k); v != nil {
-			return drivers.Ptr(*v / 1e6)
+			return hashunit.ToTHs(v, hashunit.MH)
 		}
 	}
 	return nil
@@ -342,7 +343,7 @@ func (p *parser) modules(mods []*module) {
 			p.blobDNA = m.kv["DNA"]
 		}
 		if v := m.one("GHSmm"); v != nil {
-			expected += *v / 1e3
+			expected += hashunit.GH.THs(*v)
 			haveExp = true
 		}
 		if v := m.one("WALLPOWER"); v != nil {
@@ -529,7 +530,7 @@ func (p *parser) boardsOf(m *module, several bool, mi int) {
 	for b := 0; b < n; b++ {
 		bd := drivers.Board{Index: offset + b}
 		if b < len(mghs) {
-			h := mghs[b] / 1e3
+			h := hashunit.GH.THs(mghs[b])
 			if stopped {
 				h = 0
 			}
@@ -593,7 +594,7 @@ func (p *parser) moduleBoard(m *module) {
 	idx := len(p.d.Boards)
 	bd := drivers.Board{Index: idx}
 	if v := m.one("GHSmm"); v != nil {
-		bd.ExpectedHashrate = drivers.Ptr(*v / 1e3)
+		bd.ExpectedHashrate = hashunit.ToTHs(v, hashunit.GH)
 	}
 	bd.ChipTemperature = positive(m.one("TMax"))
 	bd.InletTemperature = positive(m.one("Temp"))

@@ -31,6 +31,7 @@ import (
 	"strings"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 	"github.com/asicmetrics/telegraf-asic/pkg/poolmetrics"
@@ -126,9 +127,9 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 	// hashRate_1m (newer AxeOS) is the ~1 minute average; hashRate is the
 	// firmware's short-window rate.
 	if v := f.num("hashRate_1m"); v != nil {
-		d.Hashrate = drivers.Ptr(*v / 1e3)
+		d.Hashrate = hashunit.ToTHs(v, hashunit.GH)
 	} else if v := f.num("hashRate"); v != nil {
-		d.Hashrate = drivers.Ptr(*v / 1e3)
+		d.Hashrate = hashunit.ToTHs(v, hashunit.GH)
 	}
 	chips := f.int("asicCount")
 	if chips == nil {
@@ -136,9 +137,9 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 	}
 	freq := f.num("frequency")
 	if v := f.num("expectedHashrate"); v != nil && *v > 0 {
-		d.ExpectedHashrate = drivers.Ptr(*v / 1e3) // GH/s
+		d.ExpectedHashrate = hashunit.ToTHs(v, hashunit.GH)
 	} else if cores := f.num("smallCoreCount"); cores != nil && chips != nil && freq != nil && *cores > 0 && *freq > 0 && *chips > 0 {
-		d.ExpectedHashrate = drivers.Ptr(*cores * float64(*chips) * *freq / 1e6) // MH/s
+		d.ExpectedHashrate = hashunit.ToTHs(drivers.Ptr(*cores*float64(*chips)**freq), hashunit.MH) // cores x MHz
 	}
 	if v := f.num("power"); v != nil && *v >= 0 {
 		d.PowerWatts = v

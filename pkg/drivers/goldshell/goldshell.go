@@ -46,6 +46,7 @@ import (
 	"strings"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
@@ -304,10 +305,7 @@ func cmdErr(cmd string, err error) error {
 
 // mhs converts MH/s to TH/s; negative rates are not rates.
 func mhs(v *float64) *float64 {
-	if v == nil || *v < 0 {
-		return nil
-	}
-	return drivers.Ptr(*v / 1e6)
+	return hashunit.ToTHs(v, hashunit.MH)
 }
 
 func summary(d *drivers.MinerData, o jsonval.Obj) {

@@ -47,7 +47,13 @@ const (
 )
 
 // THs converts v, in unit u, to the schema's 10^12 per second.
-func (u Unit) THs(v float64) float64 { return v * float64(u) / 1e12 }
+func (u Unit) THs(v float64) float64 {
+	// Dividing by an exact power of ten keeps "GH/s / 1e3" bit-identical.
+	if u < TH {
+		return v / (float64(TH) / float64(u))
+	}
+	return v * (float64(u) / float64(TH))
+}
 
 // ToTHs converts *v, in unit u, to the schema's unit. nil, NaN, infinite
 // and negative rates are not rates: nil.

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/poolmetrics"
@@ -194,14 +195,6 @@ func finite(v *float64, positive bool) *float64 {
 	return v
 }
 
-// scaled converts a firmware number with a divisor (MH/s -> TH/s is 1e6).
-func scaled(v *float64, div float64) *float64 {
-	if v == nil {
-		return nil
-	}
-	return drivers.Ptr(*v / div)
-}
-
 // field reads a numeric field and reports it when present but unreadable.
 func field(d *drivers.MinerData, cmd string, o jsonval.Obj, keys ...string) *float64 {
 	raw, ok := o.Get(keys...)
@@ -266,10 +259,10 @@ func parseSummary(d *drivers.MinerData, o jsonval.Obj) {
 	}
 	// The 1-minute average: the 5 s value swings by 20 % on these miners.
 	if v := finite(field(d, cmd, s, "MHS 1m", "MHS 5s"), false); v != nil && *v >= 0 {
-		d.Hashrate = scaled(v, 1e6)
+		d.Hashrate = hashunit.ToTHs(v, hashunit.MH)
 	}
 	if v := finite(field(d, cmd, s, "Factory GHS"), true); v != nil {
-		d.ExpectedHashrate = scaled(v, 1e3)
+		d.ExpectedHashrate = hashunit.ToTHs(v, hashunit.GH)
 	}
 	// Power is -1 when the PSU does not report it.
 	d.PowerWatts = finite(field(d, cmd, s, "Power"), true)
@@ -489,7 +482,7 @@ func parseDevs(d *drivers.MinerData, cmd string, o jsonval.Obj) {
 			b.Index = int(*v)
 		}
 		if v := finite(field(d, cmd, e, "MHS 1m", "MHS 5s"), false); v != nil && *v >= 0 {
-			b.Hashrate = scaled(v, 1e6)
+			b.Hashrate = hashunit.ToTHs(v, hashunit.MH)
 		}
 		// btminer writes 0 for a sensor it could not read.
 		b.Temperature = finite(field(d, cmd, e, "Temperature"), true)
