@@ -79,7 +79,7 @@ func identity(d *drivers.MinerData, data jsonval.Obj) {
 	} else if soft != "" {
 		d.Model = modelFromSoftver(soft)
 	}
-	if a := strings.ToLower(data.S("algo")); a != "" && a != "none" {
+	if a := hashunit.Algorithm(data.S("algo")); a != "" {
 		d.Algorithm = a
 	} else {
 		up := strings.ToUpper(d.Model)

@@ -133,11 +133,8 @@ func applyWeb(d *drivers.MinerData, rs map[string]jsonval.Obj, answered func(str
 			d.Algorithm = a
 		}
 	}
-	switch strings.ToLower(fi.String(info, "algorithm")) {
-	case "sha256d", "sha256":
-		d.Algorithm = "sha256"
-	case "scrypt":
-		d.Algorithm = "scrypt"
+	if a := hashunit.Algorithm(fi.String(info, "algorithm")); a != "" {
+		d.Algorithm = a
 	}
 	if d.FirmwareVersion == "" {
 		d.FirmwareVersion = firstNonEmpty(antminer.VnishVersion(fs.String(sum, "miner_type")), fi.String(info, "fw_version"))
