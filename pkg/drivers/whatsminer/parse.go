@@ -119,7 +119,7 @@ func Parse(r *Replies) *drivers.MinerData {
 	if o, ok := r.get("status"); ok {
 		parseStatus(d, o)
 	}
-	if o, ok := r.get("get_psu"); ok && d.PowerWatts == nil {
+	if o, ok := r.get("get_psu"); ok && (d.PowerWatts == nil || d.PSUFanRPM == nil) {
 		parsePSU(d, o)
 	}
 	if o, ok := r.get("get_error_code"); ok {
@@ -289,8 +289,11 @@ func parseSummary(d *drivers.MinerData, o jsonval.Obj) {
 // parseSummaryFans reads the two chassis fans. Both are reported even at 0
 // RPM on air-cooled miners (a stopped fan is what an operator must see);
 // liquid-cooled miners have no chassis fans and report 0, so there only a
-// turning fan counts. "Power Fanspeed" is the PSU's fan, not a chassis fan.
+// turning fan counts. "Power Fanspeed" is the PSU's fan: PSUFanRPM.
 func parseSummaryFans(d *drivers.MinerData, s jsonval.Obj) {
+	if v := intField(d, "summary", s, "Power Fanspeed"); v != nil && *v >= 0 {
+		d.PSUFanRPM = v
+	}
 	liquid := s.B("Liquid Cooling")
 	for i, key := range []string{"Fan Speed In", "Fan Speed Out"} {
 		v := intField(d, "summary", s, key)
@@ -375,8 +378,15 @@ func parsePSU(d *drivers.MinerData, o jsonval.Obj) {
 	if m == nil {
 		return
 	}
-	if v := finite(field(d, "get_psu", m, "pin", "Pin"), true); v != nil && *v < 100000 {
-		d.PowerWatts = v
+	if d.PowerWatts == nil {
+		if v := finite(field(d, "get_psu", m, "pin", "Pin"), true); v != nil && *v < 100000 {
+			d.PowerWatts = v
+		}
+	}
+	if d.PSUFanRPM == nil {
+		if v := intField(d, "get_psu", m, "fan_speed"); v != nil && *v >= 0 { // "6000"
+			d.PSUFanRPM = v
+		}
 	}
 }
 

@@ -11,8 +11,8 @@ package whatsminer
 //     when the summary has none), error-code (list of codes, numeric
 //     strings, {"531":"<time>","reason":".."} or {"code":531} objects:
 //     deduplicated, sorted, junk ignored; messages from errorcodes.go, else
-//     the firmware's reason). power.fanspeed is the PSU fan: not a chassis
-//     fan, not emitted.
+//     the firmware's reason). power.fanspeed is the PSU fan (RPM) ->
+//     PSUFanRPM, not a chassis fan.
 //   - get.miner.status "summary": hash-1min (else hash-realtime, the 5 s
 //     value), factory-hash (<= 0 is unknown), power-realtime, power-limit,
 //     elapsed, environment-temperature, fan-speed-in/-out (fans 0 and 1),
@@ -192,6 +192,9 @@ func ParseV3(r *Replies) *drivers.MinerData {
 		}
 		if d.PowerLimitWatts == nil {
 			d.PowerLimitWatts = finite(field(d, V3DeviceInfo, info.O("miner"), "power-limit-set"), true)
+		}
+		if v := intField(d, V3DeviceInfo, info.O("power"), "fanspeed"); v != nil && *v >= 0 {
+			d.PSUFanRPM = v
 		}
 	}
 	if d.IsMining == nil && d.Hashrate != nil && *d.Hashrate > 0 {
