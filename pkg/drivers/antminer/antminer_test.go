@@ -114,6 +114,19 @@ func TestParseCaptures(t *testing.T) {
 			},
 			fansRPM: []int64{5640, 5760}, pools: 3,
 		},
+		// asicseer S9 build: all 16 chain slots listed, empty ones with
+		// chain_rateN "0.00000", chain_acnN 0, chain_acsN "": only chains
+		// 6-8 hold boards. "GHS 5s" "13402.14" GH/s; total_rateideal 13466.25.
+		"S9_asicseer_20191111": {
+			model: "S9", firmware: "stock", algo: "sha256", fwVersion: "Mon Nov 11 17:07:20 CST 2019", apiVersion: "3.1",
+			ths: 13.40214, expTHs: p(13.46625), uptimeS: 102, mining: true,
+			boards: []boardWant{
+				{index: 0, ths: 4.46765, expTHs: p(4.48875), tempC: p(57), chipC: p(87), chips: 63, freqMHz: p(625)},
+				{index: 1, ths: 4.43133, expTHs: p(4.48875), tempC: p(49), chipC: p(74), chips: 63, freqMHz: p(625)},
+				{index: 2, ths: 4.50315, expTHs: p(4.48875), tempC: p(56), chipC: p(86), chips: 63, freqMHz: p(625)},
+			},
+			fansRPM: []int64{2880, 3840}, pools: 3,
+		},
 		// Mode 254 = asleep: "GHS 5s" "0.00"; chains 1..3 known only from chain_xtimeN.
 		"S17Plus_35.0.1.3_20200602_sleeping": {
 			model: "S17+", firmware: "stock", algo: "sha256", fwVersion: "Tue Jun  2 10:31:07 CST 2020", apiVersion: "3.1",

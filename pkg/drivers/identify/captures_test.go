@@ -54,6 +54,7 @@ var apiOnly = map[string]string{
 	"antminer/S19_49.0.1.3_20201211_sleeping":       "antminer",
 	"antminer/S23Hyd_AML_20260626":                  "antminer", // stats
 	"antminer/S9_30.0.1.3_20190731":                 "antminer",
+	"antminer/S9_asicseer_20191111":                 "antminer", // version Type "Antminer S9", BMMiner "2.4.0-asicseer-1.1.9-f7b7"
 	"antminer/S9k_13.10.1.3_20190929":               "antminer",
 	"antminer/T17Plus_b023.0.1.3_20200602_sleeping": "antminer",
 	"auradine/at1500_fluxos":                        "auradine", // version "GCMiner-0.5"
