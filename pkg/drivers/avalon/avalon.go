@@ -19,7 +19,8 @@
 //     non-zero readings), ECHU (per-board error bits). On 7xx/8xx/9xx a
 //     controller drives many single-board modules (MM ID1..n across AUC
 //     entries); each module becomes one board (GHSmm, TMax, Temp, Freq, DNA).
-//     Miner level: GHSmm -> ExpectedHashrate (GH/s), Temp -> EnvTemperature,
+//     Miner level: GHSmm -> ExpectedHashrate (GH/s), Temp (Avalon Q: ITemp)
+//     -> EnvTemperature,
 //     Fan1..FanN / Fan (RPM) with FanR (%), WALLPOWER -> PowerWatts, MPO ->
 //     PowerLimitWatts, Led (1 = on) -> FaultLight, SYSTEMSTATU "In Work" ->
 //     IsMining, ECMM (controller error bits), Ver/LVer -> firmware and model
@@ -356,7 +357,12 @@ func (p *parser) modules(mods []*module) {
 		}
 		// The coolest module inlet is the best guess at the room's air.
 		// 0 is Avalon's "no reading".
-		if t := m.one("Temp"); t != nil && *t != 0 && (d.EnvTemperature == nil || *t < *d.EnvTemperature) {
+		// The Avalon Q names its air intake ITemp and has no Temp.
+		t := m.one("Temp")
+		if t == nil {
+			t = m.one("ITemp")
+		}
+		if t != nil && *t != 0 && (d.EnvTemperature == nil || *t < *d.EnvTemperature) {
 			d.EnvTemperature = drivers.Ptr(*t)
 		}
 		if led := m.one("Led"); led != nil {
