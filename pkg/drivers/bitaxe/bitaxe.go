@@ -5,7 +5,8 @@
 //     has it, which is then preferred), expectedHashrate (GH/s, newer
 //     firmware), power (W), voltage (input, mV), temp/temp2 (chip °C),
 //     vrTemp (regulator °C, the board temperature), frequency (MHz),
-//     asicCount, smallCoreCount, fanrpm/fan2rpm, fanspeed (%), hostname,
+//     asicCount, smallCoreCount, fanrpm/fan2rpm (LuckyMiner: fanSpeed),
+//     fanspeed (%), hostname,
 //     macAddr, version, uptimeSeconds, ASICModel, deviceModel,
 //     sharesAccepted/Rejected, stratumURL/Port/User and the fallback pool,
 //     isUsingFallbackStratum, isStratumConnected (NerdQAxe), power_fault.
@@ -171,6 +172,9 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 	pct := f.num("fanspeed")
 	for i, k := range []string{"fanrpm", "fan2rpm"} {
 		rpm := f.int(k)
+		if rpm == nil && i == 0 {
+			rpm = f.int("fanSpeed") // LuckyMiner's fork: RPM as fanSpeed, % as fanspeed
+		}
 		if rpm == nil || (i > 0 && *rpm <= 0) {
 			continue // a second fan the board lacks
 		}

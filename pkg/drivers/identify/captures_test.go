@@ -67,6 +67,7 @@ var apiOnly = map[string]string{
 	"avalon/Avalon9xx_9211809-b4b3d00":              "avalon",
 	"avalon/AvalonNano3_24071801_42c628d":           "avalon",
 	"avalon/AvalonQ_25052801_14a19a2":               "avalon",
+	"bitaxe/LuckyMinerLV07_1.1.0":                   "", // web API only
 	"bitaxe/Supra401_v2.4.5":                        "", // web API only
 	"bitaxe/Supra_asic-only":                        "",
 	"braiins/S9_bOS_am1-s9-20181127-0_c34516b0":     "braiins", // version "bOS_am1-s9", Type "braiins-am1-s9"
