@@ -127,6 +127,11 @@ func TestIdentifyEveryCapture(t *testing.T) {
 			continue
 		}
 		want := fam.Name()
+		if _, err := drivers.New(want); err != nil {
+			// Captures collected for a family no driver reads yet
+			// (testdata/FAMILIES.md): nothing to identify.
+			continue
+		}
 		require.Contains(t, familyRoot, want, "family %s has no root page in the fakes", want)
 		models, err := os.ReadDir(filepath.Join(captureRoot, fam.Name()))
 		require.NoError(t, err)
