@@ -105,7 +105,7 @@ func ParseUnit(s string) (Unit, bool) {
 	return 0, false
 }
 
-// Algorithm tags (DESIGN.md: what the miner hashes).
+// Algorithm tags of the schema: what the miner hashes.
 const (
 	SHA256     = "sha256"
 	Scrypt     = "scrypt"

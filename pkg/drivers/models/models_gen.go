@@ -109,7 +109,7 @@ var table = []Spec{
 	{Make: "Goldshell", Model: "KD5", Algorithm: "kadena", Boards: 4, ChipsPerBoard: 46, Fans: 4, FansKnown: true},
 	{Make: "Goldshell", Model: "Mini Doge", Algorithm: "scrypt", Boards: 1, ChipsPerBoard: 40, Fans: 2, FansKnown: true},
 	{Make: "Hammer", Model: "D10", Algorithm: "scrypt", Boards: 3, ChipsPerBoard: 108, Fans: 2, FansKnown: true},
-	{Make: "IceRiver", Model: "AL3", Algorithm: "blockflow", Boards: 3, ChipsPerBoard: 156, Fans: 4, FansKnown: true},
+	{Make: "IceRiver", Model: "AL3", Algorithm: "blake3", Boards: 3, ChipsPerBoard: 156, Fans: 4, FansKnown: true},
 	{Make: "IceRiver", Model: "KS0", Algorithm: "kheavyhash", Boards: 3, ChipsPerBoard: 0, Fans: 0, FansKnown: true},
 	{Make: "IceRiver", Model: "KS1", Algorithm: "kheavyhash", Boards: 3, ChipsPerBoard: 0, Fans: 4, FansKnown: true},
 	{Make: "IceRiver", Model: "KS2", Algorithm: "kheavyhash", Boards: 3, ChipsPerBoard: 18, Fans: 4, FansKnown: true},

@@ -62,7 +62,7 @@ var algorithms = map[string]string{
 	"SHA256": "sha256", "SCRYPT": "scrypt", "X11": "x11", "EQUIHASH": "equihash",
 	"EAGLESONG": "eaglesong", "HANDSHAKE": "handshake", "KADENA": "kadena",
 	"KHEAVYHASH": "kheavyhash", "BLAKE256": "blake256", "ETHASH": "ethash",
-	"BLOCKFLOW": "blockflow", "GenericAlgo": "",
+	"BLOCKFLOW": "blake3", "GenericAlgo": "", // BlockFlow is Alephium's PoW, Blake3: the schema's tag
 }
 
 type spec struct {
