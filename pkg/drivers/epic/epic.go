@@ -39,6 +39,7 @@ import (
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/antminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/models"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 	"github.com/asicmetrics/telegraf-asic/pkg/poolmetrics"
 )
@@ -195,6 +196,13 @@ func identity(d *drivers.MinerData, model string, s jsonval.Obj) {
 		m = strings.TrimSpace(m[5:])
 	}
 	d.Model = m
+	// ePIC's own hardware: the model table knows which is not SHA-256
+	// (BlockMiner eLITE 1.0 is scrypt); the default comes last.
+	if d.Make == "ePIC" {
+		if sp, ok := models.Lookup(d.Make, m); ok && sp.Algorithm != "" {
+			d.Algorithm = sp.Algorithm
+		}
+	}
 	// What the miner says it hashes wins over the model's series.
 	if a := hashunit.Algorithm(s.O("Mining").S("Algorithm")); a != "" {
 		d.Algorithm = a

@@ -38,3 +38,23 @@ func TestParseBlockMinerSia(t *testing.T) {
 	require.Equal(t, int64(195336), *d.Pools[0].Accepted)
 	require.Equal(t, int64(165), *d.Pools[0].Rejected)
 }
+
+// The algorithm: Mining.Algorithm first, then the model table, then
+// sha256. Hand-made bodies (no capture of an eLITE exists): only the
+// precedence is tested here.
+func TestAlgorithmPrecedence(t *testing.T) {
+	for _, c := range []struct{ model, mining, want string }{
+		{"ePIC BlockMiner eLITE 1.0", "", "scrypt"},        // model table: BlockMiner eLITE 1.0, SCRYPT
+		{"ePIC BlockMiner 720i", "", "sha256"},             // model table: SHA256
+		{"ePIC BlockMiner eLITE 1.0", "SHA-256", "sha256"}, // what the miner says wins
+		{"AntMiner L7", "", "scrypt"},                      // Bitmain hardware: series letter
+		{"", "", "sha256"},                                 // nothing known: the default
+	} {
+		raw := map[string][]byte{
+			"capabilities": []byte(`{"Model": "` + c.model + `"}`),
+			"summary":      []byte(`{"Mining": {"Algorithm": "` + c.mining + `"}}`),
+		}
+		d := Parse(replies(raw))
+		require.Equal(t, c.want, d.Algorithm, "%q %q", c.model, c.mining)
+	}
+}

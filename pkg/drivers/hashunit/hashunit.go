@@ -133,7 +133,7 @@ var algorithmNames = map[string]string{
 	"x11": X11, "dash": X11,
 	"blake2b": Blake2b, "blake2bsia": Blake2b, "sia": Blake2b, "siacoin": Blake2b,
 	"blake2s": Kadena, "kadena": Kadena, "kda": Kadena,
-	"blake3": Blake3, "alephium": Blake3, "alph": Blake3,
+	"blake3": Blake3, "alephium": Blake3, "alph": Blake3, "blockflow": Blake3,
 	"blake256": Blake256, "blake256r14": Blake256, "decred": Blake256,
 	"kheavyhash": KHeavyHash, "heavyhash": KHeavyHash, "kaspa": KHeavyHash, "kas": KHeavyHash,
 	"eaglesong": Eaglesong, "ckb": Eaglesong, "nervos": Eaglesong,
