@@ -9,7 +9,7 @@
 //   - summary: "GHS 5s" -> Hashrate, Elapsed -> UptimeSeconds.
 //   - stats (STATS[0] identity, STATS[1] data): chain_rateN, chain_rateidealN,
 //     chain_acnN, temp_pcbN/temp_chipN dash strings (else tempN PCB and
-//     temp2_N chip), freq_avgN/freqN, chain_voltageN/chain_volN, chain_SNN ->
+//     temp2_N chip), freq_avgN/freqN/frequencyN, chain_voltageN/chain_volN, chain_SNN ->
 //     Boards; fan_num + fanN -> Fans; total_rateideal -> ExpectedHashrate;
 //     total_power/chain_power/chain_consumptionN -> PowerWatts; Mode 254 ->
 //     sleeping. The new_api form (STATS[0].chain[]) is read too.

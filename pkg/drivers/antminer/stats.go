@@ -250,7 +250,7 @@ func (p *parser) legacyBoard(f fields, slot int, chains []int) drivers.Board {
 			chip = append(chip, *t)
 		}
 		if b.FrequencyMHz == nil {
-			b.FrequencyMHz = positive(f, "freq_avg"+s, "freq"+s)
+			b.FrequencyMHz = positive(f, "freq_avg"+s, "freq"+s, "frequency"+s) // frequencyN: D3, Z11
 		}
 		if b.VoltageVolts == nil {
 			b.VoltageVolts = chainVoltage(f, s)
