@@ -92,7 +92,7 @@ func Algorithm(model string) string {
 	case strings.HasPrefix(m, "E"):
 		return "ethash"
 	case strings.HasPrefix(m, "KA"):
-		return "kadena"
+		return "blake2s" // Kadena
 	case strings.HasPrefix(m, "KS"):
 		return "kheavyhash"
 	case strings.HasPrefix(m, "K7"):

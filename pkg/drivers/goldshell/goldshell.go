@@ -545,7 +545,7 @@ func Algorithm(model string) string {
 	case strings.HasPrefix(m, "MINIDOGE"), strings.HasPrefix(m, "LT"), strings.HasPrefix(m, "DG"), strings.HasPrefix(m, "EDG"):
 		return "scrypt"
 	case strings.HasPrefix(m, "KD"):
-		return "kadena"
+		return "blake2s" // Kadena
 	case strings.HasPrefix(m, "SC"):
 		return "blake2b"
 	case strings.HasPrefix(m, "HS"):

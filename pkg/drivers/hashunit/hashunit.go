@@ -122,9 +122,6 @@ const (
 	LBRY       = "lbry"
 )
 
-// Kadena is the tag the model table uses for Kadena's Blake2s.
-const Kadena = "kadena"
-
 // algorithmNames maps a firmware's spelling (lower case, without spaces,
 // dashes and underscores) to the tag.
 var algorithmNames = map[string]string{
@@ -132,7 +129,7 @@ var algorithmNames = map[string]string{
 	"scrypt": Scrypt, "ltc": Scrypt, "litecoin": Scrypt, "doge": Scrypt,
 	"x11": X11, "dash": X11,
 	"blake2b": Blake2b, "blake2bsia": Blake2b, "sia": Blake2b, "siacoin": Blake2b,
-	"blake2s": Kadena, "kadena": Kadena, "kda": Kadena,
+	"blake2s": Blake2s, "kadena": Blake2s, "kda": Blake2s,
 	"blake3": Blake3, "alephium": Blake3, "alph": Blake3, "blockflow": Blake3,
 	"blake256": Blake256, "blake256r14": Blake256, "decred": Blake256,
 	"kheavyhash": KHeavyHash, "heavyhash": KHeavyHash, "kaspa": KHeavyHash, "kas": KHeavyHash,

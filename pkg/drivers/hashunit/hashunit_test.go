@@ -65,7 +65,7 @@ func TestAlgorithm(t *testing.T) {
 	for in, want := range map[string]string{
 		"SHA256": SHA256, "sha-256": SHA256, "SHA256d": SHA256, "Scrypt": Scrypt, "Blake2b": Blake2b,
 		"kHeavyHash": KHeavyHash, "KHeavyHash": KHeavyHash, "Blake3": Blake3, "Eaglesong": Eaglesong,
-		"Equihash": Equihash, "X11": X11, "Blake2S": Kadena, "Sia": Blake2b, "Handshake": Handshake,
+		"Equihash": Equihash, "X11": X11, "Blake2S": Blake2s, "Kadena": Blake2s, "Sia": Blake2b, "Handshake": Handshake,
 		" ethash ": Ethash, "BlockFlow": Blake3,
 	} {
 		require.Equal(t, want, Algorithm(in), "%q", in)
