@@ -26,12 +26,16 @@ type MinerData struct {
 	PowerWatts       *float64
 	PowerLimitWatts  *float64
 	EnvTemperature   *float64
-	UptimeSeconds    *int64
-	IsMining         *bool
-	FaultLight       *bool
-	ExpectedBoards   *int64
-	ExpectedChips    *int64 // total over all boards
-	ExpectedFans     *int64
+	// Coolant (hydro, immersion) entering and leaving the miner, °C.
+	CoolantInletTemperature  *float64
+	CoolantOutletTemperature *float64
+	PSUFanRPM                *int64 // the power supply's own fan
+	UptimeSeconds            *int64
+	IsMining                 *bool
+	FaultLight               *bool
+	ExpectedBoards           *int64
+	ExpectedChips            *int64 // total over all boards
+	ExpectedFans             *int64
 
 	Boards []Board
 	Fans   []Fan

@@ -9,7 +9,7 @@
 //   - summary: "GHS 5s" -> Hashrate, Elapsed -> UptimeSeconds.
 //   - stats (STATS[0] identity, STATS[1] data): chain_rateN, chain_rateidealN,
 //     chain_acnN, temp_pcbN/temp_chipN dash strings (else tempN PCB and
-//     temp2_N chip), freq_avgN/freqN, chain_voltageN/chain_volN, chain_SNN ->
+//     temp2_N chip), freq_avgN/freqN/frequencyN, chain_voltageN/chain_volN, chain_SNN ->
 //     Boards; fan_num + fanN -> Fans; total_rateideal -> ExpectedHashrate;
 //     total_power/chain_power/chain_consumptionN -> PowerWatts; Mode 254 ->
 //     sleeping. The new_api form (STATS[0].chain[]) is read too.
@@ -25,8 +25,9 @@
 // of either is recorded and the other's data kept.
 //
 // Units: every rate is scaled by the stats' rate_unit when present, else by
-// the algorithm's default (scrypt miners such as the L3+ label MH/s values
-// "GHS"), to TH/s. Temperatures °C, power W, voltage V.
+// what bmminer's "GHS" holds for the miner's algorithm (hashunit: MH/s on
+// scrypt, X11 and Ethash builds, kSol/s on Equihash), to 10^12 per second.
+// Temperatures °C, power W, voltage V.
 //
 // Quirks handled: "}{" between STATS entries (repaired by the transport);
 // chain numbering that starts at 1, 2 or 6 depending on the model; padding
@@ -42,6 +43,7 @@ import (
 	"time"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
@@ -298,11 +300,8 @@ func (p *parser) rateFactor() float64 {
 		p.d.Problem(fmt.Errorf("command %q: field %q: unknown unit %q", "stats", "rate_unit", p.rateUnit))
 		p.rateUnit = ""
 	}
-	// The L3+ labels its MH/s figures "GHS".
-	if p.d.Algorithm == "scrypt" {
-		return 1e-6
-	}
-	return 1e-3
+	// What bmminer's "GHS" holds depends on the build (MH/s on an L3+).
+	return hashunit.Key(hashunit.BMMiner, p.d.Algorithm, hashunit.GH).THs(1)
 }
 
 // hashrate5s reads the 5 s rate. bmminer has no ~1 minute average ("GHS av"
@@ -312,7 +311,7 @@ func (p *parser) hashrate5s(f fields) *float64 {
 		return drivers.Ptr(*v * p.rateFactor())
 	}
 	if v := f.num("MHS 5s"); v != nil {
-		return drivers.Ptr(*v * 1e-6)
+		return drivers.Ptr(hashunit.Key(hashunit.BMMiner, p.d.Algorithm, hashunit.MH).THs(*v))
 	}
 	if v := f.num("THS 5s"); v != nil {
 		return drivers.Ptr(*v)

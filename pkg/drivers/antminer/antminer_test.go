@@ -74,6 +74,59 @@ func TestParseCaptures(t *testing.T) {
 			},
 			fansRPM: []int64{5130, 4470}, pools: 3,
 		},
+		// D3 (X11): bmminer's "GHS" holds MH/s on X11 builds (hashunit):
+		// "GHS 5s" "16346.64" = 16.35 GH/s = 0.01634664e12 H/s.
+		"D3_Blissz2.06_20180105": {
+			model: "D3 Blissz v2.06 beta", firmware: "stock", algo: "x11", fwVersion: "Fri Jan 05 16:48:56 CST 2018",
+			ths: 0.01634664, uptimeS: 54422, mining: true,
+			boards: []boardWant{ // chain_rateN MH/s; tempN PCB; temp2_N chip
+				{index: 0, ths: 5287.83e-6, tempC: p(46), chipC: p(69), chips: 60, freqMHz: p(450)},
+				{index: 1, ths: 5631.41e-6, tempC: p(46), chipC: p(67), chips: 60, freqMHz: p(450)},
+				{index: 2, ths: 5427.41e-6, tempC: p(48), chipC: p(62), chips: 60, freqMHz: p(450)},
+			},
+			fansRPM: []int64{6030, 5790}, pools: 5,
+		},
+		// E3 (Ethash): "GHS 5s" "197.30" is MH/s; nine 2-chip chains (1-3, 8-13).
+		"E3_20180704": {
+			model: "E3", firmware: "stock", algo: "ethash", fwVersion: "Wed Jul 4 18:21:00 CST 2018",
+			ths: 197.30e-6, uptimeS: 556, mining: true,
+			boards: []boardWant{
+				{index: 0, ths: 20.97e-6, tempC: p(49), chipC: p(63), chips: 2},
+				{index: 1, ths: 24.49e-6, tempC: p(50), chipC: p(68), chips: 2},
+				{index: 2, ths: 21.14e-6, tempC: p(50), chipC: p(68), chips: 2},
+				{index: 7, ths: 21.81e-6, tempC: p(45), chipC: p(63), chips: 2},
+				{index: 8, ths: 22.98e-6, tempC: p(39), chipC: p(56), chips: 2},
+				{index: 9, ths: 18.79e-6, tempC: p(46), chipC: p(59), chips: 2},
+				{index: 10, ths: 22.98e-6, tempC: p(39), chipC: p(56), chips: 2},
+				{index: 11, ths: 23.99e-6, tempC: p(45), chipC: p(63), chips: 2},
+				{index: 12, ths: 20.13e-6, tempC: p(39), chipC: p(58), chips: 2},
+			},
+			fansRPM: []int64{3600, 3720}, pools: 3,
+		},
+		// Z11 (Equihash): "GHS 5s" "141.54" is kSol/s = 141.54e-9 x 10^12 Sol/s.
+		"Z11_9.0.0.5_20190312": {
+			model: "Z11", firmware: "stock", algo: "equihash", fwVersion: "Tue Mar 12 19:47:06 CST 2019", apiVersion: "3.1",
+			ths: 141.54e-9, uptimeS: 68493, mining: true,
+			boards: []boardWant{
+				{index: 0, ths: 53.24e-9, tempC: p(63), chipC: p(90), chips: 3, freqMHz: p(731)},
+				{index: 1, ths: 42.26e-9, tempC: p(63), chipC: p(83), chips: 3, freqMHz: p(731)},
+				{index: 2, ths: 46.03e-9, tempC: p(63), chipC: p(90), chips: 3, freqMHz: p(731)},
+			},
+			fansRPM: []int64{5640, 5760}, pools: 3,
+		},
+		// asicseer S9 build: all 16 chain slots listed, empty ones with
+		// chain_rateN "0.00000", chain_acnN 0, chain_acsN "": only chains
+		// 6-8 hold boards. "GHS 5s" "13402.14" GH/s; total_rateideal 13466.25.
+		"S9_asicseer_20191111": {
+			model: "S9", firmware: "stock", algo: "sha256", fwVersion: "Mon Nov 11 17:07:20 CST 2019", apiVersion: "3.1",
+			ths: 13.40214, expTHs: p(13.46625), uptimeS: 102, mining: true,
+			boards: []boardWant{
+				{index: 0, ths: 4.46765, expTHs: p(4.48875), tempC: p(57), chipC: p(87), chips: 63, freqMHz: p(625)},
+				{index: 1, ths: 4.43133, expTHs: p(4.48875), tempC: p(49), chipC: p(74), chips: 63, freqMHz: p(625)},
+				{index: 2, ths: 4.50315, expTHs: p(4.48875), tempC: p(56), chipC: p(86), chips: 63, freqMHz: p(625)},
+			},
+			fansRPM: []int64{2880, 3840}, pools: 3,
+		},
 		// Mode 254 = asleep: "GHS 5s" "0.00"; chains 1..3 known only from chain_xtimeN.
 		"S17Plus_35.0.1.3_20200602_sleeping": {
 			model: "S17+", firmware: "stock", algo: "sha256", fwVersion: "Tue Jun  2 10:31:07 CST 2020", apiVersion: "3.1",

@@ -3,6 +3,8 @@ package antminer
 import (
 	"regexp"
 	"strings"
+
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 )
 
 var (
@@ -90,7 +92,7 @@ func Algorithm(model string) string {
 	case strings.HasPrefix(m, "E"):
 		return "ethash"
 	case strings.HasPrefix(m, "KA"):
-		return "kadena"
+		return "blake2s" // Kadena
 	case strings.HasPrefix(m, "KS"):
 		return "kheavyhash"
 	case strings.HasPrefix(m, "K7"):
@@ -102,25 +104,8 @@ func Algorithm(model string) string {
 }
 
 // unitToTH is the factor from a firmware rate unit ("GH", "GH/s", "MH") to
-// TH/s.
+// the schema's unit.
 func unitToTH(u string) (float64, bool) {
-	s := strings.ToUpper(strings.TrimSpace(u))
-	s = strings.TrimSuffix(s, "/S")
-	switch s {
-	case "H":
-		return 1e-12, true
-	case "KH":
-		return 1e-9, true
-	case "MH":
-		return 1e-6, true
-	case "GH":
-		return 1e-3, true
-	case "TH":
-		return 1, true
-	case "PH":
-		return 1e3, true
-	case "EH":
-		return 1e6, true
-	}
-	return 0, false
+	x, ok := hashunit.ParseUnit(u)
+	return x.THs(1), ok
 }

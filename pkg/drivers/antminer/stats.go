@@ -122,13 +122,16 @@ func chainNumber(key, prefix string) (int, bool) {
 }
 
 // PresentChains lists, sorted, the chain numbers bmminer reports present in
-// a stats data entry: a chip count, chip status or rate string shows a
-// board; padding slots (0, "") do not. When that finds fewer chains than
-// miner_count (asleep, dead), the chains bmminer keeps chain_xtimeN,
-// chain_offside_N or chain_SNN for are added.
+// a stats data entry: a chip count, chip status or non-zero rate string
+// shows a board; padding slots (0, "") do not. When that finds fewer chains
+// than miner_count (asleep, dead), the chains bmminer keeps chain_xtimeN,
+// chain_offside_N or chain_SNN for are added, and only then chains whose
+// rate string is zero ("0.00": a dead board on an L3+, but also the padding
+// of all 16 slots on some S9 builds, so never on its own).
 func PresentChains(stats jsonval.Obj) []int {
 	strong := map[int]bool{}
 	weak := map[int]bool{}
+	zeroRate := map[int]bool{}
 	for k, v := range stats {
 		for _, pre := range strongPrefixes {
 			n, ok := chainNumber(k, pre)
@@ -136,7 +139,11 @@ func PresentChains(stats jsonval.Obj) []int {
 				continue
 			}
 			if chainValueShowsBoard(pre, v) {
-				strong[n] = true
+				if pre == "chain_rate" && isZeroRate(v) {
+					zeroRate[n] = true
+				} else {
+					strong[n] = true
+				}
 			}
 		}
 		for _, pre := range weakPrefixes {
@@ -147,8 +154,12 @@ func PresentChains(stats jsonval.Obj) []int {
 	}
 	present := strong
 	count := stats.I("miner_count")
-	if len(strong) == 0 || (count != nil && int64(len(strong)) < *count) {
-		for n := range weak {
+	short := func() bool { return len(present) == 0 || (count != nil && int64(len(present)) < *count) }
+	for _, more := range []map[int]bool{weak, zeroRate} {
+		if !short() {
+			break
+		}
+		for n := range more {
 			present[n] = true
 		}
 	}
@@ -158,6 +169,16 @@ func PresentChains(stats jsonval.Obj) []int {
 	}
 	sort.Ints(nums)
 	return nums
+}
+
+// isZeroRate: a rate string that reads 0 ("0.00", "0.00000").
+func isZeroRate(v any) bool {
+	s, ok := v.(string)
+	if !ok {
+		return false
+	}
+	n := jsonval.Float(strings.TrimSpace(s))
+	return n != nil && *n == 0
 }
 
 // detectLayout gives each present chain (numbering differs by model: S9
@@ -229,7 +250,7 @@ func (p *parser) legacyBoard(f fields, slot int, chains []int) drivers.Board {
 			chip = append(chip, *t)
 		}
 		if b.FrequencyMHz == nil {
-			b.FrequencyMHz = positive(f, "freq_avg"+s, "freq"+s)
+			b.FrequencyMHz = positive(f, "freq_avg"+s, "freq"+s, "frequency"+s) // frequencyN: D3, Z11
 		}
 		if b.VoltageVolts == nil {
 			b.VoltageVolts = chainVoltage(f, s)

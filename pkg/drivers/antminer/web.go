@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
@@ -97,6 +99,11 @@ func ParseWithWeb(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 	if d.FirmwareVersion == "" {
 		d.FirmwareVersion = firstNonEmpty(info.S("CompileTime"), rs["get_system_info"].S("system_filesystem_version"))
 	}
+	// Stock firmware has no version on 4028 (CompileTime is a build date);
+	// newer builds name their release in system_filesystem_version.
+	if v := ReleaseVersion(rs["get_system_info"]); v != "" && (d.Firmware == "" || d.Firmware == "stock") {
+		d.FirmwareVersion = v
+	}
 	if !answered("version") && d.APIVersion == "" {
 		d.APIVersion = webStatus(rs["summary"]).S("api_version")
 	}
@@ -170,6 +177,24 @@ func WebIdentity(d *drivers.MinerData, si jsonval.Obj) {
 	}
 }
 
+// ReleaseVersion is get_system_info's system_filesystem_version when it
+// names a release ("FR-1.12(251009-S21)"), "" when it is absent or only a
+// build date ("Tue Dec  6 16:12:30 CST 2022", "2022-11-11 13-46-30 CST"),
+// as on older stock builds.
+func ReleaseVersion(si jsonval.Obj) string {
+	v := strings.TrimSpace(si.S("system_filesystem_version"))
+	if v == "" {
+		return ""
+	}
+	norm := strings.Join(strings.Fields(v), " ")
+	for _, layout := range []string{"Mon Jan 2 15:04:05 MST 2006", "2006-01-02 15-04-05 MST", "2006-01-02 15:04:05 MST", "2006-01-02 15:04:05"} {
+		if _, err := time.Parse(layout, norm); err == nil {
+			return ""
+		}
+	}
+	return v
+}
+
 // WebSummary reads summary.cgi SUMMARY[0]: rate_5s in rate_unit (there is
 // no ~1 minute average; rate_avg is since start, rate_30m 30 minutes) and
 // elapsed, where d has none yet.
@@ -198,10 +223,7 @@ func WebSummary(d *drivers.MinerData, r jsonval.Obj) {
 func webRateFactor(d *drivers.MinerData, f fields) (float64, bool) {
 	u := f.str("rate_unit")
 	if u == "" {
-		if d.Algorithm == "scrypt" {
-			return 1e-6, true
-		}
-		return 1e-3, true
+		return hashunit.Key(hashunit.BMMiner, d.Algorithm, hashunit.GH).THs(1), true
 	}
 	x, ok := unitToTH(u)
 	if !ok {

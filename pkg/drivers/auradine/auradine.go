@@ -39,6 +39,7 @@ import (
 	"strings"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
@@ -377,10 +378,7 @@ func temp(v *float64) *float64 {
 }
 
 func mhs(v *float64) *float64 {
-	if v == nil || *v < 0 {
-		return nil
-	}
-	return drivers.Ptr(*v / 1e6)
+	return hashunit.ToTHs(v, hashunit.MH)
 }
 
 // watts reads "1234.5W".

@@ -19,7 +19,8 @@
 //     non-zero readings), ECHU (per-board error bits). On 7xx/8xx/9xx a
 //     controller drives many single-board modules (MM ID1..n across AUC
 //     entries); each module becomes one board (GHSmm, TMax, Temp, Freq, DNA).
-//     Miner level: GHSmm -> ExpectedHashrate (GH/s), Temp -> EnvTemperature,
+//     Miner level: GHSmm -> ExpectedHashrate (GH/s), Temp (Avalon Q: ITemp)
+//     -> EnvTemperature,
 //     Fan1..FanN / Fan (RPM) with FanR (%), WALLPOWER -> PowerWatts, MPO ->
 //     PowerLimitWatts, Led (1 = on) -> FaultLight, SYSTEMSTATU "In Work" ->
 //     IsMining, ECMM (controller error bits), Ver/LVer -> firmware and model
@@ -39,6 +40,7 @@ import (
 	"strings"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 )
@@ -186,7 +188,7 @@ func (p *parser) summary(r jsonval.Obj) {
 func mhs(p *parser, cmd string, o jsonval.Obj) *float64 {
 	for _, k := range []string{"MHS 1m", "MHS 30s", "MHS 5s"} {
 		if v := p.num(cmd, o, k); v != nil {
-			return drivers.Ptr(*v / 1e6)
+			return hashunit.ToTHs(v, hashunit.MH)
 		}
 	}
 	return nil
@@ -319,7 +321,7 @@ func (p *parser) modules(mods []*module) {
 			p.blobDNA = m.kv["DNA"]
 		}
 		if v := m.one("GHSmm"); v != nil {
-			expected += *v / 1e3
+			expected += hashunit.GH.THs(*v)
 			haveExp = true
 		}
 		if v := m.one("WALLPOWER"); v != nil {
@@ -332,7 +334,12 @@ func (p *parser) modules(mods []*module) {
 		}
 		// The coolest module inlet is the best guess at the room's air.
 		// 0 is Avalon's "no reading".
-		if t := m.one("Temp"); t != nil && *t != 0 && (d.EnvTemperature == nil || *t < *d.EnvTemperature) {
+		// The Avalon Q names its air intake ITemp and has no Temp.
+		t := m.one("Temp")
+		if t == nil {
+			t = m.one("ITemp")
+		}
+		if t != nil && *t != 0 && (d.EnvTemperature == nil || *t < *d.EnvTemperature) {
 			d.EnvTemperature = drivers.Ptr(*t)
 		}
 		if led := m.one("Led"); led != nil {
@@ -506,7 +513,7 @@ func (p *parser) boardsOf(m *module, several bool, mi int) {
 	for b := 0; b < n; b++ {
 		bd := drivers.Board{Index: offset + b}
 		if b < len(mghs) {
-			h := mghs[b] / 1e3
+			h := hashunit.GH.THs(mghs[b])
 			if stopped {
 				h = 0
 			}
@@ -570,7 +577,7 @@ func (p *parser) moduleBoard(m *module) {
 	idx := len(p.d.Boards)
 	bd := drivers.Board{Index: idx}
 	if v := m.one("GHSmm"); v != nil {
-		bd.ExpectedHashrate = drivers.Ptr(*v / 1e3)
+		bd.ExpectedHashrate = hashunit.ToTHs(v, hashunit.GH)
 	}
 	bd.ChipTemperature = positive(m.one("TMax"))
 	bd.InletTemperature = positive(m.one("Temp"))

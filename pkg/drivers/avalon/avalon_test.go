@@ -348,7 +348,7 @@ var cases = []struct {
 		require.Equal(t, drivers.Ptr(false), d.IsMining)
 		f64(t, 55.03279, d.ExpectedHashrate, "GHSmm 55032.79 GH/s")
 		f64(t, 800, d.PowerLimitWatts, "MPO W")
-		require.Nil(t, d.EnvTemperature, "no Temp key on the Q")
+		f64(t, 26, d.EnvTemperature, "ITemp[26] °C: the Q's air intake (it has no Temp)")
 		i64(t, 37714, d.UptimeSeconds, "summary Elapsed s")
 		// MGHS[44499.41] is the average since start: 0 while stopped.
 		// HBITemp[27] HBOTemp[27]; TMax[0] is no reading, so the chip

@@ -5,7 +5,8 @@
 //     has it, which is then preferred), expectedHashrate (GH/s, newer
 //     firmware), power (W), voltage (input, mV), temp/temp2 (chip °C),
 //     vrTemp (regulator °C, the board temperature), frequency (MHz),
-//     asicCount, smallCoreCount, fanrpm/fan2rpm, fanspeed (%), hostname,
+//     asicCount, smallCoreCount, fanrpm/fan2rpm (LuckyMiner: fanSpeed),
+//     fanspeed (%), hostname,
 //     macAddr, version, uptimeSeconds, ASICModel, deviceModel,
 //     sharesAccepted/Rejected, stratumURL/Port/User and the fallback pool,
 //     isUsingFallbackStratum, isStratumConnected (NerdQAxe), power_fault.
@@ -31,6 +32,7 @@ import (
 	"strings"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 	"github.com/asicmetrics/telegraf-asic/pkg/poolmetrics"
@@ -126,9 +128,9 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 	// hashRate_1m (newer AxeOS) is the ~1 minute average; hashRate is the
 	// firmware's short-window rate.
 	if v := f.num("hashRate_1m"); v != nil {
-		d.Hashrate = drivers.Ptr(*v / 1e3)
+		d.Hashrate = hashunit.ToTHs(v, hashunit.GH)
 	} else if v := f.num("hashRate"); v != nil {
-		d.Hashrate = drivers.Ptr(*v / 1e3)
+		d.Hashrate = hashunit.ToTHs(v, hashunit.GH)
 	}
 	chips := f.int("asicCount")
 	if chips == nil {
@@ -136,9 +138,9 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 	}
 	freq := f.num("frequency")
 	if v := f.num("expectedHashrate"); v != nil && *v > 0 {
-		d.ExpectedHashrate = drivers.Ptr(*v / 1e3) // GH/s
+		d.ExpectedHashrate = hashunit.ToTHs(v, hashunit.GH)
 	} else if cores := f.num("smallCoreCount"); cores != nil && chips != nil && freq != nil && *cores > 0 && *freq > 0 && *chips > 0 {
-		d.ExpectedHashrate = drivers.Ptr(*cores * float64(*chips) * *freq / 1e6) // MH/s
+		d.ExpectedHashrate = hashunit.ToTHs(drivers.Ptr(*cores*float64(*chips)**freq), hashunit.MH) // cores x MHz
 	}
 	if v := f.num("power"); v != nil && *v >= 0 {
 		d.PowerWatts = v
@@ -170,6 +172,9 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 	pct := f.num("fanspeed")
 	for i, k := range []string{"fanrpm", "fan2rpm"} {
 		rpm := f.int(k)
+		if rpm == nil && i == 0 {
+			rpm = f.int("fanSpeed") // LuckyMiner's fork: RPM as fanSpeed, % as fanspeed
+		}
 		if rpm == nil || (i > 0 && *rpm <= 0) {
 			continue // a second fan the board lacks
 		}

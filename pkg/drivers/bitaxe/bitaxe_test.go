@@ -81,6 +81,35 @@ func TestParseCaptures(t *testing.T) {
 			require.False(t, *fb.Active)
 			require.Nil(t, fb.Accepted)
 		},
+		// A real LuckyMiner LV07 (its own AxeOS fork 1.1.0): minerModel,
+		// fan RPM as "fanSpeed" beside "fanspeed" %, no asicCount, no MAC.
+		"LuckyMinerLV07_1.1.0": func(t *testing.T, d *drivers.MinerData) {
+			require.Equal(t, "LuckyMiner", d.Make)
+			require.Equal(t, "LV07", d.Model, "minerModel")
+			require.Equal(t, "1.1.0", d.FirmwareVersion)
+			require.Empty(t, d.MAC)
+			require.InDelta(t, 0.85699754798369372, *d.Hashrate, 1e-12, "hashRate 856.99754798369372 GH/s")
+			require.Nil(t, d.ExpectedHashrate, "no smallCoreCount or asicCount")
+			require.InDelta(t, 26.46142578125, *d.PowerWatts, 1e-12, "power W")
+			require.Equal(t, int64(91383), *d.UptimeSeconds)
+			require.Len(t, d.Boards, 1)
+			b := d.Boards[0]
+			require.InDelta(t, 64.0, *b.ChipTemperature, 1e-12, "temp °C")
+			require.Nil(t, b.Temperature, "no vrTemp")
+			require.InDelta(t, 575.0, *b.FrequencyMHz, 1e-12, "MHz")
+			require.Nil(t, b.Chips, "no asicCount")
+			require.Nil(t, b.VoltageVolts, `only "voltagei" (sic)`)
+			require.Len(t, d.Fans, 1)
+			require.Equal(t, int64(4458), *d.Fans[0].RPM, "fanSpeed RPM")
+			require.InDelta(t, 100.0, *d.Fans[0].Percent, 1e-12, "fanspeed %")
+			require.Len(t, d.Pools, 1, "no fallback pool on this firmware")
+			p := d.Pools[0]
+			require.Equal(t, "eusolo.ckpool.org", p.URL.Host)
+			require.Equal(t, 3333, p.URL.Port)
+			require.Equal(t, "Wallet", p.User)
+			require.Equal(t, int64(26610), *p.Accepted)
+			require.Equal(t, int64(182), *p.Rejected)
+		},
 		"Supra_asic-only": func(t *testing.T, d *drivers.MinerData) {
 			require.Equal(t, "Bitaxe", d.Make)
 			require.Equal(t, "Supra", d.Model, "deviceModel")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/braiins/bosapi"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/poolmetrics"
 )
 
@@ -101,7 +102,7 @@ func (p *apiParser) num(method, field string, v float64) *float64 {
 
 func (p *apiParser) ghs(method, field string, v float64) *float64 {
 	if f := p.num(method, field, v); f != nil {
-		return drivers.Ptr(*f / 1e3)
+		return hashunit.ToTHs(f, hashunit.GH)
 	}
 	return nil
 }

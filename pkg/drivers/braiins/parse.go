@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 )
@@ -154,10 +155,7 @@ func (p *parser) integer(cmd string, o jsonval.Obj, nonNeg bool, keys ...string)
 }
 
 func mhsToTHs(v *float64) *float64 {
-	if v == nil {
-		return nil
-	}
-	return drivers.Ptr(*v / 1e6)
+	return hashunit.ToTHs(v, hashunit.MH)
 }
 
 func (p *parser) version(o jsonval.Obj) {

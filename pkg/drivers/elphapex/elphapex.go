@@ -28,6 +28,7 @@ import (
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/antminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 )
@@ -73,6 +74,9 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 	rs := antminer.WebReplies(d, w, Pages)
 	si := rs["get_system_info"]
 	antminer.WebIdentity(d, si)
+	if a := hashunit.Algorithm(si.S("Algorithm")); a != "" { // "Scrypt"
+		d.Algorithm = a
+	}
 	info := jsonval.Obj{}
 	for _, n := range []string{"summary", "stats", "pools"} {
 		if i := rs[n].O("INFO"); i != nil {

@@ -19,8 +19,11 @@
 //   - GET /hashrate: per board, one [MH/s, %, ...] entry per chip -> Chips.
 //
 // Hashrate is the sum of the boards' current rates (ePIC has no ~1 minute
-// figure; Session "Average MHs" is since start). A board's expected rate
-// is its rate divided by its percentage of ideal.
+// figure; Session "Average MHs" is since start). When HBs carry no rates
+// (epic-miner 2.x on the Sia BlockMiner), Session LastAverageMHs.Hashrate
+// (the last hour, MH/s), else "Average MHs". A board's expected rate is
+// its rate divided by its percentage of ideal. Mining.Algorithm ("SHA-256",
+// "Scrypt", "Blake2b") is the algorithm tag, before the model's series.
 package epic
 
 import (
@@ -34,7 +37,9 @@ import (
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/antminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/models"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 	"github.com/asicmetrics/telegraf-asic/pkg/poolmetrics"
 )
@@ -156,6 +161,15 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 	}
 	if nTotal > 0 {
 		d.Hashrate = drivers.Ptr(total)
+	} else {
+		// Older epic-miner (BlockMiner) has no per-board rates: the last
+		// hour's average, else the average since start.
+		ses := s.O("Session")
+		v := sum.Float(ses.O("LastAverageMHs"), "Hashrate")
+		if v == nil {
+			v = sum.Float(ses, "Average MHs")
+		}
+		d.Hashrate = hashunit.ToTHs(v, hashunit.MH)
 	}
 	if nExp > 0 {
 		d.ExpectedHashrate = drivers.Ptr(exp)
@@ -182,13 +196,16 @@ func identity(d *drivers.MinerData, model string, s jsonval.Obj) {
 		m = strings.TrimSpace(m[5:])
 	}
 	d.Model = m
-	if a := strings.ToLower(s.O("Mining").S("Algorithm")); a != "" {
-		switch strings.NewReplacer("-", "", " ", "").Replace(a) {
-		case "sha256", "sha256d":
-			d.Algorithm = "sha256"
-		case "scrypt":
-			d.Algorithm = "scrypt"
+	// ePIC's own hardware: the model table knows which is not SHA-256
+	// (BlockMiner eLITE 1.0 is scrypt); the default comes last.
+	if d.Make == "ePIC" {
+		if sp, ok := models.Lookup(d.Make, m); ok && sp.Algorithm != "" {
+			d.Algorithm = sp.Algorithm
 		}
+	}
+	// What the miner says it hashes wins over the model's series.
+	if a := hashunit.Algorithm(s.O("Mining").S("Algorithm")); a != "" {
+		d.Algorithm = a
 	}
 	sw := strings.TrimSpace(s.S("Software"))
 	if i := strings.LastIndexByte(sw, ' '); i >= 0 {
@@ -237,10 +254,10 @@ func boards(d *drivers.MinerData, s, hr jsonval.Obj, expChips *int64) []drivers.
 			if mhs == nil {
 				f.Bad("HBs.Hashrate", l[0])
 			} else if *mhs >= 0 {
-				b.Hashrate = drivers.Ptr(*mhs / 1e6) // MH/s
+				b.Hashrate = hashunit.ToTHs(mhs, hashunit.MH)
 				if len(l) > 1 {
 					if pct := jsonval.Float(l[1]); pct != nil && *pct > 0 {
-						b.ExpectedHashrate = drivers.Ptr(*mhs / (*pct / 100) / 1e6)
+						b.ExpectedHashrate = hashunit.ToTHs(drivers.Ptr(*mhs/(*pct/100)), hashunit.MH)
 					}
 				}
 			}
@@ -253,6 +270,8 @@ func boards(d *drivers.MinerData, s, hr jsonval.Obj, expChips *int64) []drivers.
 		}
 		if v := f.Float(h, "Core Clock Avg"); v != nil && *v > 0 {
 			b.FrequencyMHz = v
+		} else if v := jsonval.Float(h["Core Clock"]); v != nil && *v > 0 {
+			b.FrequencyMHz = v // epic-miner 2.x: one number, not a per-chip list
 		}
 	}
 	// A detected board that is disabled or failed is not in HBs; it is

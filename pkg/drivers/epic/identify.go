@@ -12,7 +12,7 @@ var (
 )
 
 // How ePIC UMC is told: its web dashboard's title, or its HTTP API on the
-// RPC port: /capabilities (a Model) or /summary (keys only UMC writes).
+// RPC port: /capabilities (a Model) or /summary (its Software name, or keys only UMC writes).
 func init() {
 	drivers.RegisterIdentification(Name, drivers.Identification{
 		Asks: []drivers.ConditionalAsk{
@@ -26,6 +26,10 @@ func init() {
 				return drivers.Certain
 			}
 			s := e.HTTPOnRPCJSON(summaryAsk.What)
+			// Older UMC (2.0.x) names itself; newer has keys of its own.
+			if strings.HasPrefix(strings.ToLower(s.S("Software")), "epic-miner") {
+				return drivers.Certain
+			}
 			if _, ok := s["HBStatus"]; ok {
 				if _, ok := s["PerpetualTune"]; ok {
 					return drivers.Certain

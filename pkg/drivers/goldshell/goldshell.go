@@ -46,6 +46,7 @@ import (
 	"strings"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
@@ -304,10 +305,7 @@ func cmdErr(cmd string, err error) error {
 
 // mhs converts MH/s to TH/s; negative rates are not rates.
 func mhs(v *float64) *float64 {
-	if v == nil || *v < 0 {
-		return nil
-	}
-	return drivers.Ptr(*v / 1e6)
+	return hashunit.ToTHs(v, hashunit.MH)
 }
 
 func summary(d *drivers.MinerData, o jsonval.Obj) {
@@ -547,7 +545,7 @@ func Algorithm(model string) string {
 	case strings.HasPrefix(m, "MINIDOGE"), strings.HasPrefix(m, "LT"), strings.HasPrefix(m, "DG"), strings.HasPrefix(m, "EDG"):
 		return "scrypt"
 	case strings.HasPrefix(m, "KD"):
-		return "kadena"
+		return "blake2s" // Kadena
 	case strings.HasPrefix(m, "SC"):
 		return "blake2b"
 	case strings.HasPrefix(m, "HS"):

@@ -169,7 +169,7 @@ func TestCleanModelAndCipher(t *testing.T) {
 		require.Equal(t, want, CleanModel(in), in)
 	}
 	require.Equal(t, "scrypt", Algorithm("Mini Doge"))
-	require.Equal(t, "kadena", Algorithm("KD Box II"))
+	require.Equal(t, "blake2s", Algorithm("KD Box II"))
 	require.Equal(t, "", Algorithm("XYZ"))
 	// The firmware's encoding of the default password, as its own UI sends it.
 	require.Equal(t, "bbad7537f4c8b6ea31eea0b3d760e257", Cipher("123456789"))

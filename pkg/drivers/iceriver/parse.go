@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 	"github.com/asicmetrics/telegraf-asic/pkg/poolmetrics"
@@ -78,7 +79,7 @@ func identity(d *drivers.MinerData, data jsonval.Obj) {
 	} else if soft != "" {
 		d.Model = modelFromSoftver(soft)
 	}
-	if a := strings.ToLower(data.S("algo")); a != "" && a != "none" {
+	if a := hashunit.Algorithm(data.S("algo")); a != "" {
 		d.Algorithm = a
 	} else {
 		up := strings.ToUpper(d.Model)
@@ -131,9 +132,6 @@ func cleanModel(s string) string {
 	return up
 }
 
-// rateScale converts a unit prefix to TH/s.
-var rateScale = map[string]float64{"": 1e-12, "K": 1e-9, "M": 1e-6, "G": 1e-3, "T": 1, "P": 1e3, "E": 1e6}
-
 // rate reads "105.3T", "5160.37G", "140737.49 G" or a bare number in
 // unit (the panel's "unit": "G"), and returns TH/s.
 func rate(s, unit string) (*float64, error) {
@@ -154,12 +152,11 @@ func rate(s, unit string) (*float64, error) {
 		}
 	}
 	u = strings.ToUpper(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSpace(u), "/s"), "/S"))
-	u = strings.TrimSuffix(u, "H")
-	scale, ok := rateScale[u]
+	un, ok := hashunit.ParseUnit(strings.TrimSuffix(u, "H") + "H")
 	if !ok {
 		return nil, fmt.Errorf("hashrate %q: unknown unit", s)
 	}
-	th := v * scale
+	th := un.THs(v)
 	return &th, nil
 }
 

@@ -39,6 +39,9 @@ func fullSpec(fam string, c capture) fakeSpec {
 // identity lives in version/devdetails/stats, or in web pages only): the
 // real miner would answer them, the capture just did not record them.
 var apiOnly = map[string]string{
+	"antminer/D3_Blissz2.06_20180105":               "antminer", // stats only: STATS[0].Type "Antminer D3 Blissz v2.06 beta"
+	"antminer/E3_20180704":                          "antminer", // stats only
+	"antminer/Z11_9.0.0.5_20190312":                 "antminer", // version Type "Antminer Z11"
 	"antminer/L3Plus_1.0.1.3_20170825":              "antminer", // version Type "Antminer L3+"
 	"antminer/L3Plus_1.0.1.4_20190710":              "antminer", // stats only: "Antminer L3+" in STATS[0].Type
 	"antminer/S17Plus_35.0.1.3_20200602_sleeping":   "antminer",
@@ -51,6 +54,7 @@ var apiOnly = map[string]string{
 	"antminer/S19_49.0.1.3_20201211_sleeping":       "antminer",
 	"antminer/S23Hyd_AML_20260626":                  "antminer", // stats
 	"antminer/S9_30.0.1.3_20190731":                 "antminer",
+	"antminer/S9_asicseer_20191111":                 "antminer", // version Type "Antminer S9", BMMiner "2.4.0-asicseer-1.1.9-f7b7"
 	"antminer/S9k_13.10.1.3_20190929":               "antminer",
 	"antminer/T17Plus_b023.0.1.3_20200602_sleeping": "antminer",
 	"auradine/at1500_fluxos":                        "auradine", // version "GCMiner-0.5"
@@ -63,6 +67,7 @@ var apiOnly = map[string]string{
 	"avalon/Avalon9xx_9211809-b4b3d00":              "avalon",
 	"avalon/AvalonNano3_24071801_42c628d":           "avalon",
 	"avalon/AvalonQ_25052801_14a19a2":               "avalon",
+	"bitaxe/LuckyMinerLV07_1.1.0":                   "", // web API only
 	"bitaxe/Supra401_v2.4.5":                        "", // web API only
 	"bitaxe/Supra_asic-only":                        "",
 	"braiins/S9_bOS_am1-s9-20181127-0_c34516b0":     "braiins", // version "bOS_am1-s9", Type "braiins-am1-s9"
@@ -72,6 +77,7 @@ var apiOnly = map[string]string{
 	"braiins/S9_bosminer-plus-0.4.0-908ca41d":       "braiins",   // devs, asked when version fails, names BOSminer
 	"elphapex/DG1Plus_1.0.2":                        "",          // web only
 	"epic/S19XP_PowerPlay-BMS1.5.13":                "epic",      // /capabilities on the RPC port
+	"epic/BlockMiner_Sia_epic-miner2.0.6":           "epic",      // /summary on the RPC port (no /capabilities)
 	"goldshell/sc5proii_2.2.0":                      "goldshell", // summary/devs STATUS "intminer 5.4.2"
 	"goldshell/sclite_2.2.0":                        "goldshell",
 	"hammer/D10_2023-05-28":                         "hammer", // version Type "Hammer D10" on 8359
@@ -121,6 +127,11 @@ func TestIdentifyEveryCapture(t *testing.T) {
 			continue
 		}
 		want := fam.Name()
+		if _, err := drivers.New(want); err != nil {
+			// Captures collected for a family no driver reads yet
+			// (testdata/FAMILIES.md): nothing to identify.
+			continue
+		}
 		require.Contains(t, familyRoot, want, "family %s has no root page in the fakes", want)
 		models, err := os.ReadDir(filepath.Join(captureRoot, fam.Name()))
 		require.NoError(t, err)
@@ -146,6 +157,9 @@ func TestIdentifyEveryCapture(t *testing.T) {
 				s := fakeSpec{rpc: len(c.rpc) > 0 && fam.Name() != "epic", epic: fam.Name() == "epic", v3: c.v3 != nil}
 				f := startFake(t, c, s)
 				r, err := IdentifyMiner(testCtx(t), f.target, f.v3Port)
+				if why, gap := knownGaps[key]; gap {
+					t.Skip(why)
+				}
 				if wantAPI == "" {
 					require.Error(t, err)
 					// Something answered: unsupported; nothing serves: every
@@ -173,27 +187,32 @@ func TestIdentifyEveryCapture(t *testing.T) {
 // pages, the RPC port refused. "" marks folders whose pages need a login
 // or sit behind a realm: honestly unsupported.
 var webOnly = map[string]string{
-	"bitaxe/Supra401_v2.4.5":             "bitaxe",    // /api/system/info ASICModel, boardVersion
-	"bitaxe/Supra_asic-only":             "",          // /api/system/asic only: no identity of its own
-	"vnish/S21Pro_1.2.7":                 "vnish",     // /api/v1/info fw_name "Vnish"
-	"goldshell/sc5proii_2.2.0":           "goldshell", // /mcb/status model and firmware
-	"goldshell/sclite_2.2.0":             "goldshell",
-	"marathon/KS5Pro_rel3.14_584":        "", // /kaonsu is asked behind Bitmain's or MaraFW's realm only
-	"marathon/KS5Pro_rel3.14_584_sleep":  "",
-	"antminer/S23Hyd_AML_20260626":       "",
-	"auradine/at1500_fluxos":             "", // its API is on 8080 with a token
-	"elphapex/DG1Plus_1.0.2":             "", // behind the Daoge realm
-	"epic/S19XP_PowerPlay-BMS1.5.13":     "", // its API is on the RPC port
-	"hammer/D10_2023-05-28":              "",
-	"iceriver/KS5L_ICM168_3_2_10":        "",
-	"innosilicon/a11_a10-1.1.0_handmade": "",
-	"innosilicon/a11mx_issue211":         "",
+	"bitaxe/LuckyMinerLV07_1.1.0":         "bitaxe",    // /api/system/info
+	"bitaxe/Supra401_v2.4.5":              "bitaxe",    // /api/system/info ASICModel, boardVersion
+	"bitaxe/Supra_asic-only":              "",          // /api/system/asic only: no identity of its own
+	"vnish/S21Pro_1.2.7":                  "vnish",     // /api/v1/info fw_name "Vnish"
+	"goldshell/sc5proii_2.2.0":            "goldshell", // /mcb/status model and firmware
+	"goldshell/sclite_2.2.0":              "goldshell",
+	"marathon/KS5Pro_rel3.14_584":         "", // /kaonsu is asked behind Bitmain's or MaraFW's realm only
+	"marathon/KS5Pro_rel3.14_584_sleep":   "",
+	"antminer/S23Hyd_AML_20260626":        "",
+	"auradine/at1500_fluxos":              "", // its API is on 8080 with a token
+	"elphapex/DG1Plus_1.0.2":              "", // behind the Daoge realm
+	"epic/S19XP_PowerPlay-BMS1.5.13":      "", // its API is on the RPC port
+	"epic/BlockMiner_Sia_epic-miner2.0.6": "",
+	"hammer/D10_2023-05-28":               "",
+	"iceriver/KS5L_ICM168_3_2_10":         "",
+	"innosilicon/a11_a10-1.1.0_handmade":  "",
+	"innosilicon/a11mx_issue211":          "",
 }
 
 func TestIdentifyWebEndpointsBehindAnUnfamiliarPage(t *testing.T) {
 	seen := 0
 	fams, _ := os.ReadDir(captureRoot)
 	for _, fam := range fams {
+		if !drivers.Registered(fam.Name()) {
+			continue // captures of a family no driver reads yet
+		}
 		dirs, _ := os.ReadDir(filepath.Join(captureRoot, fam.Name()))
 		for _, d := range dirs {
 			if !d.IsDir() {
@@ -266,6 +285,10 @@ func count(l []string, s string) int {
 	}
 	return n
 }
+
+// knownGaps are api-only cases whose outcome is a known defect, not yet
+// fixed: skipped (and so visible) rather than asserted either way.
+var knownGaps = map[string]string{}
 
 func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

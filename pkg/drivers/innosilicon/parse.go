@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
@@ -115,7 +116,7 @@ func hashrate(d *drivers.MinerData, rpc map[string]jsonval.Obj, all jsonval.Obj)
 	}
 	if d.Hashrate == nil {
 		if v := s.F("MHS 1m", "MHS 5s"); v != nil && *v >= 0 {
-			d.Hashrate = drivers.Ptr(*v / 1e6)
+			d.Hashrate = hashunit.ToTHs(v, hashunit.MH)
 		} else if v != nil {
 			d.Problem(fmt.Errorf(`command "summary": field "MHS 1m": negative hashrate %v`, *v))
 		}
@@ -139,7 +140,7 @@ func rate(o jsonval.Obj) (*float64, error) {
 		case *h < 0:
 			return nil, fmt.Errorf(`"Hash Rate H": negative %v`, *h)
 		}
-		return drivers.Ptr(*h / 1e12), nil
+		return hashunit.ToTHs(h, hashunit.H), nil
 	}
 	v, ok := o.Get("Hash Rate")
 	if !ok {
@@ -152,14 +153,14 @@ func rate(o jsonval.Obj) (*float64, error) {
 	if *r < 0 {
 		return nil, fmt.Errorf(`"Hash Rate": negative %v`, *r)
 	}
-	unit := strings.ToUpper(strings.ReplaceAll(o.S("Unit"), " ", ""))
-	unit = strings.TrimSuffix(strings.TrimSuffix(unit, "/S"), "S")
-	perTH := map[string]float64{"": 1e6, "MH": 1e6, "H": 1e12, "KH": 1e9, "GH": 1e3, "TH": 1, "PH": 1e-3}
-	div, ok := perTH[unit]
+	unit, ok := hashunit.MH, true // no "Unit": MH/s
+	if u := strings.ReplaceAll(o.S("Unit"), " ", ""); u != "" {
+		unit, ok = hashunit.ParseUnit(u)
+	}
 	if !ok {
 		return nil, fmt.Errorf("unknown unit %q", o.S("Unit"))
 	}
-	return drivers.Ptr(*r / div), nil
+	return hashunit.ToTHs(r, unit), nil
 }
 
 // temp is a sensor reading in °C; 0 (and below) is a missing sensor.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 )
@@ -214,26 +215,11 @@ func isScrypt(model string) bool {
 
 // unitPerTH is how many of a rate unit make one TH/s.
 func unitPerTH(u string) (float64, bool) {
-	u = strings.ToUpper(strings.TrimSpace(u))
-	u = strings.TrimSuffix(u, "/S")
-	if len(u) == 3 && u[2] == 'S' { // "GHS"
-		u = u[:2]
+	x, ok := hashunit.ParseUnit(u)
+	if !ok {
+		return 0, false
 	}
-	switch u {
-	case "H":
-		return 1e12, true
-	case "KH":
-		return 1e9, true
-	case "MH":
-		return 1e6, true
-	case "GH":
-		return 1e3, true
-	case "TH":
-		return 1, true
-	case "PH":
-		return 1e-3, true
-	}
-	return 0, false
+	return float64(hashunit.TH) / float64(x), true
 }
 
 func (p *parser) version(o jsonval.Obj) {
@@ -297,9 +283,9 @@ func (p *parser) summary(o jsonval.Obj) {
 	}
 	// The 1-minute average; the 5 s value is noisy and only a fallback.
 	if v := p.num("summary", s, "GHS 1m", true); v != nil {
-		p.d.Hashrate = scaled(v, 1e3)
+		p.d.Hashrate = hashunit.ToTHs(v, hashunit.GH)
 	} else if v := p.num("summary", s, "GHS 5s", true); v != nil {
-		p.d.Hashrate = scaled(v, 1e3)
+		p.d.Hashrate = hashunit.ToTHs(v, hashunit.GH)
 	}
 	p.d.UptimeSeconds = p.integer("summary", s, "Elapsed")
 }
@@ -375,12 +361,12 @@ func (p *parser) devs(o jsonval.Obj) {
 		b := p.board(i)
 		// 1-minute average per board; 5 s only when that is all there is.
 		if v := p.num("devs", dv, "MHS 1m", true); v != nil {
-			b.Hashrate = scaled(v, 1e6)
+			b.Hashrate = hashunit.ToTHs(v, hashunit.MH)
 		} else if v := p.num("devs", dv, "MHS 5s", true); v != nil {
-			b.Hashrate = scaled(v, 1e6)
+			b.Hashrate = hashunit.ToTHs(v, hashunit.MH)
 		}
 		if v := p.num("devs", dv, "Nominal MHS", true); v != nil && *v > 0 {
-			b.ExpectedHashrate = scaled(v, 1e6)
+			b.ExpectedHashrate = hashunit.ToTHs(v, hashunit.MH)
 		}
 		b.SerialNumber = dv.S("SerialNumber")
 		if st := dv.S("Status"); st != "" {

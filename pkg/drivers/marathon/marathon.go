@@ -37,6 +37,7 @@ import (
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/antminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 )
@@ -230,19 +231,10 @@ func algorithm(model string) string {
 	return "sha256"
 }
 
-// rateScale converts a hashrate unit to TH/s.
-var rateScale = map[string]float64{"H/S": 1e-12, "KH/S": 1e-9, "MH/S": 1e-6, "GH/S": 1e-3, "TH/S": 1, "PH/S": 1e3, "EH/S": 1e6}
-
+// scale is the factor from a hashrate unit ("GH/s", "T") to TH/s.
 func scale(unit string) (float64, bool) {
-	u := strings.ToUpper(strings.TrimSpace(unit))
-	if !strings.HasSuffix(u, "/S") {
-		u += "/S"
-	}
-	if !strings.HasSuffix(u, "H/S") {
-		u = strings.TrimSuffix(u, "/S") + "H/S"
-	}
-	s, ok := rateScale[u]
-	return s, ok
+	u, ok := hashunit.ParseUnit(unit)
+	return u.THs(1), ok
 }
 
 // rate reads key of o in unit as TH/s; a negative or unreadable value is

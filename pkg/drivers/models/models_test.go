@@ -35,6 +35,15 @@ func TestLookup(t *testing.T) {
 		// KS3 exists for Antminer (3x92, 2 fans) and IceRiver (3x?, 4 fans)
 		{"IceRiver", "KS3", Spec{Make: "IceRiver", Model: "KS3", Algorithm: "kheavyhash", Boards: 3, ChipsPerBoard: 0, Fans: 4, FansKnown: true}},
 		{"Antminer", "KS3", Spec{Make: "Antminer", Model: "KS3", Algorithm: "kheavyhash", Boards: 3, ChipsPerBoard: 92, Fans: 2, FansKnown: true}},
+		// Rows from asic-rs's hardware tables (M7x, newer M6x, A14):
+		// M72SVM30,M72S VM30,SHA256,3,234,0 (hydro: no fans, known)
+		{"Whatsminer", "M72S_VM31", Spec{Make: "Whatsminer", Model: "M72S VM30", Algorithm: "sha256", Boards: 3, ChipsPerBoard: 234, Fans: 0, FansKnown: true}},
+		// M79SVM30,M79S VM30,SHA256,8,304,0
+		{"Whatsminer", "M79S_VM30", Spec{Make: "Whatsminer", Model: "M79S VM30", Algorithm: "sha256", Boards: 8, ChipsPerBoard: 304, Fans: 0, FansKnown: true}},
+		// M60SPlusPlusVM70,M60S++ VM70,SHA256,3,141,2
+		{"Whatsminer", "M60S++VM70", Spec{Make: "Whatsminer", Model: "M60S++ VM70", Algorithm: "sha256", Boards: 3, ChipsPerBoard: 141, Fans: 2, FansKnown: true}},
+		// Avalon1466,Avalon 1466,SHA256,3,176,2
+		{"AvalonMiner", "Avalon 1466", Spec{Make: "AvalonMiner", Model: "1466", Algorithm: "sha256", Boards: 3, ChipsPerBoard: 176, Fans: 2, FansKnown: true}},
 		// Byte,Byte,GenericAlgo,0,0,0: a placeholder row, algorithm and counts unknown
 		{"Goldshell", "Byte", Spec{Make: "Goldshell", Model: "Byte", Algorithm: "", Boards: 0, ChipsPerBoard: 0, Fans: 0, FansKnown: false}},
 	} {

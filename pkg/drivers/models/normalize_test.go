@@ -198,7 +198,7 @@ func TestTableNamesAreFixedPoints(t *testing.T) {
 	for mk, n := range perMake {
 		require.Len(t, index[mk], n, "%s: two models with one key", mk)
 	}
-	require.Len(t, table, 487, "488 CSV rows, S19K Pro dropped as a duplicate of S19k Pro")
+	require.Len(t, table, 607, "608 CSV rows (488 from pyasic, 120 from asic-rs), S19K Pro dropped as a duplicate of S19k Pro")
 }
 
 // Goldshell writes its generation as a Roman numeral character.

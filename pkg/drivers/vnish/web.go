@@ -11,6 +11,7 @@ import (
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/antminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
@@ -132,11 +133,8 @@ func applyWeb(d *drivers.MinerData, rs map[string]jsonval.Obj, answered func(str
 			d.Algorithm = a
 		}
 	}
-	switch strings.ToLower(fi.String(info, "algorithm")) {
-	case "sha256d", "sha256":
-		d.Algorithm = "sha256"
-	case "scrypt":
-		d.Algorithm = "scrypt"
+	if a := hashunit.Algorithm(fi.String(info, "algorithm")); a != "" {
+		d.Algorithm = a
 	}
 	if d.FirmwareVersion == "" {
 		d.FirmwareVersion = firstNonEmpty(antminer.VnishVersion(fs.String(sum, "miner_type")), fi.String(info, "fw_version"))
@@ -148,19 +146,12 @@ func applyWeb(d *drivers.MinerData, rs map[string]jsonval.Obj, answered func(str
 	// hr_* and chain rates are in info.hr_measure (GH/s for SHA-256, MH/s
 	// for scrypt); the deprecated average_/instant_hashrate are in 1000x
 	// that unit, so they are not used.
-	unit := 1e-3
-	if d.Algorithm == "scrypt" {
-		unit = 1e-6
-	}
+	// Without hr_measure, Vnish (a bmminer build) follows bmminer's "GHS".
+	unit := hashunit.Key(hashunit.BMMiner, d.Algorithm, hashunit.GH).THs(1)
 	if m := fi.String(info, "hr_measure"); m != "" {
-		switch strings.ToUpper(m) {
-		case "GH/S":
-			unit = 1e-3
-		case "MH/S":
-			unit = 1e-6
-		case "TH/S":
-			unit = 1
-		default:
+		if u, ok := hashunit.ParseUnit(m); ok {
+			unit = u.THs(1)
+		} else {
 			d.Problem(fmt.Errorf("web %s: field %q: unknown unit %q", WebPath("info"), "hr_measure", m))
 		}
 	}

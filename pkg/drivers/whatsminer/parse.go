@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/replies"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
@@ -75,7 +76,7 @@ func Parse(r *Replies) *drivers.MinerData {
 	if o, ok := r.Get("status"); ok {
 		parseStatus(d, o)
 	}
-	if o, ok := r.Get("get_psu"); ok && d.PowerWatts == nil {
+	if o, ok := r.Get("get_psu"); ok && (d.PowerWatts == nil || d.PSUFanRPM == nil) {
 		parsePSU(d, o)
 	}
 	if o, ok := r.Get("get_error_code"); ok {
@@ -151,14 +152,6 @@ func finite(v *float64, positive bool) *float64 {
 	return v
 }
 
-// scaled converts a firmware number with a divisor (MH/s -> TH/s is 1e6).
-func scaled(v *float64, div float64) *float64 {
-	if v == nil {
-		return nil
-	}
-	return drivers.Ptr(*v / div)
-}
-
 // field reads a numeric field and reports it when present but unreadable.
 func field(d *drivers.MinerData, cmd string, o jsonval.Obj, keys ...string) *float64 {
 	raw, ok := o.Get(keys...)
@@ -223,10 +216,10 @@ func parseSummary(d *drivers.MinerData, o jsonval.Obj) {
 	}
 	// The 1-minute average: the 5 s value swings by 20 % on these miners.
 	if v := finite(field(d, cmd, s, "MHS 1m", "MHS 5s"), false); v != nil && *v >= 0 {
-		d.Hashrate = scaled(v, 1e6)
+		d.Hashrate = hashunit.ToTHs(v, hashunit.MH)
 	}
 	if v := finite(field(d, cmd, s, "Factory GHS"), true); v != nil {
-		d.ExpectedHashrate = scaled(v, 1e3)
+		d.ExpectedHashrate = hashunit.ToTHs(v, hashunit.GH)
 	}
 	// Power is -1 when the PSU does not report it.
 	d.PowerWatts = finite(field(d, cmd, s, "Power"), true)
@@ -253,8 +246,11 @@ func parseSummary(d *drivers.MinerData, o jsonval.Obj) {
 // parseSummaryFans reads the two chassis fans. Both are reported even at 0
 // RPM on air-cooled miners (a stopped fan is what an operator must see);
 // liquid-cooled miners have no chassis fans and report 0, so there only a
-// turning fan counts. "Power Fanspeed" is the PSU's fan, not a chassis fan.
+// turning fan counts. "Power Fanspeed" is the PSU's fan: PSUFanRPM.
 func parseSummaryFans(d *drivers.MinerData, s jsonval.Obj) {
+	if v := intField(d, "summary", s, "Power Fanspeed"); v != nil && *v >= 0 {
+		d.PSUFanRPM = v
+	}
 	liquid := s.B("Liquid Cooling")
 	for i, key := range []string{"Fan Speed In", "Fan Speed Out"} {
 		v := intField(d, "summary", s, key)
@@ -339,8 +335,15 @@ func parsePSU(d *drivers.MinerData, o jsonval.Obj) {
 	if m == nil {
 		return
 	}
-	if v := finite(field(d, "get_psu", m, "pin", "Pin"), true); v != nil && *v < 100000 {
-		d.PowerWatts = v
+	if d.PowerWatts == nil {
+		if v := finite(field(d, "get_psu", m, "pin", "Pin"), true); v != nil && *v < 100000 {
+			d.PowerWatts = v
+		}
+	}
+	if d.PSUFanRPM == nil {
+		if v := intField(d, "get_psu", m, "fan_speed"); v != nil && *v >= 0 { // "6000"
+			d.PSUFanRPM = v
+		}
 	}
 }
 
@@ -446,7 +449,7 @@ func parseDevs(d *drivers.MinerData, cmd string, o jsonval.Obj) {
 			b.Index = int(*v)
 		}
 		if v := finite(field(d, cmd, e, "MHS 1m", "MHS 5s"), false); v != nil && *v >= 0 {
-			b.Hashrate = scaled(v, 1e6)
+			b.Hashrate = hashunit.ToTHs(v, hashunit.MH)
 		}
 		// btminer writes 0 for a sensor it could not read.
 		b.Temperature = finite(field(d, cmd, e, "Temperature"), true)

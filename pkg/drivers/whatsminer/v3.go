@@ -11,8 +11,8 @@ package whatsminer
 //     when the summary has none), error-code (list of codes, numeric
 //     strings, {"531":"<time>","reason":".."} or {"code":531} objects:
 //     deduplicated, sorted, junk ignored; messages from errorcodes.go, else
-//     the firmware's reason). power.fanspeed is the PSU fan: not a chassis
-//     fan, not emitted.
+//     the firmware's reason). power.fanspeed is the PSU fan (RPM) ->
+//     PSUFanRPM, not a chassis fan.
 //   - get.miner.status "summary": hash-1min (else hash-realtime, the 5 s
 //     value), factory-hash (<= 0 is unknown), power-realtime, power-limit,
 //     elapsed, environment-temperature, fan-speed-in/-out (fans 0 and 1),
@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/btminerv3"
 	"github.com/asicmetrics/telegraf-asic/pkg/poolmetrics"
@@ -192,6 +193,9 @@ func ParseV3(r *Replies) *drivers.MinerData {
 		if d.PowerLimitWatts == nil {
 			d.PowerLimitWatts = finite(field(d, V3DeviceInfo, info.O("miner"), "power-limit-set"), true)
 		}
+		if v := intField(d, V3DeviceInfo, info.O("power"), "fanspeed"); v != nil && *v >= 0 {
+			d.PSUFanRPM = v
+		}
 	}
 	if d.IsMining == nil && d.Hashrate != nil && *d.Hashrate > 0 {
 		d.IsMining = drivers.Ptr(true)
@@ -303,10 +307,10 @@ func parseV3Summary(d *drivers.MinerData, s jsonval.Obj) []any {
 	const cmd = cmdStatus
 	// The 1-minute average; hash-realtime (5 s) swings too much.
 	if v := finite(field(d, cmd, s, "hash-1min", "hash-realtime", "hash-average"), false); v != nil && *v >= 0 {
-		d.Hashrate = v
+		d.Hashrate = hashunit.ToTHs(v, hashunit.TH)
 	}
 	// pyasic saw -0.001 per board here on miners that do not know it.
-	d.ExpectedHashrate = finite(field(d, cmd, s, "factory-hash"), true)
+	d.ExpectedHashrate = hashunit.ToTHs(finite(field(d, cmd, s, "factory-hash"), true), hashunit.TH)
 	d.PowerWatts = finite(field(d, cmd, s, "power-realtime"), true)
 	d.PowerLimitWatts = finite(field(d, cmd, s, "power-limit"), true)
 	d.EnvTemperature = finite(field(d, cmd, s, "environment-temperature"), false)
@@ -350,9 +354,9 @@ func parseV3Edevs(d *drivers.MinerData, o jsonval.Obj, info jsonval.Obj, boardTe
 			b.Index = int(*v)
 		}
 		if v := finite(field(d, cmd, ev, "hash-average", "hash-realtime"), false); v != nil && *v >= 0 {
-			b.Hashrate = v
+			b.Hashrate = hashunit.ToTHs(v, hashunit.TH)
 		}
-		b.ExpectedHashrate = finite(field(d, cmd, ev, "factory-hash"), true)
+		b.ExpectedHashrate = hashunit.ToTHs(finite(field(d, cmd, ev, "factory-hash"), true), hashunit.TH)
 		// 0 is a sensor that could not be read.
 		b.ChipTemperature = finite(field(d, cmd, ev, "chip-temp-max", "chip-temp-avg"), true)
 		if v := intField(d, cmd, ev, "effective-chips"); v != nil && *v >= 0 {

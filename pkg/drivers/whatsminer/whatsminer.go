@@ -24,7 +24,8 @@
 //     hashrate "Factory GHS" (GH/s -> TH/s), "Power" and "Power Limit" (W;
 //     -1 = unknown), "Env Temp" (°C), "Elapsed" (s), "MAC", "Firmware
 //     Version" (sent in single quotes), the two chassis fans "Fan Speed In"
-//     and "Fan Speed Out" (RPM), and "Error Code N" up to "Error Code Count".
+//     and "Fan Speed Out" (RPM), the PSU fan "Power Fanspeed" (RPM) ->
+//     PSUFanRPM, and "Error Code N" up to "Error Code Count".
 //   - edevs, or devs on firmware without edevs, (DEVS[]): one board per entry,
 //     index from "Slot" (else "ASC"), "MHS 1m" (TH/s), "Temperature" (PCB °C),
 //     "Chip Temp Max" (else "Chip Temp Avg") (°C), "Effective Chips",
@@ -39,7 +40,8 @@
 //   - status: mineroff -> IsMining (btmineroff is ignored: it reads "true" on
 //     hashing miners).
 //   - get_error_code (API >= 2.0.1): error codes, messages from errorcodes.go.
-//   - get_psu: pin (W), only when summary has no power.
+//   - get_psu: pin (W) and fan_speed (PSU fan RPM), only when summary has
+//     none.
 //
 // Quirks handled: get_* and status cannot be joined with "+", so they go one
 // per connection; the rest is joined where the firmware allows it (the

@@ -56,6 +56,7 @@ type wantMiner struct {
 	uptime           int64 // s
 	mac, fw, api     string
 	fans             []int64 // RPM, index = position
+	psuFanRPM        int64   // summary "Power Fanspeed"; 0 = not reported
 	errors           []string
 	pools            int
 	boards           []wantBoard
@@ -71,9 +72,10 @@ var captureTable = map[string]wantMiner{
 		watts:       f(3417), limitW: f(3500),
 		uptime: 10154, mac: "C4:08:28:00:A4:19",
 		fw: "20210322.22.REL", api: "1.4.0", // get_version fw_ver, api_ver "whatsminer v1.4.0"
-		fans:   []int64{6450, 6480},
-		errors: []string{}, // "Error Code Count": 0
-		pools:  3,
+		fans:      []int64{6450, 6480},
+		psuFanRPM: 9060,       // "Power Fanspeed"
+		errors:    []string{}, // "Error Code Count": 0
+		pools:     3,
 		boards: []wantBoard{ // devs (no edevs): MHS 1m / 1e6, Temperature, Chip Temp Max, Effective Chips, Chip Frequency
 			{0, 22.10378984, 70.0, f(90.0), 105, 650, false},
 			{1, 22.71979979, 69.5, f(90.11), 105, 652, false},
@@ -85,8 +87,9 @@ var captureTable = map[string]wantMiner{
 		expectedTHs: f(67.051),      // 67051 GH/s
 		watts:       f(3491), limitW: f(3500), envC: f(28.5),
 		uptime: 66295, mac: "C4:11:04:01:3C:75", fw: "20200917.22.REL",
-		fans:   []int64{4950, 4920},
-		errors: []string{},
+		fans:      []int64{4950, 4920},
+		psuFanRPM: 8880, // "Power Fanspeed"
+		errors:    []string{},
 		boards: []wantBoard{
 			{0, 22.07966563, 71.5, f(87.70), 111, 617, false}, // 22079665.63 MH/s
 			{1, 23.47092744, 68.5, f(84.50), 111, 632, false}, // 23470927.44
@@ -94,11 +97,12 @@ var captureTable = map[string]wantMiner{
 		},
 	},
 	"M20S_cgminer4.9.2_2019": { // no devs: boards from STATS SMn
-		ths:    f(65.46382208), // 65463822.08 MH/s
-		uptime: 97139,
-		fans:   []int64{4590, 4560},
-		errors: []string{},
-		pools:  2,
+		ths:       f(65.46382208), // 65463822.08 MH/s
+		uptime:    97139,
+		fans:      []int64{4590, 4560},
+		psuFanRPM: 8160, // "Power Fanspeed"
+		errors:    []string{},
+		pools:     2,
 		boards: []wantBoard{ // temp_1 (temp_2 = 0 is no sensor), chip_num, freqs_avg
 			{0, 0, 75.0, nil, 105, 656, true},
 			{1, 0, 73.0, nil, 105, 636, true},
@@ -121,9 +125,10 @@ var captureTable = map[string]wantMiner{
 		expectedTHs: f(86.472),      // 86472 GH/s
 		watts:       f(3230), limitW: f(3600), envC: f(11),
 		uptime: 29600, mac: "C6:02:14:00:1F:B3", fw: "20200512.13.REL",
-		fans:   []int64{2370, 2430},
-		errors: []string{"205"}, // Error Code Count 1; the Factory Error Codes 202, 2310 are not current
-		pools:  3,
+		fans:      []int64{2370, 2430},
+		psuFanRPM: 7576,            // "Power Fanspeed"
+		errors:    []string{"205"}, // Error Code Count 1; the Factory Error Codes 202, 2310 are not current
+		pools:     3,
 		boards: []wantBoard{
 			{0, 29.64887376, 80.0, f(99.79), 156, 546, false}, // 29648873.76
 			{1, 27.74021377, 72.0, f(89.14), 156, 519, false}, // 27740213.77
@@ -135,9 +140,10 @@ var captureTable = map[string]wantMiner{
 		expectedTHs: f(75.697),     // 75697 GH/s
 		watts:       f(3553), limitW: f(3600), envC: f(7),
 		uptime: 33102, mac: "C6:06:12:00:2D:63", fw: "20201202.22.REL",
-		fans:   []int64{5700, 0}, // exhaust fan stopped: reported, with codes 111/131
-		errors: []string{"110", "111", "131"},
-		pools:  3,
+		fans:      []int64{5700, 0}, // exhaust fan stopped: reported, with codes 111/131
+		psuFanRPM: 7608,             // "Power Fanspeed"
+		errors:    []string{"110", "111", "131"},
+		pools:     3,
 		boards: []wantBoard{
 			{0, 24.72071863, 57.5, f(77.44), 105, 686, false}, // 24720718.63
 			{1, 26.02662149, 72.0, f(93.00), 105, 726, false}, // 26026621.49
@@ -149,9 +155,10 @@ var captureTable = map[string]wantMiner{
 		expectedTHs: f(100.999),     // 100999 GH/s
 		watts:       f(3496), limitW: f(3600),
 		uptime: 1216997, mac: "C4:05:09:00:02:9B", fw: "20210109.22.REL",
-		fans:   []int64{3870, 3930},
-		errors: []string{"206", "2320"},
-		pools:  1,
+		fans:      []int64{3870, 3930},
+		psuFanRPM: 8784, // "Power Fanspeed"
+		errors:    []string{"206", "2320"},
+		pools:     1,
 		boards: []wantBoard{
 			{0, 30.32274305, 79.5, f(94.95), 215, 414, false}, // 30322743.05
 			{1, 32.63916866, 80.0, f(94.9), 215, 444, false},  // 32639168.66
@@ -197,6 +204,13 @@ func TestParseCaptures(t *testing.T) {
 				require.Equal(t, i, d.Fans[i].Index)
 				require.NotNil(t, d.Fans[i].RPM)
 				require.Equal(t, rpm, *d.Fans[i].RPM, "fan %d RPM", i)
+			}
+
+			if want.psuFanRPM == 0 {
+				require.Nil(t, d.PSUFanRPM, "PSU fan RPM")
+			} else {
+				require.NotNil(t, d.PSUFanRPM, "PSU fan RPM")
+				require.Equal(t, want.psuFanRPM, *d.PSUFanRPM, "PSU fan RPM")
 			}
 
 			if want.errors == nil {

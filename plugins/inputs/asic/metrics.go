@@ -89,6 +89,9 @@ func addMiner(acc telegraf.Accumulator, source string, d *drivers.MinerData, now
 	f.float("temperature_max_celsius", d.MaxBoardTemperature())
 	f.float("chip_temperature_max_celsius", d.MaxChipTemperature())
 	f.float("env_temperature_celsius", d.EnvTemperature)
+	f.float("coolant_inlet_temperature_celsius", d.CoolantInletTemperature)
+	f.float("coolant_outlet_temperature_celsius", d.CoolantOutletTemperature)
+	f.int("psu_fan_speed_rpm", d.PSUFanRPM)
 	if d.Boards != nil {
 		f["boards"] = int64(len(d.Boards))
 	}

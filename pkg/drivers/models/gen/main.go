@@ -60,9 +60,9 @@ var fixes = map[string]string{
 // multi-coin box) is unknown.
 var algorithms = map[string]string{
 	"SHA256": "sha256", "SCRYPT": "scrypt", "X11": "x11", "EQUIHASH": "equihash",
-	"EAGLESONG": "eaglesong", "HANDSHAKE": "handshake", "KADENA": "kadena",
+	"EAGLESONG": "eaglesong", "HANDSHAKE": "handshake", "KADENA": "blake2s", // Kadena hashes Blake2s
 	"KHEAVYHASH": "kheavyhash", "BLAKE256": "blake256", "ETHASH": "ethash",
-	"BLOCKFLOW": "blockflow", "GenericAlgo": "",
+	"BLOCKFLOW": "blake3", "GenericAlgo": "", // BlockFlow is Alephium's PoW, Blake3: the schema's tag
 }
 
 type spec struct {
