@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"strconv"
 	"syscall"
 )
 
@@ -87,4 +88,55 @@ func Result(err error) string {
 		return ResultConnectionRefused
 	}
 	return ResultBadResponse
+}
+
+// CommandError is the failure of one API command. Its text starts with the
+// command, so a reader of asic_status.error knows which one failed.
+type CommandError struct {
+	Command string
+	Err     error
+}
+
+func (e *CommandError) Error() string {
+	return "command " + strconv.Quote(e.Command) + ": " + e.Err.Error()
+}
+
+func (e *CommandError) Unwrap() error { return e.Err }
+
+// CommandErr names cmd in err, unless err already does (a *CommandError or
+// *APIError for that same command anywhere in its chain).
+func CommandErr(cmd string, err error) error {
+	if err == nil || namesCommand(err, cmd) {
+		return err
+	}
+	return &CommandError{Command: cmd, Err: err}
+}
+
+func namesCommand(err error, cmd string) bool {
+	for err != nil {
+		switch e := err.(type) {
+		case *CommandError:
+			if e.Command == cmd {
+				return true
+			}
+		case *APIError:
+			if e.Command == cmd {
+				return true
+			}
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if namesCommand(e, cmd) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
+	}
+	return false
 }

@@ -402,8 +402,5 @@ func cleanModel(s string) string {
 }
 
 func cmdErr(cmd string, err error) error {
-	if strings.Contains(err.Error(), fmt.Sprintf("command %q", cmd)) {
-		return err
-	}
-	return fmt.Errorf("command %q: %w", cmd, err)
+	return drivers.CommandErr(cmd, err)
 }

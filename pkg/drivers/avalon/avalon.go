@@ -150,11 +150,7 @@ func (p *parser) reply(src Source, cmd string) (jsonval.Obj, bool) {
 
 // problem records err, naming cmd unless the error already does.
 func (p *parser) problem(cmd string, err error) {
-	if strings.Contains(err.Error(), strconv.Quote(cmd)) {
-		p.d.Problem(err)
-		return
-	}
-	p.d.Problem(fmt.Errorf("command %q: %w", cmd, err))
+	p.d.Problem(drivers.CommandErr(cmd, err))
 }
 
 // num reads a JSON number, reporting a value that is present but unreadable.

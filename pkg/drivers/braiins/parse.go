@@ -84,10 +84,7 @@ func (p *parser) reply(b *cgminer.Batch, cmd string) jsonval.Obj {
 	if lacking(err) {
 		return nil
 	}
-	if !strings.HasPrefix(err.Error(), fmt.Sprintf("command %q", cmd)) {
-		err = fmt.Errorf("command %q: %w", cmd, err)
-	}
-	p.d.Problem(err)
+	p.d.Problem(drivers.CommandErr(cmd, err))
 	return nil
 }
 

@@ -296,10 +296,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 }
 
 func cmdErr(cmd string, err error) error {
-	if strings.Contains(err.Error(), fmt.Sprintf("command %q", cmd)) {
-		return err
-	}
-	return fmt.Errorf("command %q: %w", cmd, err)
+	return drivers.CommandErr(cmd, err)
 }
 
 // mhs converts MH/s to TH/s; negative rates are not rates.

@@ -352,8 +352,5 @@ func first(o jsonval.Obj, key string) jsonval.Obj {
 }
 
 func cmdErr(cmd string, err error) error {
-	if strings.Contains(err.Error(), fmt.Sprintf("command %q", cmd)) {
-		return err
-	}
-	return fmt.Errorf("command %q: %w", cmd, err)
+	return drivers.CommandErr(cmd, err)
 }

@@ -112,10 +112,7 @@ func (p *parser) board(i int) *drivers.Board {
 
 // cmdErr names the command in err unless the transport already did.
 func cmdErr(cmd string, err error) error {
-	if strings.Contains(err.Error(), fmt.Sprintf("command %q", cmd)) {
-		return err
-	}
-	return fmt.Errorf("command %q: %w", cmd, err)
+	return drivers.CommandErr(cmd, err)
 }
 
 func (p *parser) problem(cmd, format string, args ...any) {

@@ -99,12 +99,7 @@ func Parse(r *Replies) *drivers.MinerData {
 		if r.lacking(cmd) {
 			continue
 		}
-		err := r.errs[cmd]
-		if strings.Contains(err.Error(), strconv.Quote(cmd)) {
-			d.Problem(err)
-		} else {
-			d.Problem(fmt.Errorf("command %q: %w", cmd, err))
-		}
+		d.Problem(drivers.CommandErr(cmd, r.errs[cmd]))
 	}
 	if o, ok := r.get("get_version"); ok {
 		parseVersion(d, o)

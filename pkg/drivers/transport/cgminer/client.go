@@ -258,12 +258,12 @@ func head(b []byte) string {
 func (c *Client) Do(ctx context.Context, req Request) (jsonval.Obj, error) {
 	buf, raw, err := c.roundTrip(ctx, req.marshal())
 	if err != nil {
-		return nil, fmt.Errorf("command %q: %w", req.Command, err)
+		return nil, drivers.CommandErr(req.Command, err)
 	}
 	obj, err := Parse(c.Addr, raw)
 	putBuf(buf)
 	if err != nil {
-		return nil, fmt.Errorf("command %q: %w", req.Command, err)
+		return nil, drivers.CommandErr(req.Command, err)
 	}
 	if err := CheckStatus(req.Command, obj); err != nil {
 		return nil, err

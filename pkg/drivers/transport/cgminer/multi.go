@@ -28,7 +28,7 @@ func (b *Batch) Reply(cmd string) (jsonval.Obj, error) {
 	if err, ok := b.errs[cmd]; ok {
 		return nil, err
 	}
-	return nil, fmt.Errorf("command %q: %w", cmd, ErrNotRequested)
+	return nil, &drivers.CommandError{Command: cmd, Err: ErrNotRequested}
 }
 
 // Err is nil when at least one command answered; otherwise the errors,
@@ -62,7 +62,7 @@ func (c *Client) Multi(ctx context.Context, cmds ...string) *Batch {
 	buf, raw, err := c.roundTrip(ctx, Request{Command: joined}.marshal())
 	if err != nil {
 		for _, cmd := range cmds {
-			b.errs[cmd] = fmt.Errorf("command %q: %w", joined, err)
+			b.errs[cmd] = &drivers.CommandError{Command: joined, Err: err}
 		}
 		return b
 	}
@@ -75,7 +75,7 @@ func (c *Client) Multi(ctx context.Context, cmds ...string) *Batch {
 	// sections: ask one at a time.
 	for _, cmd := range cmds {
 		if ctx.Err() != nil {
-			b.errs[cmd] = fmt.Errorf("command %q: %s: %w", cmd, c.Addr, drivers.ErrTimeout)
+			b.errs[cmd] = &drivers.CommandError{Command: cmd, Err: fmt.Errorf("%s: %w", c.Addr, drivers.ErrTimeout)}
 			continue
 		}
 		c.single(ctx, b, cmd)
@@ -103,12 +103,12 @@ func splitMulti(b *Batch, obj jsonval.Obj, cmds []string) bool {
 		}
 		found = true
 		if len(l) == 0 {
-			b.errs[cmd] = fmt.Errorf("command %q: %w: empty section in joined reply", cmd, drivers.ErrBadResponse)
+			b.errs[cmd] = &drivers.CommandError{Command: cmd, Err: fmt.Errorf("%w: empty section in joined reply", drivers.ErrBadResponse)}
 			continue
 		}
 		r, ok := l[0].(map[string]any)
 		if !ok {
-			b.errs[cmd] = fmt.Errorf("command %q: %w: section is not an object", cmd, drivers.ErrBadResponse)
+			b.errs[cmd] = &drivers.CommandError{Command: cmd, Err: fmt.Errorf("%w: section is not an object", drivers.ErrBadResponse)}
 			continue
 		}
 		if err := CheckStatus(cmd, r); err != nil {
@@ -123,7 +123,7 @@ func splitMulti(b *Batch, obj jsonval.Obj, cmds []string) bool {
 	for _, cmd := range cmds {
 		if _, ok := b.replies[cmd]; !ok {
 			if _, ok := b.errs[cmd]; !ok {
-				b.errs[cmd] = fmt.Errorf("command %q: %w: missing from joined reply", cmd, drivers.ErrBadResponse)
+				b.errs[cmd] = &drivers.CommandError{Command: cmd, Err: fmt.Errorf("%w: missing from joined reply", drivers.ErrBadResponse)}
 			}
 		}
 	}
@@ -138,7 +138,7 @@ func BatchFromRaw(addr string, raw map[string][]byte) *Batch {
 	for cmd, r := range raw {
 		obj, err := Parse(addr, r)
 		if err != nil {
-			b.errs[cmd] = fmt.Errorf("command %q: %w", cmd, err)
+			b.errs[cmd] = drivers.CommandErr(cmd, err)
 			continue
 		}
 		if err := CheckStatus(cmd, obj); err != nil {

@@ -46,7 +46,7 @@ func (c *Client) GetJSON(ctx context.Context, path string) (jsonval.Obj, error) 
 	}
 	obj, err := ParseJSON(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", c.prefix("GET", path), err)
+		return nil, c.errorf("GET", path, "%w", err)
 	}
 	return obj, nil
 }
