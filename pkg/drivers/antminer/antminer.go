@@ -224,11 +224,11 @@ func (p *parser) version(r jsonval.Obj) {
 		p.d.Problem(fmt.Errorf("command %q: %w: no VERSION section", "version", drivers.ErrBadResponse))
 		return
 	}
-	f := fields{d: p.d, cmd: "version", o: vs[0]}
-	p.typ = f.str("Type")
-	p.compileTime = f.str("CompileTime")
-	p.minerName = firstNonEmpty(f.str("BMMiner"), f.str("CGMiner"), f.str("Cgminer"))
-	p.d.APIVersion = f.str("API")
+	f := cmdFields(p.d, "version", vs[0])
+	p.typ = f.String("Type")
+	p.compileTime = f.String("CompileTime")
+	p.minerName = firstNonEmpty(f.String("BMMiner"), f.String("CGMiner"), f.String("Cgminer"))
+	p.d.APIVersion = f.String("API")
 }
 
 // statsIdentity reads the identity entry of stats (STATS[0] on legacy
@@ -240,19 +240,19 @@ func (p *parser) statsIdentity(r jsonval.Obj) {
 	}
 	info, data := StatsEntries(r)
 	if info != nil {
-		f := fields{d: p.d, cmd: "stats", o: info}
+		f := cmdFields(p.d, "stats", info)
 		if p.typ == "" {
-			p.typ = firstNonEmpty(f.str("Type"), f.str("type"))
+			p.typ = firstNonEmpty(f.String("Type"), f.String("type"))
 		}
 		if p.compileTime == "" {
-			p.compileTime = f.str("CompileTime")
+			p.compileTime = f.String("CompileTime")
 		}
 		if p.minerName == "" {
-			p.minerName = firstNonEmpty(f.str("BMMiner"), f.str("CGMiner"), f.str("Cgminer"))
+			p.minerName = firstNonEmpty(f.String("BMMiner"), f.String("CGMiner"), f.String("Cgminer"))
 		}
 	}
 	if data != nil {
-		p.rateUnit = fields{d: p.d, cmd: "stats", o: data}.str("rate_unit")
+		p.rateUnit = cmdFields(p.d, "stats", data).String("rate_unit")
 	}
 }
 
@@ -296,14 +296,14 @@ func (p *parser) rateFactor() float64 {
 
 // hashrate5s reads the 5 s rate. bmminer has no ~1 minute average ("GHS av"
 // is since start, "GHS 30m" 30 minutes), so the 5 s value is the current one.
-func (p *parser) hashrate5s(f fields) *float64 {
-	if v := f.num("GHS 5s"); v != nil {
+func (p *parser) hashrate5s(f drivers.Object) *float64 {
+	if v := f.Float("GHS 5s"); v != nil {
 		return drivers.Ptr(*v * p.rateFactor())
 	}
-	if v := f.num("MHS 5s"); v != nil {
+	if v := f.Float("MHS 5s"); v != nil {
 		return drivers.Ptr(*v * 1e-6)
 	}
-	if v := f.num("THS 5s"); v != nil {
+	if v := f.Float("THS 5s"); v != nil {
 		return drivers.Ptr(*v)
 	}
 	return nil
@@ -318,9 +318,9 @@ func (p *parser) summary(r jsonval.Obj) {
 		p.d.Problem(fmt.Errorf("command %q: %w: no SUMMARY section", "summary", drivers.ErrBadResponse))
 		return
 	}
-	f := fields{d: p.d, cmd: "summary", o: ss[0]}
+	f := cmdFields(p.d, "summary", ss[0])
 	p.d.Hashrate = p.hashrate5s(f)
-	p.d.UptimeSeconds = f.int("Elapsed")
+	p.d.UptimeSeconds = f.Int("Elapsed")
 }
 
 func (p *parser) finish() {

@@ -182,21 +182,21 @@ func WebSummary(d *drivers.MinerData, r jsonval.Obj) {
 		d.Problem(fmt.Errorf("web %s: %w: no SUMMARY section", WebPath("summary"), drivers.ErrBadResponse))
 		return
 	}
-	f := fields{d: d, cmd: "web summary", o: ss[0]}
+	f := drivers.Fields{D: d, Source: "web " + WebPath("summary")}.Of(ss[0])
 	factor, ok := webRateFactor(d, f)
-	if v := f.num("rate_5s"); v != nil && ok && d.Hashrate == nil {
+	if v := f.Float("rate_5s"); v != nil && ok && d.Hashrate == nil {
 		d.Hashrate = drivers.Ptr(*v * factor)
 	}
-	if v := f.num("rate_ideal"); v != nil && *v > 0 && ok && d.ExpectedHashrate == nil {
+	if v := f.Float("rate_ideal"); v != nil && *v > 0 && ok && d.ExpectedHashrate == nil {
 		d.ExpectedHashrate = drivers.Ptr(*v * factor)
 	}
 	if d.UptimeSeconds == nil {
-		d.UptimeSeconds = f.int("elapsed")
+		d.UptimeSeconds = f.Int("elapsed")
 	}
 }
 
-func webRateFactor(d *drivers.MinerData, f fields) (float64, bool) {
-	u := f.str("rate_unit")
+func webRateFactor(d *drivers.MinerData, f drivers.Object) (float64, bool) {
+	u := f.String("rate_unit")
 	if u == "" {
 		if d.Algorithm == "scrypt" {
 			return 1e-6, true
@@ -205,7 +205,7 @@ func webRateFactor(d *drivers.MinerData, f fields) (float64, bool) {
 	}
 	x, ok := unitToTH(u)
 	if !ok {
-		f.d.Problem(fmt.Errorf("command %q: field %q: unknown unit %q", f.cmd, "rate_unit", u))
+		f.Bad("rate_unit", u)
 	}
 	return x, ok
 }
@@ -255,13 +255,8 @@ func WebSleeping(d *drivers.MinerData, conf jsonval.Obj, key string) *bool {
 	if conf == nil {
 		return nil
 	}
-	v, ok := conf[key]
-	if !ok || v == nil {
-		return nil
-	}
-	m := jsonval.Int(v)
+	m := drivers.Fields{D: d, Source: "web " + WebPath("get_miner_conf")}.Int(conf, key)
 	if m == nil {
-		d.Problem(fmt.Errorf("web %s: field %q: cannot read %s", WebPath("get_miner_conf"), key, describe(v)))
 		return nil
 	}
 	return drivers.Ptr(*m == 1)

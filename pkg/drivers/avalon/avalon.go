@@ -153,17 +153,9 @@ func (p *parser) problem(cmd string, err error) {
 	p.d.Problem(drivers.CommandErr(cmd, err))
 }
 
-// num reads a JSON number, reporting a value that is present but unreadable.
-func (p *parser) num(cmd string, o jsonval.Obj, key string) *float64 {
-	v, ok := o[key]
-	if !ok || v == nil {
-		return nil
-	}
-	f := jsonval.Float(v)
-	if f == nil {
-		p.d.Problem(fmt.Errorf("command %q: field %q: not a number: %.40q", cmd, key, fmt.Sprint(v)))
-	}
-	return f
+// f reads fields of cmd's reply.
+func (p *parser) f(cmd string) drivers.Fields {
+	return drivers.Fields{D: p.d, Source: "command " + strconv.Quote(cmd)}
 }
 
 func (p *parser) version(r jsonval.Obj) {
@@ -195,7 +187,7 @@ func (p *parser) summary(r jsonval.Obj) {
 		return
 	}
 	s := ss[0]
-	if e := p.num("summary", s, "Elapsed"); e != nil && *e >= 0 {
+	if e := p.f("summary").Float(s, "Elapsed"); e != nil && *e >= 0 {
 		p.d.UptimeSeconds = drivers.Ptr(int64(*e))
 	}
 	p.sumHash = mhs(p, "summary", s)
@@ -204,7 +196,7 @@ func (p *parser) summary(r jsonval.Obj) {
 // mhs reads the 1-minute average (else 30 s, else 5 s) in MH/s as TH/s.
 func mhs(p *parser, cmd string, o jsonval.Obj) *float64 {
 	for _, k := range []string{"MHS 1m", "MHS 30s", "MHS 5s"} {
-		if v := p.num(cmd, o, k); v != nil {
+		if v := p.f(cmd).Float(o, k); v != nil {
 			return drivers.Ptr(*v / 1e6)
 		}
 	}
@@ -241,7 +233,7 @@ func (m *module) list(key string) []float64 {
 	}
 	l, ok := numList(v)
 	if !ok {
-		m.p.d.Problem(fmt.Errorf("command %q: %s field %q: not a number list: %.40q", m.cmd, m.name, key, v))
+		drivers.Fields{D: m.p.d, Source: "command " + strconv.Quote(m.cmd) + ": " + m.name}.Bad(key, v)
 		return nil
 	}
 	return l
@@ -294,7 +286,7 @@ func (p *parser) stats(cmd string, r jsonval.Obj) {
 			}
 			s, ok := e[x.key].(string)
 			if !ok {
-				p.d.Problem(fmt.Errorf("command %q: field %q: not a text blob", cmd, x.key))
+				p.f(cmd).Bad(x.key, e[x.key])
 				continue
 			}
 			m := &module{name: "MM ID" + strconv.Itoa(x.n), cmd: cmd, kv: map[string]string{}, p: p}
@@ -306,7 +298,7 @@ func (p *parser) stats(cmd string, r jsonval.Obj) {
 			mods = append(mods, m)
 		}
 		if p.uptime == nil {
-			if el := p.num(cmd, e, "Elapsed"); el != nil && *el >= 0 {
+			if el := p.f(cmd).Float(e, "Elapsed"); el != nil && *el >= 0 {
 				p.uptime = drivers.Ptr(int64(*el))
 			}
 		}

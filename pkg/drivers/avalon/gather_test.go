@@ -126,7 +126,7 @@ func TestBrokenSectionKeepsTheRest(t *testing.T) {
 	}
 	joined := strings.Join(msgs, "\n")
 	require.Contains(t, joined, `command "pools"`)
-	require.Contains(t, joined, `command "estats": MM ID0 field "MGHS"`)
+	require.Contains(t, joined, `command "estats": MM ID0: field "MGHS": bad response: cannot read "fifty 61407.83 63139.66"`)
 	require.Contains(t, joined, `command "summary"`)
 	require.Len(t, d.Problems, 3)
 }
