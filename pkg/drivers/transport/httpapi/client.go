@@ -114,7 +114,7 @@ func NewTransport(o Options) *Transport {
 	rt := &http.Transport{
 		// Never a proxy from the environment: miners are on the farm LAN.
 		Proxy:               nil,
-		DialContext:         (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:         dial,
 		TLSClientConfig:     tc,
 		MaxIdleConns:        o.MaxIdleConns,
 		MaxIdleConnsPerHost: 2,
@@ -138,6 +138,24 @@ func NewTransport(o Options) *Transport {
 		},
 		states: map[string]*authState{},
 	}
+}
+
+type connectKey struct{}
+
+// WithConnectTimeout bounds the TCP connect of the requests made under the
+// returned context (the whole request stays bounded by ctx's deadline): a
+// driver that is only probing an API leaves time for the next one when the
+// port is filtered.
+func WithConnectTimeout(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, connectKey{}, d)
+}
+
+func dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := net.Dialer{KeepAlive: 30 * time.Second}
+	if t, ok := ctx.Value(connectKey{}).(time.Duration); ok && t > 0 {
+		d.Timeout = t
+	}
+	return d.DialContext(ctx, network, addr)
 }
 
 // CloseIdle closes idle connections (tests, shutdown).
@@ -238,6 +256,10 @@ type Request struct {
 	Header http.Header
 	// NoAuth sends without credentials or token (the login request itself).
 	NoAuth bool
+	// AnyStatus returns the response whatever its status, for a caller
+	// that reads the refusal itself (a login that tells a refused
+	// password from a page that is not its API).
+	AnyStatus bool
 }
 
 // Response is a complete, size-checked response.
@@ -337,6 +359,9 @@ func (c *Client) send(ctx context.Context, r Request) (*Response, error) {
 			return nil, err
 		}
 		if !isRedirect(resp.Status) {
+			if r.AnyStatus {
+				return resp, nil
+			}
 			return c.check(method, u, resp)
 		}
 		loc := resp.Header.Get("Location")
