@@ -113,25 +113,13 @@ func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 		dr.mem.learn(t.RPCAddr(), now, nil, nil, d)
 		return d, nil
 	}
-	if err := BothFailed(b.Err(), w.Err()); err != nil {
+	if err := drivers.BothFailed(b.Err(), w.Err()); err != nil {
 		dr.mem.learn(t.RPCAddr(), now, b.Err(), w, nil)
 		return nil, err
 	}
 	d := ParseWithWeb(b, w)
 	dr.mem.learn(t.RPCAddr(), now, b.Err(), w, d)
 	return d, nil
-}
-
-// BothFailed is nil when either API answered; otherwise the error that
-// explains the miner best.
-func BothFailed(rpcErr, webErr error) error {
-	if rpcErr == nil || webErr == nil {
-		return nil
-	}
-	if drivers.Result(rpcErr) == drivers.ResultConnectionRefused && drivers.Result(webErr) != drivers.ResultConnectionRefused {
-		return fmt.Errorf("%w (4028 API: %v)", webErr, rpcErr)
-	}
-	return fmt.Errorf("%w (web API: %v)", rpcErr, webErr)
 }
 
 // Options adapt the bmminer parser to firmware built on bmminer.

@@ -57,9 +57,8 @@ func WebReplies(d *drivers.MinerData, w *httpapi.Replies, names []string) map[st
 // ParseWithWeb merges the 4028 replies and the web replies of one stock
 // Antminer. The 4028 data is kept where it has a value; the web adds MAC,
 // hostname, serial number, fault light, work mode and errors, and stands
-// in for every 4028 command that did not answer. An API that refused the
-// connection (disabled or firewalled) is not a problem when the other one
-// answered; any other failure is.
+// in for every 4028 command that did not answer. A failed API is a problem
+// as drivers.OneFailed says.
 func ParseWithWeb(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 	rpcUp := b != nil && b.Err() == nil
 	webUp := w.Answered()
@@ -68,13 +67,15 @@ func ParseWithWeb(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		d = Parse(b)
 	} else {
 		d = &drivers.MinerData{Make: "Antminer"}
-		if b != nil && (!webUp || drivers.Result(b.Err()) != drivers.ResultConnectionRefused) {
-			d.Problem(b.Err())
+		if b != nil {
+			if err := drivers.OneFailed(b.Err(), webUp); err != nil {
+				d.Problem(err)
+			}
 		}
 	}
 	if !webUp {
-		if w != nil && (!rpcUp || drivers.Result(w.Err()) != drivers.ResultConnectionRefused) {
-			d.Problem(fmt.Errorf("web: %w", w.Err()))
+		if err := drivers.OneFailed(w.Err(), rpcUp); w != nil && err != nil {
+			d.Problem(fmt.Errorf("web: %w", err))
 		}
 		return d
 	}
