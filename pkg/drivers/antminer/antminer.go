@@ -54,8 +54,9 @@ const Name = "antminer"
 var Commands = []string{"version", "summary", "stats", "pools"}
 
 func init() {
-	// One web transport for every instance: with "auto" the plugin makes an
-	// instance per miner, and a connection pool each would not be shared.
+	// One web transport for every instance: the plugin makes one instance
+	// per driver name in each [[inputs.asic]] block, and the blocks share
+	// one connection pool.
 	drivers.Register(Name, func() drivers.Driver { return Driver{Web: DefaultWeb(), mem: newMemory()} })
 }
 

@@ -207,9 +207,6 @@ func cgStyle(ctx context.Context, c *cgminer.Client, r *Replies, cmd string) {
 	r.Set(cmd, obj, err)
 }
 
-// wmStyle sends one Whatsminer-style command ({"STATUS":"S","Msg":{...}}) on
-// its own connection, repairing the reply before decoding.
-
 func summaryHasPower(r *Replies) bool {
 	o, ok := r.get("summary")
 	if !ok {
