@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every test that needs no hardware: vet, the whole suite (fuzz seed corpora
+# Every test that needs no hardware: vet and golangci-lint, the whole suite (fuzz seed corpora
 # included) under the race detector, each fuzz target for a few seconds, and
 # the real Telegraf + InfluxDB pipeline end to end.
 set -euo pipefail
@@ -16,6 +16,9 @@ need() { # need COMMAND-OR-FILE DEBIAN-PACKAGE
 need protoc protobuf-compiler
 need /usr/include/google/protobuf/wrappers.proto libprotobuf-dev
 need influxd influxdb
+lint="$(go env GOPATH)/bin/golangci-lint"
+[ -x "$lint" ] || { echo "test.sh: $lint is missing: run bash .ci/run, which installs it" >&2; exit 1; }
+"$lint" run ./...
 # Generated gRPC code must match its committed generator byte for byte.
 sh pkg/drivers/braiins/bosapi/check-generated.sh
 go test -race -count=1 ./...

@@ -113,8 +113,10 @@ func CommandErr(cmd string, err error) error {
 }
 
 func namesCommand(err error, cmd string) bool {
+	// A walk of the whole tree: errors.As stops at the first match, which
+	// may name another command.
 	for err != nil {
-		switch e := err.(type) {
+		switch e := err.(type) { //nolint:errorlint // each node of the walk
 		case *CommandError:
 			if e.Command == cmd {
 				return true
@@ -124,7 +126,7 @@ func namesCommand(err error, cmd string) bool {
 				return true
 			}
 		}
-		switch u := err.(type) {
+		switch u := err.(type) { //nolint:errorlint // each node of the walk
 		case interface{ Unwrap() error }:
 			err = u.Unwrap()
 		case interface{ Unwrap() []error }:

@@ -24,7 +24,7 @@ func BothFailed(rpcErr, webErr error) error {
 		return nil
 	}
 	if Result(rpcErr) == ResultConnectionRefused && Result(webErr) != ResultConnectionRefused {
-		return fmt.Errorf("%w (4028 API: %v)", webErr, rpcErr)
+		return fmt.Errorf("%w (4028 API: %v)", webErr, rpcErr) //nolint:errorlint // one API classifies
 	}
-	return fmt.Errorf("%w (web API: %v)", rpcErr, webErr)
+	return fmt.Errorf("%w (web API: %v)", rpcErr, webErr) //nolint:errorlint // one API classifies
 }

@@ -118,7 +118,7 @@ func (drv *Driver) gatherGRPCCalls(ctx context.Context, t drivers.Target, connec
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessage)),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", drivers.ErrBadResponse, err)
+		return nil, fmt.Errorf("%w: %w", drivers.ErrBadResponse, err)
 	}
 	defer conn.Close()
 

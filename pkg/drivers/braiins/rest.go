@@ -63,7 +63,7 @@ func restLogin(t drivers.Target, loggedIn *atomic.Bool) httpapi.TokenLogin {
 		for _, pw := range passwords(t) {
 			body, err := json.Marshal(map[string]string{"username": username(t), "password": pw})
 			if err != nil {
-				return nil, fmt.Errorf("%w: %v", drivers.ErrBadResponse, err)
+				return nil, fmt.Errorf("%w: %w", drivers.ErrBadResponse, err)
 			}
 			resp, err := c.Send(ctx, httpapi.Request{
 				Method: http.MethodPost, Path: "/api/v1/auth/login", Body: body, NoAuth: true, AnyStatus: true,

@@ -168,7 +168,7 @@ func decodeWeb(body []byte) (jsonval.Obj, error) {
 	if len(t) > 0 && t[0] == '[' {
 		v, err := jsonval.Decode(t)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", drivers.ErrBadResponse, err)
+			return nil, fmt.Errorf("%w: %w", drivers.ErrBadResponse, err)
 		}
 		return jsonval.Obj{"list": v}, nil
 	}

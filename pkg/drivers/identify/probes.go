@@ -203,7 +203,7 @@ func (id *identifier) httpGet(ctx context.Context, rawURL string, header http.He
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("%w: %v", drivers.ErrBadResponse, err)
+		return 0, nil, nil, fmt.Errorf("%w: %w", drivers.ErrBadResponse, err)
 	}
 	for k, v := range header {
 		req.Header[k] = v
@@ -329,7 +329,7 @@ func (id *identifier) probeGRPC(ctx context.Context) (bool, error) {
 	// Client preface plus an empty SETTINGS frame.
 	preface := append([]byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 0, 0, 0, 4, 0, 0, 0, 0, 0)
 	if _, err := conn.Write(preface); err != nil {
-		return false, fmt.Errorf("%s: %w: %v", addr, drivers.ErrBadResponse, err)
+		return false, fmt.Errorf("%s: %w: %v", addr, drivers.ErrBadResponse, err) //nolint:errorlint // not this API, whatever the socket error
 	}
 	var hdr [9]byte
 	if _, err := io.ReadFull(conn, hdr[:]); err != nil {
@@ -338,7 +338,7 @@ func (id *identifier) probeGRPC(ctx context.Context) (bool, error) {
 			id.note(addr, err)
 			return false, err
 		}
-		return false, fmt.Errorf("%s: %w: %v", addr, drivers.ErrBadResponse, err)
+		return false, fmt.Errorf("%s: %w: %v", addr, drivers.ErrBadResponse, err) //nolint:errorlint // not this API, whatever the socket error
 	}
 	return hdr[3] == 4, nil // frame type SETTINGS
 }

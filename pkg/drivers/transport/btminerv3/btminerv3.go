@@ -198,7 +198,7 @@ func ParseReply(addr, cmd string, raw []byte) (jsonval.Obj, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", addr, &drivers.CommandError{Command: cmd,
-			Err: fmt.Errorf("%w: reply is not a JSON object: %v (starts %q)", drivers.ErrBadResponse, err, head(raw))})
+			Err: fmt.Errorf("%w: reply is not a JSON object: %w (starts %q)", drivers.ErrBadResponse, err, head(raw))})
 	}
 	rawCode, ok := obj["code"]
 	if !ok {

@@ -242,7 +242,7 @@ func Parse(addr string, raw []byte) (jsonval.Obj, error) {
 	}
 	obj, err := jsonval.DecodeObj(Repair(raw))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w: reply is not a JSON object: %v (starts %q)", addr, drivers.ErrBadResponse, err, head(raw))
+		return nil, fmt.Errorf("%s: %w: reply is not a JSON object: %w (starts %q)", addr, drivers.ErrBadResponse, err, head(raw))
 	}
 	return obj, nil
 }

@@ -33,7 +33,7 @@ func ParseJSON(body []byte) (jsonval.Obj, error) {
 	if err != nil {
 		// No excerpt of the body: a page that echoes the request could
 		// carry a password or token into the error.
-		return nil, fmt.Errorf("%w: body of %d bytes is not a JSON object: %v", drivers.ErrBadResponse, len(b), err)
+		return nil, fmt.Errorf("%w: body of %d bytes is not a JSON object: %w", drivers.ErrBadResponse, len(b), err)
 	}
 	return obj, nil
 }
