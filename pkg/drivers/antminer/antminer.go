@@ -273,7 +273,7 @@ func (p *parser) rateFactor() float64 {
 		if f, ok := unitToTH(p.rateUnit); ok {
 			return f
 		}
-		p.d.Problem(fmt.Errorf("command %q: field %q: unknown unit %q", "stats", "rate_unit", p.rateUnit))
+		cmdFields(p.d, "stats", nil).Bad("rate_unit", p.rateUnit)
 		p.rateUnit = ""
 	}
 	// The L3+ labels its MH/s figures "GHS".

@@ -120,11 +120,7 @@ func (p *parser) problem(cmd, format string, args ...any) {
 }
 
 func (p *parser) bad(cmd, field string, v any) {
-	s := fmt.Sprint(v)
-	if len(s) > 40 {
-		s = s[:40] + "..."
-	}
-	p.problem(cmd, "field %q: cannot read %q", field, s)
+	drivers.Fields{D: p.d, Source: "command " + strconv.Quote(cmd)}.Bad(field, v)
 }
 
 // first returns the first object of a section, reporting its absence.

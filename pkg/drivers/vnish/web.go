@@ -162,7 +162,7 @@ func applyWeb(d *drivers.MinerData, rs map[string]jsonval.Obj, answered func(str
 		case "TH/S":
 			unit = 1
 		default:
-			d.Problem(fmt.Errorf("web %s: field %q: unknown unit %q", WebPath("info"), "hr_measure", m))
+			drivers.Fields{D: d, Source: "web " + WebPath("info")}.Bad("hr_measure", m)
 		}
 	}
 
