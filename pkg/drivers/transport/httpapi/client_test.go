@@ -564,3 +564,26 @@ func TestLoginErrorNamedOnce(t *testing.T) {
 	_, err = c.GetJSON(context.Background(), "/api/v1/summary")
 	require.Equal(t, addr(srv)+" Vnish web API: login: no token from "+addr(srv)+": authentication failed", err.Error())
 }
+
+// WithConnectTimeout bounds the TCP connect of requests made under it (a
+// probe), and only those.
+func TestWithConnectTimeout(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, `{"ok":true}`) }))
+	defer srv.Close()
+	ctx := context.Background()
+	conn, err := dial(ctx, "tcp", addr(srv))
+	require.NoError(t, err)
+	require.NoError(t, conn.Close())
+
+	_, err = dial(WithConnectTimeout(ctx, time.Nanosecond), "tcp", addr(srv))
+	var ne net.Error
+	require.ErrorAs(t, err, &ne)
+	require.True(t, ne.Timeout(), "a connect bound already spent: %v", err)
+
+	tr := NewTransport(Options{})
+	_, err = tr.Client(Config{Addr: addr(srv)}).GetJSON(WithConnectTimeout(ctx, time.Nanosecond), "/")
+	require.Equal(t, drivers.ResultTimeout, drivers.Result(err), "the transport's requests use it")
+	o, err := tr.Client(Config{Addr: addr(srv)}).GetJSON(ctx, "/")
+	require.NoError(t, err)
+	require.Equal(t, true, o["ok"])
+}
