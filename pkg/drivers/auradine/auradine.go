@@ -141,7 +141,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		o, err := b.Reply(cmd)
 		if err != nil {
 			if !errors.Is(err, cgminer.ErrNotRequested) && !(cmd == "version" && cgminer.IsInvalidCommand(err)) {
-				d.Problem(cmdErr(cmd, err))
+				d.Problem(drivers.CommandErr(cmd, err))
 			}
 			continue
 		}
@@ -399,8 +399,4 @@ func cleanModel(s string) string {
 		s = strings.TrimSpace(s[9:])
 	}
 	return strings.ToUpper(s)
-}
-
-func cmdErr(cmd string, err error) error {
-	return drivers.CommandErr(cmd, err)
 }

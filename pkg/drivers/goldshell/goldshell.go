@@ -249,7 +249,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 	for _, cmd := range RPCCommands {
 		// A 4028 failure that the web page made up for is no loss.
 		if err := rpcErr[cmd]; err != nil && web[cmd] == nil {
-			d.Problem(cmdErr(cmd, err))
+			d.Problem(drivers.CommandErr(cmd, err))
 		}
 	}
 
@@ -293,10 +293,6 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		d.Pools = webPools(p)
 	}
 	return d
-}
-
-func cmdErr(cmd string, err error) error {
-	return drivers.CommandErr(cmd, err)
 }
 
 // mhs converts MH/s to TH/s; negative rates are not rates.

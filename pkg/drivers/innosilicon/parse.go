@@ -24,7 +24,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 			o, err := b.Reply(cmd)
 			if err != nil {
 				if !errors.Is(err, cgminer.ErrNotRequested) && !cgminer.IsInvalidCommand(err) {
-					d.Problem(cmdErr(cmd, err))
+					d.Problem(drivers.CommandErr(cmd, err))
 				}
 				continue
 			}
@@ -349,8 +349,4 @@ func first(o jsonval.Obj, key string) jsonval.Obj {
 		return l[0]
 	}
 	return nil
-}
-
-func cmdErr(cmd string, err error) error {
-	return drivers.CommandErr(cmd, err)
 }

@@ -31,7 +31,7 @@ func Parse(b *cgminer.Batch) *drivers.MinerData {
 		obj, err := b.Reply(cmd)
 		if err != nil {
 			if !(optional[cmd] && cgminer.IsInvalidCommand(err)) {
-				p.d.Problem(cmdErr(cmd, err))
+				p.d.Problem(drivers.CommandErr(cmd, err))
 			}
 			continue
 		}
@@ -108,11 +108,6 @@ func (p *parser) board(i int) *drivers.Board {
 		p.boards[i] = b
 	}
 	return b
-}
-
-// cmdErr names the command in err unless the transport already did.
-func cmdErr(cmd string, err error) error {
-	return drivers.CommandErr(cmd, err)
 }
 
 func (p *parser) problem(cmd, format string, args ...any) {
