@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test that needs no hardware: vet, the whole suite (fuzz seed corpora
+# Every test that needs no hardware: vet and golangci-lint, the whole suite
+# (fuzz seed corpora
 # included) under the race detector, each fuzz target for a few seconds, and
 # the real Telegraf + InfluxDB + Prometheus pipeline end to end.
 set -euo pipefail
@@ -18,6 +19,9 @@ need /usr/include/google/protobuf/wrappers.proto libprotobuf-dev
 need influxd influxdb
 need prometheus prometheus
 need promtool prometheus
+lint="$(go env GOPATH)/bin/golangci-lint"
+[ -x "$lint" ] || { echo "test.sh: $lint is missing: run bash .ci/run, which installs it" >&2; exit 1; }
+"$lint" run ./...
 # Generated gRPC code must match its committed generator byte for byte.
 sh pkg/drivers/braiins/bosapi/check-generated.sh
 go test -race -count=1 ./...

@@ -19,13 +19,17 @@ type block struct {
 
 // loadConfig reads every [[inputs.asic]] block of a file, as Telegraf
 // would, and unlike Telegraf's shim (first block only, tags ignored, unknown
-// keys ignored). $VAR and ${VAR} are expanded from the environment.
+// keys ignored). Environment references are expanded as expandEnv says.
 func loadConfig(path string) ([]block, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return parseConfig(expandEnv(string(raw)))
+	text, err := expandEnv(string(raw))
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return parseConfig(text)
 }
 
 func parseConfig(text string) ([]block, error) {
@@ -76,17 +80,4 @@ func quoteAll(s []string) []string {
 		out[i] = fmt.Sprintf("%q", v)
 	}
 	return out
-}
-
-// expandEnv replaces $VAR and ${VAR} as Telegraf's shim does, escaping the
-// value for a TOML string so a quote or backslash in a password is kept.
-func expandEnv(s string) string {
-	esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
-	return os.Expand(s, func(k string) string {
-		v, ok := os.LookupEnv(k)
-		if !ok {
-			return "$" + k // leave unknown references alone
-		}
-		return esc.Replace(v)
-	})
 }

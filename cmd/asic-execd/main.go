@@ -29,6 +29,7 @@ const defaultPollInterval = 60 * time.Second
 var version = "dev"
 
 func main() {
+	raiseOpenFiles()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

@@ -128,7 +128,7 @@ func TestConfigErrorsExitNonZero(t *testing.T) {
 
 func TestEnvExpansionKeepsQuotes(t *testing.T) {
 	t.Setenv("ASIC_TEST_PW", `pa"ss\word`)
-	blocks, err := parseConfig(expandEnv("[[inputs.asic]]\n  miners = [\"127.0.0.1\"]\n  password = \"${ASIC_TEST_PW}\"\n"))
+	blocks, err := parseConfig(mustExpand(t, "[[inputs.asic]]\n  miners = [\"127.0.0.1\"]\n  password = \"${ASIC_TEST_PW}\"\n"))
 	require.NoError(t, err)
 	buf, err := blocks[0].plugin.Password.Get()
 	require.NoError(t, err)

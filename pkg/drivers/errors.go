@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"strconv"
 	"syscall"
 )
 
@@ -87,4 +88,57 @@ func Result(err error) string {
 		return ResultConnectionRefused
 	}
 	return ResultBadResponse
+}
+
+// CommandError is the failure of one API command. Its text starts with the
+// command, so a reader of asic_status.error knows which one failed.
+type CommandError struct {
+	Command string
+	Err     error
+}
+
+func (e *CommandError) Error() string {
+	return "command " + strconv.Quote(e.Command) + ": " + e.Err.Error()
+}
+
+func (e *CommandError) Unwrap() error { return e.Err }
+
+// CommandErr names cmd in err, unless err already does (a *CommandError or
+// *APIError for that same command anywhere in its chain).
+func CommandErr(cmd string, err error) error {
+	if err == nil || namesCommand(err, cmd) {
+		return err
+	}
+	return &CommandError{Command: cmd, Err: err}
+}
+
+func namesCommand(err error, cmd string) bool {
+	// A walk of the whole tree: errors.As stops at the first match, which
+	// may name another command.
+	for err != nil {
+		switch e := err.(type) { //nolint:errorlint // each node of the walk
+		case *CommandError:
+			if e.Command == cmd {
+				return true
+			}
+		case *APIError:
+			if e.Command == cmd {
+				return true
+			}
+		}
+		switch u := err.(type) { //nolint:errorlint // each node of the walk
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if namesCommand(e, cmd) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
+	}
+	return false
 }

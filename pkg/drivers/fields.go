@@ -1,39 +1,87 @@
 package drivers
 
 import (
+	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 )
 
-// Fields reads values from one reply of a miner. A value that is absent,
-// null or "" is unknown (nil, no problem); one that is present but cannot
-// be read is dropped and recorded in D.Problems, naming Source and the
-// field, so the rest of the reply is kept.
+// Fields is the one reader of values in a miner's reply. A value that is
+// absent, null, "" or blanks is unknown (nil, no problem: bmminer writes ""
+// for chains that do not exist); one that is present but cannot be read is
+// dropped and recorded in D.Problems, naming Source and the field, so the
+// rest of the reply is kept. Where several keys are given, the first
+// present one is read (firmware versions name the same value differently).
 type Fields struct {
 	D      *MinerData
 	Source string // where the values come from: `web /summary`, `command "stats"`
 }
 
+// Of binds f to one object, for a parser that reads many fields of it.
+func (f Fields) Of(o jsonval.Obj) Object { return Object{f: f, o: o} }
+
 // Bad records a value of key that could not be read.
 func (f Fields) Bad(key string, v any) {
-	f.D.Problem(fmt.Errorf("%s: field %q: %w: cannot read %T", f.Source, key, ErrBadResponse, v))
+	f.D.Problem(fmt.Errorf("%s: field %q: %w: cannot read %s", f.Source, key, ErrBadResponse, describe(v)))
 }
 
-func present(o jsonval.Obj, key string) (any, bool) {
-	v, ok := o[key]
-	if !ok || v == nil {
-		return nil, false
+// OutOfRange records a value of key that was read but cannot be true (a
+// negative count, a counter beyond any a miner keeps).
+func (f Fields) OutOfRange(key string, v any) {
+	f.D.Problem(fmt.Errorf("%s: field %q: %w: out of range: %s", f.Source, key, ErrBadResponse, describe(v)))
+}
+
+// Missing records a field the reply must have and has not.
+func (f Fields) Missing(key string) {
+	f.D.Problem(fmt.Errorf("%s: field %q: %w: missing", f.Source, key, ErrBadResponse))
+}
+
+// describe shows a bad value briefly: enough to recognise it in a log, never
+// a whole reply.
+func describe(v any) string {
+	switch x := v.(type) {
+	case string:
+		if len(x) > 40 {
+			x = x[:40] + "..."
+		}
+		return strconv.Quote(x)
+	case json.Number:
+		return string(x)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case bool:
+		return strconv.FormatBool(x)
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
 	}
-	if s, isStr := v.(string); isStr && s == "" {
-		return nil, false
+	return fmt.Sprintf("%T", v)
+}
+
+// present returns the first key of keys whose value is known.
+func present(o jsonval.Obj, keys []string) (string, any, bool) {
+	for _, key := range keys {
+		v, ok := o[key]
+		if !ok || v == nil {
+			continue
+		}
+		if s, isStr := v.(string); isStr && strings.TrimSpace(s) == "" {
+			continue
+		}
+		return key, v, true
 	}
-	return v, true
+	return "", nil, false
 }
 
 // Float reads a number or a numeric string.
-func (f Fields) Float(o jsonval.Obj, key string) *float64 {
-	v, ok := present(o, key)
+func (f Fields) Float(o jsonval.Obj, keys ...string) *float64 {
+	key, v, ok := present(o, keys)
 	if !ok {
 		return nil
 	}
@@ -44,23 +92,61 @@ func (f Fields) Float(o jsonval.Obj, key string) *float64 {
 	return x
 }
 
-// Int reads an integer; a fractional value is truncated, one beyond
-// ±9e15 (no counter a miner keeps) is a problem.
-func (f Fields) Int(o jsonval.Obj, key string) *int64 {
-	v, ok := present(o, key)
+// NonNegFloat reads a number that cannot be negative (a rate, a power, a
+// speed); a negative one is a problem.
+func (f Fields) NonNegFloat(o jsonval.Obj, keys ...string) *float64 {
+	key, v, ok := present(o, keys)
 	if !ok {
 		return nil
 	}
-	if i := jsonval.Int(v); i != nil && *i <= 9e15 && *i >= -9e15 {
-		return i
+	x := jsonval.Float(v)
+	switch {
+	case x == nil:
+		f.Bad(key, v)
+	case *x < 0:
+		f.OutOfRange(key, *x)
+		return nil
 	}
-	f.Bad(key, v)
-	return nil
+	return x
 }
 
-// String reads a string (trimmed) or formats a number as sent.
-func (f Fields) String(o jsonval.Obj, key string) string {
-	v, ok := present(o, key)
+// maxCount bounds integers: no counter a miner keeps comes near it, and a
+// float64 holds every integer up to it exactly.
+const maxCount = 9e15
+
+// Int reads an integer; a fractional value is truncated, one beyond
+// ±9e15 is a problem.
+func (f Fields) Int(o jsonval.Obj, keys ...string) *int64 {
+	key, v, ok := present(o, keys)
+	if !ok {
+		return nil
+	}
+	i := jsonval.Int(v)
+	switch {
+	case i == nil:
+		f.Bad(key, v)
+	case *i > maxCount || *i < -maxCount:
+		f.OutOfRange(key, v)
+		return nil
+	}
+	return i
+}
+
+// NonNegInt reads an integer that cannot be negative (a count, an uptime).
+func (f Fields) NonNegInt(o jsonval.Obj, keys ...string) *int64 {
+	i := f.Int(o, keys...)
+	if i != nil && *i < 0 {
+		key, _, _ := present(o, keys)
+		f.OutOfRange(key, *i)
+		return nil
+	}
+	return i
+}
+
+// String reads a string (trimmed) or formats a number as sent; a bool, a
+// list or an object is a problem.
+func (f Fields) String(o jsonval.Obj, keys ...string) string {
+	key, v, ok := present(o, keys)
 	if !ok {
 		return ""
 	}
@@ -72,15 +158,69 @@ func (f Fields) String(o jsonval.Obj, key string) string {
 	return s
 }
 
-// Bool reads true/false, their common spellings, or 0/1.
-func (f Fields) Bool(o jsonval.Obj, key string) *bool {
-	v, ok := present(o, key)
+// Text reads a string only (trimmed): where a name or an address is
+// expected, a number is a problem, not a name.
+func (f Fields) Text(o jsonval.Obj, keys ...string) string {
+	key, v, ok := present(o, keys)
+	if !ok {
+		return ""
+	}
+	s, isStr := v.(string)
+	if !isStr {
+		f.Bad(key, v)
+		return ""
+	}
+	return strings.TrimSpace(s)
+}
+
+// Bool reads true/false, their common spellings, or an integer (0 is
+// false, any other true: C firmware writes flags so).
+func (f Fields) Bool(o jsonval.Obj, keys ...string) *bool {
+	key, v, ok := present(o, keys)
 	if !ok {
 		return nil
 	}
-	b := jsonval.Bool(v)
-	if b == nil {
-		f.Bad(key, v)
+	if b := jsonval.Bool(v); b != nil {
+		return b
 	}
-	return b
+	if _, isStr := v.(string); !isStr {
+		if n := jsonval.Int(v); n != nil {
+			return Ptr(*n != 0)
+		}
+	}
+	f.Bad(key, v)
+	return nil
 }
+
+// Object is Fields bound to one object.
+type Object struct {
+	f Fields
+	o jsonval.Obj
+}
+
+// Obj is the object read.
+func (b Object) Obj() jsonval.Obj { return b.o }
+
+// Float is Fields.Float on the bound object.
+func (b Object) Float(keys ...string) *float64 { return b.f.Float(b.o, keys...) }
+
+// NonNegFloat is Fields.NonNegFloat on the bound object.
+func (b Object) NonNegFloat(keys ...string) *float64 { return b.f.NonNegFloat(b.o, keys...) }
+
+// Int is Fields.Int on the bound object.
+func (b Object) Int(keys ...string) *int64 { return b.f.Int(b.o, keys...) }
+
+// NonNegInt is Fields.NonNegInt on the bound object.
+func (b Object) NonNegInt(keys ...string) *int64 { return b.f.NonNegInt(b.o, keys...) }
+
+// String is Fields.String on the bound object.
+func (b Object) String(keys ...string) string { return b.f.String(b.o, keys...) }
+
+// Text is Fields.Text on the bound object.
+func (b Object) Text(keys ...string) string { return b.f.Text(b.o, keys...) }
+
+// Bool is Fields.Bool on the bound object.
+func (b Object) Bool(keys ...string) *bool { return b.f.Bool(b.o, keys...) }
+
+// Bad is Fields.Bad.
+func (b Object) Bad(key string, v any) { b.f.Bad(key, v) }

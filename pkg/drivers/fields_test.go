@@ -33,3 +33,39 @@ func TestFields(t *testing.T) {
 	require.Contains(t, d.Problems[0].Error(), `command "stats": field "bad"`)
 	require.Contains(t, d.Problems[1].Error(), `field "big"`)
 }
+
+// The one wording of a field problem, and the rules every driver shares.
+func TestFieldsRules(t *testing.T) {
+	o, err := jsonval.DecodeObj([]byte(`{"MHS 5s":"12.5","blank":"  ","neg":-3,"negi":"-2","mac":7,
+		"name":"  x ","flag":2,"off":0,"word":"maybe","list":[1]}`))
+	require.NoError(t, err)
+	d := &MinerData{}
+	f := Fields{D: d, Source: `command "devs"`}
+	require.InDelta(t, 12.5, *f.Float(o, "MHS 1m", "MHS 5s"), 1e-12, "first present key")
+	require.Nil(t, f.Float(o, "blank"), "blanks are unknown")
+	require.Equal(t, -3.0, *f.Float(o, "neg"))
+	require.True(t, *f.Bool(o, "flag"), "a C flag: any non-zero integer")
+	require.False(t, *f.Bool(o, "off"))
+	require.Equal(t, "x", f.Of(o).Text("name"))
+	require.Empty(t, d.Problems)
+
+	require.Nil(t, f.NonNegFloat(o, "neg"))
+	require.Nil(t, f.NonNegInt(o, "negi"))
+	require.Empty(t, f.Text(o, "mac"), "a number is not a name")
+	require.Nil(t, f.Bool(o, "word"))
+	require.Empty(t, f.String(o, "list"))
+	f.Missing("ID")
+	var msgs []string
+	for _, p := range d.Problems {
+		require.ErrorIs(t, p, ErrBadResponse)
+		msgs = append(msgs, p.Error())
+	}
+	require.Equal(t, []string{
+		`command "devs": field "neg": bad response: out of range: -3`,
+		`command "devs": field "negi": bad response: out of range: -2`,
+		`command "devs": field "mac": bad response: cannot read 7`,
+		`command "devs": field "word": bad response: cannot read "maybe"`,
+		`command "devs": field "list": bad response: cannot read a list`,
+		`command "devs": field "ID": bad response: missing`,
+	}, msgs)
+}

@@ -56,8 +56,9 @@ const Name = "antminer"
 var Commands = []string{"version", "summary", "stats", "pools"}
 
 func init() {
-	// One web transport for every instance: with "auto" the plugin makes an
-	// instance per miner, and a connection pool each would not be shared.
+	// One web transport for every instance: the plugin makes one instance
+	// per driver name in each [[inputs.asic]] block, and the blocks share
+	// one connection pool.
 	drivers.Register(Name, func() drivers.Driver { return Driver{Web: DefaultWeb(), mem: newMemory()} })
 }
 
@@ -126,25 +127,13 @@ func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 		dr.mem.learn(t.RPCAddr(), now, nil, nil, d)
 		return d, nil
 	}
-	if err := BothFailed(b.Err(), w.Err()); err != nil {
+	if err := drivers.BothFailed(b.Err(), w.Err()); err != nil {
 		dr.mem.learn(t.RPCAddr(), now, b.Err(), w, nil)
 		return nil, err
 	}
 	d := ParseWithWeb(b, w)
 	dr.mem.learn(t.RPCAddr(), now, b.Err(), w, d)
 	return d, nil
-}
-
-// BothFailed is nil when either API answered; otherwise the error that
-// explains the miner best.
-func BothFailed(rpcErr, webErr error) error {
-	if rpcErr == nil || webErr == nil {
-		return nil
-	}
-	if drivers.Result(rpcErr) == drivers.ResultConnectionRefused && drivers.Result(webErr) != drivers.ResultConnectionRefused {
-		return fmt.Errorf("%w (4028 API: %v)", webErr, rpcErr)
-	}
-	return fmt.Errorf("%w (web API: %v)", rpcErr, webErr)
 }
 
 // Options adapt the bmminer parser to firmware built on bmminer.
@@ -237,11 +226,11 @@ func (p *parser) version(r jsonval.Obj) {
 		p.d.Problem(fmt.Errorf("command %q: %w: no VERSION section", "version", drivers.ErrBadResponse))
 		return
 	}
-	f := fields{d: p.d, cmd: "version", o: vs[0]}
-	p.typ = f.str("Type")
-	p.compileTime = f.str("CompileTime")
-	p.minerName = firstNonEmpty(f.str("BMMiner"), f.str("CGMiner"), f.str("Cgminer"))
-	p.d.APIVersion = f.str("API")
+	f := cmdFields(p.d, "version", vs[0])
+	p.typ = f.String("Type")
+	p.compileTime = f.String("CompileTime")
+	p.minerName = firstNonEmpty(f.String("BMMiner"), f.String("CGMiner"), f.String("Cgminer"))
+	p.d.APIVersion = f.String("API")
 }
 
 // statsIdentity reads the identity entry of stats (STATS[0] on legacy
@@ -253,19 +242,19 @@ func (p *parser) statsIdentity(r jsonval.Obj) {
 	}
 	info, data := StatsEntries(r)
 	if info != nil {
-		f := fields{d: p.d, cmd: "stats", o: info}
+		f := cmdFields(p.d, "stats", info)
 		if p.typ == "" {
-			p.typ = firstNonEmpty(f.str("Type"), f.str("type"))
+			p.typ = firstNonEmpty(f.String("Type"), f.String("type"))
 		}
 		if p.compileTime == "" {
-			p.compileTime = f.str("CompileTime")
+			p.compileTime = f.String("CompileTime")
 		}
 		if p.minerName == "" {
-			p.minerName = firstNonEmpty(f.str("BMMiner"), f.str("CGMiner"), f.str("Cgminer"))
+			p.minerName = firstNonEmpty(f.String("BMMiner"), f.String("CGMiner"), f.String("Cgminer"))
 		}
 	}
 	if data != nil {
-		p.rateUnit = fields{d: p.d, cmd: "stats", o: data}.str("rate_unit")
+		p.rateUnit = cmdFields(p.d, "stats", data).String("rate_unit")
 	}
 }
 
@@ -297,7 +286,7 @@ func (p *parser) rateFactor() float64 {
 		if f, ok := unitToTH(p.rateUnit); ok {
 			return f
 		}
-		p.d.Problem(fmt.Errorf("command %q: field %q: unknown unit %q", "stats", "rate_unit", p.rateUnit))
+		cmdFields(p.d, "stats", nil).Bad("rate_unit", p.rateUnit)
 		p.rateUnit = ""
 	}
 	// What bmminer's "GHS" holds depends on the build (MH/s on an L3+).
@@ -306,14 +295,14 @@ func (p *parser) rateFactor() float64 {
 
 // hashrate5s reads the 5 s rate. bmminer has no ~1 minute average ("GHS av"
 // is since start, "GHS 30m" 30 minutes), so the 5 s value is the current one.
-func (p *parser) hashrate5s(f fields) *float64 {
-	if v := f.num("GHS 5s"); v != nil {
+func (p *parser) hashrate5s(f drivers.Object) *float64 {
+	if v := f.Float("GHS 5s"); v != nil {
 		return drivers.Ptr(*v * p.rateFactor())
 	}
-	if v := f.num("MHS 5s"); v != nil {
+	if v := f.Float("MHS 5s"); v != nil {
 		return drivers.Ptr(hashunit.Key(hashunit.BMMiner, p.d.Algorithm, hashunit.MH).THs(*v))
 	}
-	if v := f.num("THS 5s"); v != nil {
+	if v := f.Float("THS 5s"); v != nil {
 		return drivers.Ptr(*v)
 	}
 	return nil
@@ -328,9 +317,9 @@ func (p *parser) summary(r jsonval.Obj) {
 		p.d.Problem(fmt.Errorf("command %q: %w: no SUMMARY section", "summary", drivers.ErrBadResponse))
 		return
 	}
-	f := fields{d: p.d, cmd: "summary", o: ss[0]}
+	f := cmdFields(p.d, "summary", ss[0])
 	p.d.Hashrate = p.hashrate5s(f)
-	p.d.UptimeSeconds = f.int("Elapsed")
+	p.d.UptimeSeconds = f.Int("Elapsed")
 }
 
 func (p *parser) finish() {

@@ -1,8 +1,6 @@
 package antminer
 
 import (
-	"encoding/json"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -11,82 +9,9 @@ import (
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 )
 
-// fields reads one reply object, reporting values that are present but
-// unreadable as problems naming the command and the field.
-type fields struct {
-	d   *drivers.MinerData
-	cmd string
-	o   jsonval.Obj
-}
-
-// num reads a number or numeric string. Absent, null and "" are unknown
-// without a problem: bmminer writes "" for chains that do not exist.
-func (f fields) num(key string) *float64 {
-	v, ok := f.o[key]
-	if !ok || v == nil {
-		return nil
-	}
-	if s, ok := v.(string); ok && strings.TrimSpace(s) == "" {
-		return nil
-	}
-	x := jsonval.Float(v)
-	if x == nil {
-		f.bad(key, v)
-	}
-	return x
-}
-
-// int reads an integer (a fractional value is truncated).
-func (f fields) int(key string) *int64 {
-	x := f.num(key)
-	if x == nil {
-		return nil
-	}
-	if *x > 1e15 || *x < -1e15 {
-		f.bad(key, *x)
-		return nil
-	}
-	i := int64(*x)
-	return &i
-}
-
-func (f fields) str(key string) string {
-	v, ok := f.o[key]
-	if !ok || v == nil {
-		return ""
-	}
-	s := jsonval.String(v)
-	if s == "" {
-		if _, isStr := v.(string); !isStr {
-			f.bad(key, v)
-		}
-	}
-	return s
-}
-
-func (f fields) bad(key string, v any) {
-	f.d.Problem(fmt.Errorf("command %q: field %q: cannot read %s", f.cmd, key, describe(v)))
-}
-
-func describe(v any) string {
-	switch x := v.(type) {
-	case string:
-		if len(x) > 40 {
-			x = x[:40] + "..."
-		}
-		return strconv.Quote(x)
-	case json.Number:
-		return string(x)
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64)
-	case bool:
-		return strconv.FormatBool(x)
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("%T", v)
+// cmdFields reads one object of cmd's reply.
+func cmdFields(d *drivers.MinerData, cmd string, o jsonval.Obj) drivers.Object {
+	return drivers.Fields{D: d, Source: "command " + strconv.Quote(cmd)}.Of(o)
 }
 
 // Temperatures outside this range are sensor faults (an S9 reports -83 °C

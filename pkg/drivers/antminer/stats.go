@@ -47,7 +47,7 @@ func StatsEntries(r jsonval.Obj) (info, data jsonval.Obj) {
 func ParseStats(d *drivers.MinerData, r jsonval.Obj, opt Options) {
 	p := &parser{d: d, opt: opt}
 	if _, data := StatsEntries(r); data != nil {
-		p.rateUnit = fields{d: d, cmd: "stats", o: data}.str("rate_unit")
+		p.rateUnit = cmdFields(d, "stats", data).String("rate_unit")
 	}
 	p.stats(r)
 	p.finish()
@@ -63,13 +63,13 @@ func (p *parser) stats(r jsonval.Obj) {
 		p.newAPIStats(data)
 		return
 	}
-	f := fields{d: p.d, cmd: "stats", o: data}
+	f := cmdFields(p.d, "stats", data)
 	d := p.d
 	p.statsRate = p.hashrate5s(f)
 	if d.UptimeSeconds == nil {
-		d.UptimeSeconds = f.int("Elapsed")
+		d.UptimeSeconds = f.Int("Elapsed")
 	}
-	if v := f.num("total_rateideal"); v != nil && *v > 0 {
+	if v := f.Float("total_rateideal"); v != nil && *v > 0 {
 		d.ExpectedHashrate = drivers.Ptr(*v * p.rateFactor())
 	}
 	// Mode is also "H" (S9k) or 2 (S19); only 254 is known to mean sleep.
@@ -184,8 +184,8 @@ func isZeroRate(v any) bool {
 // detectLayout gives each present chain (numbering differs by model: S9
 // 6..8, S19 1..3, L3+ 1..4) a 0-based slot relative to its group (1, 6 or
 // 11), so a missing board leaves a gap rather than shifting the others.
-func detectLayout(f fields) [][]int {
-	nums := PresentChains(f.o)
+func detectLayout(f drivers.Object) [][]int {
+	nums := PresentChains(f.Obj())
 	if len(nums) == 0 {
 		return nil
 	}
@@ -223,7 +223,7 @@ func chainValueShowsBoard(prefix string, v any) bool {
 	return n != nil && *n != 0
 }
 
-func (p *parser) legacyBoard(f fields, slot int, chains []int) drivers.Board {
+func (p *parser) legacyBoard(f drivers.Object, slot int, chains []int) drivers.Board {
 	b := drivers.Board{Index: slot}
 	factor := p.rateFactor()
 	var rate, ideal float64
@@ -232,14 +232,14 @@ func (p *parser) legacyBoard(f fields, slot int, chains []int) drivers.Board {
 	var pcb, chip []float64
 	for _, n := range chains {
 		s := strconv.Itoa(n)
-		if v := f.num("chain_rate" + s); v != nil {
+		if v := f.Float("chain_rate" + s); v != nil {
 			rate += *v
 		}
-		if v := f.num("chain_rateideal" + s); v != nil && *v > 0 {
+		if v := f.Float("chain_rateideal" + s); v != nil && *v > 0 {
 			ideal += *v
 			haveIdeal = true
 		}
-		if v := f.int("chain_acn" + s); v != nil {
+		if v := f.Int("chain_acn" + s); v != nil {
 			chips += *v
 			haveChips = true
 		}
@@ -256,7 +256,7 @@ func (p *parser) legacyBoard(f fields, slot int, chains []int) drivers.Board {
 			b.VoltageVolts = chainVoltage(f, s)
 		}
 		if b.SerialNumber == "" {
-			if sn := f.str("chain_SN" + s); !strings.HasPrefix(strings.ToLower(sn), "unknow") {
+			if sn := f.String("chain_SN" + s); !strings.HasPrefix(strings.ToLower(sn), "unknow") {
 				b.SerialNumber = sn
 			}
 		}
@@ -278,25 +278,25 @@ func (p *parser) legacyBoard(f fields, slot int, chains []int) drivers.Board {
 
 // boardTemps is the highest reading of a dash string (S17 and later), or
 // the single legacy value (S9, L3+).
-func boardTemps(f fields, dashKey, singleKey string) *float64 {
-	if v, ok := f.o[dashKey]; ok && v != nil {
+func boardTemps(f drivers.Object, dashKey, singleKey string) *float64 {
+	if v, ok := f.Obj()[dashKey]; ok && v != nil {
 		if s, isStr := v.(string); isStr {
 			if m := maxOf(DashTemps(s)); m != nil {
 				return m
 			}
-		} else if t := f.num(dashKey); t != nil && plausibleTemp(*t) {
+		} else if t := f.Float(dashKey); t != nil && plausibleTemp(*t) {
 			return t
 		}
 	}
-	if t := f.num(singleKey); t != nil && plausibleTemp(*t) {
+	if t := f.Float(singleKey); t != nil && plausibleTemp(*t) {
 		return t
 	}
 	return nil
 }
 
-func positive(f fields, keys ...string) *float64 {
+func positive(f drivers.Object, keys ...string) *float64 {
 	for _, k := range keys {
-		if v := f.num(k); v != nil && *v > 0 {
+		if v := f.Float(k); v != nil && *v > 0 {
 			return v
 		}
 	}
@@ -305,11 +305,11 @@ func positive(f fields, keys ...string) *float64 {
 
 // chainVoltage reads chain_voltageN (V, MSKMiner) or chain_volN, which
 // Vnish sends in mV on S21 (13000) and in 10 mV on S9 (920 = 9.20 V).
-func chainVoltage(f fields, n string) *float64 {
-	if v := f.num("chain_voltage" + n); v != nil && *v > 0 {
+func chainVoltage(f drivers.Object, n string) *float64 {
+	if v := f.Float("chain_voltage" + n); v != nil && *v > 0 {
 		return v
 	}
-	v := f.num("chain_vol" + n)
+	v := f.Float("chain_vol" + n)
 	if v == nil || *v <= 0 {
 		return nil
 	}
@@ -327,16 +327,16 @@ func chainVoltage(f fields, n string) *float64 {
 // fans spin as fan_num says, they are the ones; otherwise a fan is dead and
 // the fans are counted from the start of the group of four holding the
 // first spinning one, keeping the dead one at 0 RPM.
-func legacyFans(f fields) []drivers.Fan {
+func legacyFans(f drivers.Object) []drivers.Fan {
 	var vals [17]*int64
 	var spinning []*int64
 	for i := 1; i <= 16; i++ {
-		vals[i] = f.int("fan" + strconv.Itoa(i))
+		vals[i] = f.Int("fan" + strconv.Itoa(i))
 		if vals[i] != nil && *vals[i] > 0 {
 			spinning = append(spinning, vals[i])
 		}
 	}
-	num := f.int("fan_num")
+	num := f.Int("fan_num")
 	n := len(spinning)
 	if num != nil {
 		n = int(min(max(*num, 0), 16))
@@ -366,24 +366,24 @@ func legacyFans(f fields) []drivers.Fan {
 // legacyPower: total_power (MSKMiner), chain_power "3250 W" / "1089.00 (AB)"
 // (Hiveon), else the sum of per-chain chain_consumptionN (Vnish) or
 // chain_powerN.
-func legacyPower(f fields, chains []int) *float64 {
-	if v := f.num("total_power"); v != nil && *v > 0 {
+func legacyPower(f drivers.Object, chains []int) *float64 {
+	if v := f.Float("total_power"); v != nil && *v > 0 {
 		return v
 	}
-	if v, ok := f.o["chain_power"]; ok && v != nil {
+	if v, ok := f.Obj()["chain_power"]; ok && v != nil {
 		if w := leadingNumber(v); w != nil {
 			if *w > 0 {
 				return w
 			}
 		} else {
-			f.bad("chain_power", v)
+			f.Bad("chain_power", v)
 		}
 	}
 	for _, pre := range []string{"chain_consumption", "chain_power"} {
 		var sum float64
 		seen := false
 		for _, n := range chains {
-			if v := f.num(pre + strconv.Itoa(n)); v != nil {
+			if v := f.Float(pre + strconv.Itoa(n)); v != nil {
 				sum += *v
 				seen = true
 			}
@@ -412,48 +412,48 @@ func leadingNumber(v any) *float64 {
 // {index, rate_real, rate_ideal, asic_num, temp_pcb[], temp_chip[], sn}.
 func (p *parser) newAPIStats(data jsonval.Obj) {
 	d := p.d
-	f := fields{d: d, cmd: "stats", o: data}
+	f := cmdFields(d, "stats", data)
 	factor := p.rateFactor()
-	if v := f.num("rate_5s"); v != nil {
+	if v := f.Float("rate_5s"); v != nil {
 		p.statsRate = drivers.Ptr(*v * factor)
 	}
 	if d.UptimeSeconds == nil {
-		d.UptimeSeconds = f.int("elapsed")
+		d.UptimeSeconds = f.Int("elapsed")
 	}
-	if v := f.num("rate_ideal"); v != nil && *v > 0 {
+	if v := f.Float("rate_ideal"); v != nil && *v > 0 {
 		d.ExpectedHashrate = drivers.Ptr(*v * factor)
 	}
 	// S21+/S23 Hyd. web stats carry the wall power.
-	if v := f.num("watt"); v != nil && *v > 0 && d.PowerWatts == nil {
+	if v := f.Float("watt"); v != nil && *v > 0 && d.PowerWatts == nil {
 		d.PowerWatts = v
 	}
 	for i, v := range data.L("fan") {
 		rpm := jsonval.Int(v)
 		if rpm == nil {
-			f.bad("fan["+strconv.Itoa(i)+"]", v)
+			f.Bad("fan["+strconv.Itoa(i)+"]", v)
 			continue
 		}
 		d.Fans = append(d.Fans, drivers.Fan{Index: len(d.Fans), RPM: rpm})
 	}
 	for i, c := range data.Objs("chain") {
-		cf := fields{d: d, cmd: "stats", o: c}
+		cf := cmdFields(d, "stats", c)
 		b := drivers.Board{Index: i}
-		if idx := cf.int("index"); idx != nil && *idx >= 0 && *idx < maxChain {
+		if idx := cf.Int("index"); idx != nil && *idx >= 0 && *idx < maxChain {
 			b.Index = int(*idx)
 		}
-		if v := cf.num("rate_real"); v != nil {
+		if v := cf.Float("rate_real"); v != nil {
 			b.Hashrate = drivers.Ptr(*v * factor)
 		} else {
 			b.Hashrate = drivers.Ptr(0.0)
 		}
-		if v := cf.num("rate_ideal"); v != nil && *v > 0 {
+		if v := cf.Float("rate_ideal"); v != nil && *v > 0 {
 			b.ExpectedHashrate = drivers.Ptr(*v * factor)
 		}
-		b.Chips = cf.int("asic_num")
+		b.Chips = cf.Int("asic_num")
 		b.Temperature = maxOf(tempList(c.L("temp_pcb")))
 		b.ChipTemperature = maxOf(tempList(c.L("temp_chip")))
 		b.FrequencyMHz = positive(cf, "freq_avg")
-		b.SerialNumber = cf.str("sn")
+		b.SerialNumber = cf.String("sn")
 		b.Active = drivers.Ptr(*b.Hashrate > 0)
 		d.Boards = append(d.Boards, b)
 	}

@@ -59,9 +59,8 @@ func WebReplies(d *drivers.MinerData, w *httpapi.Replies, names []string) map[st
 // ParseWithWeb merges the 4028 replies and the web replies of one stock
 // Antminer. The 4028 data is kept where it has a value; the web adds MAC,
 // hostname, serial number, fault light, work mode and errors, and stands
-// in for every 4028 command that did not answer. An API that refused the
-// connection (disabled or firewalled) is not a problem when the other one
-// answered; any other failure is.
+// in for every 4028 command that did not answer. A failed API is a problem
+// as drivers.OneFailed says.
 func ParseWithWeb(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 	rpcUp := b != nil && b.Err() == nil
 	webUp := w.Answered()
@@ -70,13 +69,15 @@ func ParseWithWeb(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		d = Parse(b)
 	} else {
 		d = &drivers.MinerData{Make: "Antminer"}
-		if b != nil && (!webUp || drivers.Result(b.Err()) != drivers.ResultConnectionRefused) {
-			d.Problem(b.Err())
+		if b != nil {
+			if err := drivers.OneFailed(b.Err(), webUp); err != nil {
+				d.Problem(err)
+			}
 		}
 	}
 	if !webUp {
-		if w != nil && (!rpcUp || drivers.Result(w.Err()) != drivers.ResultConnectionRefused) {
-			d.Problem(fmt.Errorf("web: %w", w.Err()))
+		if err := drivers.OneFailed(w.Err(), rpcUp); w != nil && err != nil {
+			d.Problem(fmt.Errorf("web: %w", err))
 		}
 		return d
 	}
@@ -207,27 +208,27 @@ func WebSummary(d *drivers.MinerData, r jsonval.Obj) {
 		d.Problem(fmt.Errorf("web %s: %w: no SUMMARY section", WebPath("summary"), drivers.ErrBadResponse))
 		return
 	}
-	f := fields{d: d, cmd: "web summary", o: ss[0]}
+	f := drivers.Fields{D: d, Source: "web " + WebPath("summary")}.Of(ss[0])
 	factor, ok := webRateFactor(d, f)
-	if v := f.num("rate_5s"); v != nil && ok && d.Hashrate == nil {
+	if v := f.Float("rate_5s"); v != nil && ok && d.Hashrate == nil {
 		d.Hashrate = drivers.Ptr(*v * factor)
 	}
-	if v := f.num("rate_ideal"); v != nil && *v > 0 && ok && d.ExpectedHashrate == nil {
+	if v := f.Float("rate_ideal"); v != nil && *v > 0 && ok && d.ExpectedHashrate == nil {
 		d.ExpectedHashrate = drivers.Ptr(*v * factor)
 	}
 	if d.UptimeSeconds == nil {
-		d.UptimeSeconds = f.int("elapsed")
+		d.UptimeSeconds = f.Int("elapsed")
 	}
 }
 
-func webRateFactor(d *drivers.MinerData, f fields) (float64, bool) {
-	u := f.str("rate_unit")
+func webRateFactor(d *drivers.MinerData, f drivers.Object) (float64, bool) {
+	u := f.String("rate_unit")
 	if u == "" {
 		return hashunit.Key(hashunit.BMMiner, d.Algorithm, hashunit.GH).THs(1), true
 	}
 	x, ok := unitToTH(u)
 	if !ok {
-		f.d.Problem(fmt.Errorf("command %q: field %q: unknown unit %q", f.cmd, "rate_unit", u))
+		f.Bad("rate_unit", u)
 	}
 	return x, ok
 }
@@ -277,13 +278,8 @@ func WebSleeping(d *drivers.MinerData, conf jsonval.Obj, key string) *bool {
 	if conf == nil {
 		return nil
 	}
-	v, ok := conf[key]
-	if !ok || v == nil {
-		return nil
-	}
-	m := jsonval.Int(v)
+	m := drivers.Fields{D: d, Source: "web " + WebPath("get_miner_conf")}.Int(conf, key)
 	if m == nil {
-		d.Problem(fmt.Errorf("web %s: field %q: cannot read %s", WebPath("get_miner_conf"), key, describe(v)))
 		return nil
 	}
 	return drivers.Ptr(*m == 1)

@@ -142,7 +142,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		o, err := b.Reply(cmd)
 		if err != nil {
 			if !errors.Is(err, cgminer.ErrNotRequested) && !(cmd == "version" && cgminer.IsInvalidCommand(err)) {
-				d.Problem(cmdErr(cmd, err))
+				d.Problem(drivers.CommandErr(cmd, err))
 			}
 			continue
 		}
@@ -397,13 +397,6 @@ func cleanModel(s string) string {
 		s = strings.TrimSpace(s[9:])
 	}
 	return strings.ToUpper(s)
-}
-
-func cmdErr(cmd string, err error) error {
-	if strings.Contains(err.Error(), fmt.Sprintf("command %q", cmd)) {
-		return err
-	}
-	return fmt.Errorf("command %q: %w", cmd, err)
 }
 
 // Forget implements drivers.Forgetter: the web sessions kept for host are

@@ -177,7 +177,7 @@ func (f *fakeFlux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	w.Write(b)
+	_, _ = w.Write(b)
 }
 
 func start(t *testing.T, multi bool, pw string) (*fakeFlux, drivers.Target, int) {

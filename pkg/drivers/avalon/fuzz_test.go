@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/models"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 )
 
@@ -70,7 +71,8 @@ func FuzzParseAvalon(f *testing.F) {
 		if len(kv) > maxTokens {
 			t.Fatalf("%d tokens", len(kv))
 		}
-		_ = canonModel(string(data[:min(len(data), 64)]))
+		_ = models.AvalonModel(string(data[:min(len(data), 64)]))
+		_ = models.AvalonVerModel(string(data))
 		_, _ = numList(string(data))
 	})
 }

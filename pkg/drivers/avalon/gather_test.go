@@ -10,10 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
-	"github.com/stretchr/testify/require"
 )
 
 func startFake(t *testing.T, m *fakeminer.Miner) drivers.Target {
@@ -126,7 +127,7 @@ func TestBrokenSectionKeepsTheRest(t *testing.T) {
 	}
 	joined := strings.Join(msgs, "\n")
 	require.Contains(t, joined, `command "pools"`)
-	require.Contains(t, joined, `command "estats": MM ID0 field "MGHS"`)
+	require.Contains(t, joined, `command "estats": MM ID0: field "MGHS": bad response: cannot read "fifty 61407.83 63139.66"`)
 	require.Contains(t, joined, `command "summary"`)
 	require.Len(t, d.Problems, 3)
 }
@@ -168,20 +169,13 @@ func TestParseBlob(t *testing.T) {
 	require.Equal(t, -1, hashBoards("Work: In Work"))
 }
 
-func TestModelNames(t *testing.T) {
-	for in, want := range map[string]string{
-		"AvalonMiner 1566": "1566", "15-194": "15-194", "1246-83": "1246", "AvalonMiner 1047 ": "1047",
-		"nano3": "Nano 3", "Nano3s": "Nano 3s", "mini3": "Mini 3", "Avalon Q": "Q", "Avalonnano": "Nano", "": "",
+func TestVerFirmware(t *testing.T) {
+	for ver, want := range map[string]string{
+		"15-194-24102401_25462b2_9ddf522": "24102401_25462b2_9ddf522",
+		"1047-19120401_d46bc64_0367a8b":   "19120401_d46bc64_0367a8b",
+		"7411706-3162860":                 "7411706-3162860",
+		"nano3-24071801_42c628d":          "24071801_42c628d",
 	} {
-		require.Equal(t, want, canonModel(in), in)
-	}
-	for ver, want := range map[string][2]string{
-		"15-194-24102401_25462b2_9ddf522": {"15-194", "24102401_25462b2_9ddf522"},
-		"1047-19120401_d46bc64_0367a8b":   {"1047", "19120401_d46bc64_0367a8b"},
-		"7411706-3162860":                 {"741", "7411706-3162860"},
-		"nano3-24071801_42c628d":          {"nano3", "24071801_42c628d"},
-	} {
-		require.Equal(t, want[0], verModel(ver), ver)
-		require.Equal(t, want[1], verFirmware(ver), ver)
+		require.Equal(t, want, verFirmware(ver), ver)
 	}
 }

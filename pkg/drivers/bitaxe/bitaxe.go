@@ -114,66 +114,66 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 		}
 		asic = jsonval.Obj{}
 	}
-	f := fields{Fields: drivers.Fields{D: d, Source: Path(Info)}, o: info}
-	a := fields{Fields: drivers.Fields{D: d, Source: Path(Asic)}, o: asic}
+	f := drivers.Fields{D: d, Source: Path(Info)}.Of(info)
+	a := drivers.Fields{D: d, Source: Path(Asic)}.Of(asic)
 
-	d.Hostname = f.str("hostname")
-	if m := f.str("macAddr"); m != "" {
+	d.Hostname = f.Text("hostname")
+	if m := f.Text("macAddr"); m != "" {
 		d.MAC = drivers.NormalizeMAC(m)
 	}
-	d.FirmwareVersion = f.str("version")
-	identify(d, f.str("deviceModel", "minerModel"), a.str("deviceModel"),
-		firstNonEmpty(f.str("ASICModel"), a.str("ASICModel")), f.str("boardVersion"), f.str("hostname"))
+	d.FirmwareVersion = f.Text("version")
+	identify(d, f.Text("deviceModel", "minerModel"), a.Text("deviceModel"),
+		firstNonEmpty(f.Text("ASICModel"), a.Text("ASICModel")), f.Text("boardVersion"), f.Text("hostname"))
 
 	// hashRate_1m (newer AxeOS) is the ~1 minute average; hashRate is the
 	// firmware's short-window rate.
-	if v := f.num("hashRate_1m"); v != nil {
+	if v := f.Float("hashRate_1m"); v != nil {
 		d.Hashrate = hashunit.ToTHs(v, hashunit.GH)
-	} else if v := f.num("hashRate"); v != nil {
+	} else if v := f.Float("hashRate"); v != nil {
 		d.Hashrate = hashunit.ToTHs(v, hashunit.GH)
 	}
-	chips := f.int("asicCount")
+	chips := f.Int("asicCount")
 	if chips == nil {
-		chips = a.int("asicCount")
+		chips = a.Int("asicCount")
 	}
-	freq := f.num("frequency")
-	if v := f.num("expectedHashrate"); v != nil && *v > 0 {
+	freq := f.Float("frequency")
+	if v := f.Float("expectedHashrate"); v != nil && *v > 0 {
 		d.ExpectedHashrate = hashunit.ToTHs(v, hashunit.GH)
-	} else if cores := f.num("smallCoreCount"); cores != nil && chips != nil && freq != nil && *cores > 0 && *freq > 0 && *chips > 0 {
+	} else if cores := f.Float("smallCoreCount"); cores != nil && chips != nil && freq != nil && *cores > 0 && *freq > 0 && *chips > 0 {
 		d.ExpectedHashrate = hashunit.ToTHs(drivers.Ptr(*cores*float64(*chips)**freq), hashunit.MH) // cores x MHz
 	}
-	if v := f.num("power"); v != nil && *v >= 0 {
+	if v := f.Float("power"); v != nil && *v >= 0 {
 		d.PowerWatts = v
 	}
-	if v := f.int("uptimeSeconds"); v != nil && *v >= 0 {
+	if v := f.Int("uptimeSeconds"); v != nil && *v >= 0 {
 		d.UptimeSeconds = v
 	}
 
 	b := drivers.Board{Index: 0, Hashrate: d.Hashrate, ExpectedHashrate: d.ExpectedHashrate, Chips: chips}
-	if v := f.num("vrTemp"); v != nil && *v > 0 {
+	if v := f.Float("vrTemp"); v != nil && *v > 0 {
 		b.Temperature = v
 	}
 	for _, k := range []string{"temp", "temp2"} {
 		// -1 or 0: sensor missing.
-		if v := f.num(k); v != nil && *v > 0 && (b.ChipTemperature == nil || *v > *b.ChipTemperature) {
+		if v := f.Float(k); v != nil && *v > 0 && (b.ChipTemperature == nil || *v > *b.ChipTemperature) {
 			b.ChipTemperature = v
 		}
 	}
 	if freq != nil && *freq > 0 {
 		b.FrequencyMHz = freq
 	}
-	if v := f.num("voltage"); v != nil && *v > 0 {
+	if v := f.Float("voltage"); v != nil && *v > 0 {
 		b.VoltageVolts = drivers.Ptr(*v / 1e3) // mV
 	}
 	if b.Hashrate != nil || b.Chips != nil || b.Temperature != nil || b.ChipTemperature != nil {
 		d.Boards = []drivers.Board{b}
 	}
 
-	pct := f.num("fanspeed")
+	pct := f.Float("fanspeed")
 	for i, k := range []string{"fanrpm", "fan2rpm"} {
-		rpm := f.int(k)
+		rpm := f.Int(k)
 		if rpm == nil && i == 0 {
-			rpm = f.int("fanSpeed") // LuckyMiner's fork: RPM as fanSpeed, % as fanspeed
+			rpm = f.Int("fanSpeed") // LuckyMiner's fork: RPM as fanSpeed, % as fanspeed
 		}
 		if rpm == nil || (i > 0 && *rpm <= 0) {
 			continue // a second fan the board lacks
@@ -188,10 +188,10 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 	d.Pools = pools(f)
 	if _, ok := info["power_fault"]; ok {
 		d.Errors = []drivers.MinerError{}
-		if pf := f.str("power_fault"); pf != "" {
+		if pf := f.Text("power_fault"); pf != "" {
 			d.Errors = append(d.Errors, drivers.MinerError{Message: "power fault: " + pf})
 		}
-		if v := f.int("overheat_mode"); v != nil && *v != 0 {
+		if v := f.Int("overheat_mode"); v != nil && *v != 0 {
 			d.Errors = append(d.Errors, drivers.MinerError{Message: "overheat mode"})
 		}
 	}
@@ -234,27 +234,27 @@ func identify(d *drivers.MinerData, infoModel, asicModel, chip, board, host stri
 
 // pools: the primary (index 0) and fallback (index 1) pool. The share
 // counters are the session's, counted on the pool in use.
-func pools(f fields) []poolmetrics.Pool {
-	fallback := f.bool("isUsingFallbackStratum")
-	connected := f.bool("isStratumConnected")
+func pools(f drivers.Object) []poolmetrics.Pool {
+	fallback := f.Bool("isUsingFallbackStratum")
+	connected := f.Bool("isStratumConnected")
 	var out []poolmetrics.Pool
 	for i, pre := range []string{"stratum", "fallbackStratum"} {
-		host := f.str(pre + "URL")
+		host := f.Text(pre + "URL")
 		if host == "" {
 			continue
 		}
-		p := poolmetrics.Pool{Index: i, URL: poolURL(host, f.int(pre+"Port")), User: f.str(pre + "User")}
+		p := poolmetrics.Pool{Index: i, URL: poolURL(host, f.Int(pre+"Port")), User: f.Text(pre + "User")}
 		if fallback != nil {
 			active := *fallback == (i == 1)
 			p.Active = drivers.Ptr(active)
 			if active {
-				p.Accepted = f.int("sharesAccepted")
-				p.Rejected = f.int("sharesRejected")
+				p.Accepted = f.Int("sharesAccepted")
+				p.Rejected = f.Int("sharesRejected")
 				p.Alive = connected
 			}
 		} else if i == 0 {
-			p.Accepted = f.int("sharesAccepted")
-			p.Rejected = f.int("sharesRejected")
+			p.Accepted = f.Int("sharesAccepted")
+			p.Rejected = f.Int("sharesRejected")
 		}
 		out = append(out, p)
 	}
@@ -282,49 +282,6 @@ func poolURL(host string, port *int64) poolmetrics.URL {
 		}
 	}
 	return u
-}
-
-// fields reads one page through drivers.Fields, with the page's object
-// bound (every call here reads the same page).
-type fields struct {
-	drivers.Fields
-	o jsonval.Obj
-}
-
-func (f fields) num(k string) *float64 { return f.Float(f.o, k) }
-
-func (f fields) int(k string) *int64 { return f.Int(f.o, k) }
-
-func (f fields) bool(k string) *bool {
-	v, ok := f.o[k]
-	if !ok || v == nil {
-		return nil
-	}
-	if b := jsonval.Bool(v); b != nil {
-		return b
-	}
-	if n := jsonval.Int(v); n != nil {
-		return drivers.Ptr(*n != 0)
-	}
-	f.Bad(k, v)
-	return nil
-}
-
-func (f fields) str(keys ...string) string {
-	for _, k := range keys {
-		v, ok := f.o[k]
-		if !ok || v == nil {
-			continue
-		}
-		if s, ok := v.(string); ok {
-			if s = strings.TrimSpace(s); s != "" {
-				return s
-			}
-			continue
-		}
-		f.Bad(k, v)
-	}
-	return ""
 }
 
 func firstNonEmpty(ss ...string) string {

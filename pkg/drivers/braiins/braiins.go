@@ -4,7 +4,8 @@
 //  1. The Braiins OS Public API over gRPC (plaintext HTTP/2, port 50051;
 //     grpc.go), for BOS+ 23.03 and later.
 //  2. The same API as JSON over HTTP under /api/v1 on the web port (rest.go),
-//     for firmware whose gRPC port is closed.
+//     for firmware whose gRPC port is closed; through the shared web
+//     transport (httpapi), so https with the tls_* options when they are set.
 //  3. The bosminer cgminer-style API on TCP 4028 (parse.go), for older
 //     firmware.
 //
@@ -12,7 +13,7 @@
 // normalisation (api.go does the mapping for both transports):
 //   - Login / POST auth/login: a session token, sent as "authorization"
 //     (gRPC metadata) or "Authorization: Bearer" (REST). Cached per miner and
-//     renewed once per gather when the miner says it expired. Without a
+//     renewed once when the miner says it expired. Without a
 //     configured password, "root" and then the empty password are tried.
 //   - GetMinerDetails / miner/details: MAC, Hostname, SerialNumber,
 //     FirmwareVersion (the release, "24.09", from bos_version.current),
@@ -72,11 +73,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/minercache"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 )
 
 // Name is the driver name and the firmware tag.
@@ -92,14 +95,24 @@ func init() {
 // Driver is the Braiins OS driver. The zero value is ready to use; one
 // Driver keeps the session tokens and the API each miner answered on.
 type Driver struct {
-	tokens minercache.Cache[string]
-	paths  minercache.Cache[apiPath]
+	// Web is the HTTP transport of the REST API; nil makes one on first use.
+	Web *httpapi.Transport
+
+	mu     sync.Mutex                // guards Web
+	tokens minercache.Cache[string]  // gRPC session tokens; REST's are Web's
+	paths  minercache.Cache[apiPath] // which API each miner answered on
 }
 
 // Forget implements drivers.Forgetter.
 func (drv *Driver) Forget(host string) {
 	drv.tokens.Forget(host)
 	drv.paths.Forget(host)
+	drv.mu.Lock()
+	web := drv.Web
+	drv.mu.Unlock()
+	if web != nil {
+		web.Forget(host)
+	}
 }
 
 type apiPath int

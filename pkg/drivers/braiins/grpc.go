@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -72,7 +71,7 @@ func (s *grpcSession) login(ctx context.Context) error {
 		if err != nil {
 			switch status.Code(err) {
 			case codes.Unauthenticated, codes.PermissionDenied:
-				lastErr = fmt.Errorf("braiins gRPC %s: login refused: %w", s.t.GRPCAddr(), drivers.ErrAuth)
+				lastErr = fmt.Errorf("login refused: %w", drivers.ErrAuth)
 				continue
 			case codes.Unavailable, codes.Unimplemented:
 				return fmt.Errorf("%w: %w", errNotServed, grpcError("AuthenticationService/Login", err))
@@ -87,7 +86,7 @@ func (s *grpcSession) login(ctx context.Context) error {
 			}
 		}
 		if tok == "" {
-			return fmt.Errorf("braiins gRPC %s: login: no token in the reply: %w", s.t.GRPCAddr(), drivers.ErrBadResponse)
+			return fmt.Errorf("login: no token in the reply: %w", drivers.ErrBadResponse)
 		}
 		s.token = tok
 		s.drv.setToken(s.t.Host, s.key, tok)
@@ -97,10 +96,11 @@ func (s *grpcSession) login(ctx context.Context) error {
 }
 
 // gatherGRPC reads every method over one connection. connectTimeout bounds
-// the TCP connect when this API is only being probed.
+// the TCP connect when this API is only being probed. Its errors are named
+// here, once: what it calls does not name the miner.
 func (drv *Driver) gatherGRPC(ctx context.Context, t drivers.Target, connectTimeout time.Duration) (*Snapshot, error) {
 	snap, err := drv.gatherGRPCCalls(ctx, t, connectTimeout)
-	if err != nil && !strings.Contains(err.Error(), t.GRPCAddr()) {
+	if err != nil {
 		err = fmt.Errorf("braiins gRPC %s: %w", t.GRPCAddr(), err)
 	}
 	return snap, err
@@ -136,7 +136,7 @@ func (drv *Driver) gatherGRPCCalls(ctx context.Context, t drivers.Target, connec
 		grpc.WithInitialConnWindowSize(64<<10),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("braiins gRPC %s: %w: %v", addr, drivers.ErrBadResponse, err)
+		return nil, fmt.Errorf("%w: %w", drivers.ErrBadResponse, err)
 	}
 	defer conn.Close()
 

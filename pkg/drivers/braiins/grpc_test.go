@@ -350,6 +350,8 @@ func TestGRPCLoginRefused(t *testing.T) {
 	require.Nil(t, d)
 	require.Equal(t, drivers.ResultAuthFailed, drivers.Result(err))
 	require.NotContains(t, err.Error(), "Hunter2-secret")
+	require.Equal(t, "braiins gRPC "+target.GRPCAddr()+": login refused: authentication failed", err.Error(),
+		"named once, by the gather")
 	require.Equal(t, 1, m.logins, "one login, no loop")
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
@@ -85,10 +86,7 @@ func (p *parser) reply(b *cgminer.Batch, cmd string) jsonval.Obj {
 	if lacking(err) {
 		return nil
 	}
-	if !strings.HasPrefix(err.Error(), fmt.Sprintf("command %q", cmd)) {
-		err = fmt.Errorf("command %q: %w", cmd, err)
-	}
-	p.d.Problem(err)
+	p.d.Problem(drivers.CommandErr(cmd, err))
 	return nil
 }
 
@@ -120,38 +118,9 @@ func (p *parser) section(cmd string, obj jsonval.Obj, name string) []jsonval.Obj
 	return obj.Objs(name)
 }
 
-// num reads the first present key as a number. A present value that is not
-// a number (or is negative when nonNeg) is reported and dropped.
-func (p *parser) num(cmd string, o jsonval.Obj, nonNeg bool, keys ...string) *float64 {
-	for _, k := range keys {
-		v, ok := o[k]
-		if !ok || v == nil {
-			continue
-		}
-		f := jsonval.Float(v)
-		if f == nil || (nonNeg && *f < 0) {
-			p.d.Problem(fmt.Errorf("command %q: field %q: unreadable value %.40q", cmd, k, fmt.Sprint(v)))
-			return nil
-		}
-		return f
-	}
-	return nil
-}
-
-func (p *parser) integer(cmd string, o jsonval.Obj, nonNeg bool, keys ...string) *int64 {
-	for _, k := range keys {
-		v, ok := o[k]
-		if !ok || v == nil {
-			continue
-		}
-		i := jsonval.Int(v)
-		if i == nil || (nonNeg && *i < 0) {
-			p.d.Problem(fmt.Errorf("command %q: field %q: unreadable value %.40q", cmd, k, fmt.Sprint(v)))
-			return nil
-		}
-		return i
-	}
-	return nil
+// f reads fields of cmd's reply.
+func (p *parser) f(cmd string) drivers.Fields {
+	return drivers.Fields{D: p.d, Source: "command " + strconv.Quote(cmd)}
 }
 
 func mhsToTHs(v *float64) *float64 {
@@ -184,8 +153,8 @@ func (p *parser) summary(o jsonval.Obj) {
 	}
 	s := ss[0]
 	// The 1-minute average; the 5 s value only when it is missing.
-	p.d.Hashrate = mhsToTHs(p.num("summary", s, true, "MHS 1m", "MHS 5s"))
-	p.d.UptimeSeconds = p.integer("summary", s, true, "Elapsed")
+	p.d.Hashrate = mhsToTHs(p.f("summary").NonNegFloat(s, "MHS 1m", "MHS 5s"))
+	p.d.UptimeSeconds = p.f("summary").NonNegInt(s, "Elapsed")
 }
 
 // chain pairs a reply entry with its board slot.
@@ -201,10 +170,10 @@ func (p *parser) chains(cmd string, entries []jsonval.Obj, idKey string) []chain
 	ids := make([]int64, 0, len(entries))
 	keep := make([]jsonval.Obj, 0, len(entries))
 	for _, e := range entries {
-		id := p.integer(cmd, e, true, idKey)
+		id := p.f(cmd).NonNegInt(e, idKey)
 		if id == nil {
 			if _, ok := e[idKey]; !ok {
-				p.d.Problem(fmt.Errorf("command %q: field %q: missing", cmd, idKey))
+				p.f(cmd).Missing(idKey)
 			}
 			continue
 		}
@@ -229,7 +198,7 @@ func (p *parser) chains(cmd string, entries []jsonval.Obj, idKey string) []chain
 	for i, id := range ids {
 		slot := id - off
 		if slot < 0 || slot >= maxSlots {
-			p.d.Problem(fmt.Errorf("command %q: field %q: chain %d out of range", cmd, idKey, id))
+			p.f(cmd).OutOfRange(idKey, id)
 			continue
 		}
 		out = append(out, chain{slot: int(slot), e: keep[i]})
@@ -249,8 +218,8 @@ func (p *parser) board(slot int) *drivers.Board {
 func (p *parser) devs(o jsonval.Obj) {
 	for _, c := range p.chains("devs", p.section("devs", o, "DEVS"), "ID") {
 		b := p.board(c.slot)
-		b.Hashrate = mhsToTHs(p.num("devs", c.e, true, "MHS 1m", "MHS 5s"))
-		b.ExpectedHashrate = mhsToTHs(p.num("devs", c.e, true, "Nominal MHS"))
+		b.Hashrate = mhsToTHs(p.f("devs").NonNegFloat(c.e, "MHS 1m", "MHS 5s"))
+		b.ExpectedHashrate = mhsToTHs(p.f("devs").NonNegFloat(c.e, "Nominal MHS"))
 		status, enabled := c.e.S("Status"), c.e.B("Enabled")
 		if status != "" || enabled != nil {
 			active := (enabled == nil || *enabled) && (status == "" || strings.EqualFold(status, "Alive"))
@@ -262,8 +231,8 @@ func (p *parser) devs(o jsonval.Obj) {
 func (p *parser) devdetails(o jsonval.Obj) {
 	for _, c := range p.chains("devdetails", p.section("devdetails", o, "DEVDETAILS"), "ID") {
 		b := p.board(c.slot)
-		b.Chips = p.integer("devdetails", c.e, true, "Chips")
-		if f := p.num("devdetails", c.e, true, "Frequency"); f != nil {
+		b.Chips = p.f("devdetails").NonNegInt(c.e, "Chips")
+		if f := p.f("devdetails").NonNegFloat(c.e, "Frequency"); f != nil {
 			// bosminer sends Hz (799682118); accept MHz should a version
 			// send that instead.
 			mhz := *f
@@ -272,7 +241,7 @@ func (p *parser) devdetails(o jsonval.Obj) {
 			}
 			b.FrequencyMHz = &mhz
 		}
-		b.VoltageVolts = p.num("devdetails", c.e, true, "Voltage")
+		b.VoltageVolts = p.f("devdetails").NonNegFloat(c.e, "Voltage")
 		if p.d.Model == "" {
 			if raw := c.e.S("Model"); raw != "" {
 				p.setModel(raw)
@@ -283,8 +252,8 @@ func (p *parser) devdetails(o jsonval.Obj) {
 
 func (p *parser) temps(o jsonval.Obj) {
 	for _, c := range p.chains("temps", p.section("temps", o, "TEMPS"), "ID") {
-		board := positive(p.num("temps", c.e, false, "Board"))
-		chip := positive(p.num("temps", c.e, false, "Chip"))
+		board := positive(p.f("temps").Float(c.e, "Board"))
+		chip := positive(p.f("temps").Float(c.e, "Chip"))
 		if _, known := p.boards[c.slot]; !known && board == nil && chip == nil {
 			continue // an empty slot, not a board
 		}
@@ -310,11 +279,11 @@ func (p *parser) fans(o jsonval.Obj) {
 	fs := make([]drivers.Fan, 0, len(entries))
 	for i, e := range entries {
 		f := drivers.Fan{Index: i}
-		if n := p.integer("fans", e, true, "FAN", "ID"); n != nil && *n < maxSlots {
+		if n := p.f("fans").NonNegInt(e, "FAN", "ID"); n != nil && *n < maxSlots {
 			f.Index = int(*n)
 		}
-		f.RPM = p.integer("fans", e, true, "RPM")
-		f.Percent = p.num("fans", e, true, "Speed")
+		f.RPM = p.f("fans").NonNegInt(e, "RPM")
+		f.Percent = p.f("fans").NonNegFloat(e, "Speed")
 		if f.RPM != nil && *f.RPM > 0 {
 			last = i
 		}
@@ -342,8 +311,8 @@ func (p *parser) tunerstatus(o jsonval.Obj) {
 		return
 	}
 	t := ts[0]
-	p.d.PowerWatts = p.num("tunerstatus", t, true, "ApproximateMinerPowerConsumption")
-	p.d.PowerLimitWatts = p.num("tunerstatus", t, true, "PowerLimit")
+	p.d.PowerWatts = p.f("tunerstatus").NonNegFloat(t, "ApproximateMinerPowerConsumption")
+	p.d.PowerLimitWatts = p.f("tunerstatus").NonNegFloat(t, "PowerLimit")
 	if _, ok := t["TunerChainStatus"].([]any); ok && p.d.Errors == nil {
 		// The tuner's chain report is this firmware's error report: clean
 		// is an empty list, not "unknown".

@@ -1,24 +1,20 @@
 package braiins
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 )
-
-// maxBody bounds one REST reply.
-const maxBody = 4 << 20
 
 // restPaths are the Public API's REST paths, keyed by the gRPC method they
 // mirror.
@@ -43,72 +39,96 @@ type RESTReplies struct {
 	Failed []error
 }
 
-type restSession struct {
-	drv    *Driver
-	client *http.Client
-	base   string
-	t      drivers.Target
-	key    string
-	mu     sync.Mutex
-	token  string
-	renew  sync.Once
-	reErr  error
+// restAPI names the REST API in errors.
+const restAPI = "braiins REST API"
+
+// web is the driver's HTTP transport: one for all its miners, shared with
+// every web API (TLS options, body limits, token renewal).
+func (drv *Driver) web() *httpapi.Transport {
+	drv.mu.Lock()
+	defer drv.mu.Unlock()
+	if drv.Web == nil {
+		drv.Web = httpapi.NewTransport(httpapi.Options{})
+	}
+	return drv.Web
 }
 
-type httpStatusError struct {
-	path string
-	code int
-}
-
-func (e *httpStatusError) Error() string {
-	return fmt.Sprintf("GET %s: HTTP %d", e.path, e.code)
-}
-
-func (drv *Driver) gatherREST(ctx context.Context, t drivers.Target, connectTimeout time.Duration) (*RESTReplies, error) {
-	addr := t.WebAddr()
-	dialer := &net.Dialer{Timeout: connectTimeout}
-	client := &http.Client{
-		Transport: &http.Transport{
-			DialContext:         dialer.DialContext,
-			MaxIdleConnsPerHost: 4,
-			DisableCompression:  false,
-		},
-		// Same-host redirects only: a token must not travel elsewhere.
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 3 || req.URL.Host != via[0].URL.Host {
-				return http.ErrUseLastResponse
+// restLogin is the token login. A refused password (401, or a JSON 403:
+// old LuCI pages answer 403 in HTML) tries the next candidate; anything
+// that is not this API (404, HTML, a closed port) is errNotServed. loggedIn
+// is set when a login succeeds, telling the gather the API is there.
+func restLogin(t drivers.Target, loggedIn *atomic.Bool) httpapi.TokenLogin {
+	return func(ctx context.Context, c *httpapi.Client) (http.Header, error) {
+		var lastErr error
+		for _, pw := range passwords(t) {
+			body, err := json.Marshal(map[string]string{"username": username(t), "password": pw})
+			if err != nil {
+				return nil, fmt.Errorf("%w: %w", drivers.ErrBadResponse, err)
 			}
-			return nil
-		},
-	}
-	defer client.CloseIdleConnections()
-	s := &restSession{drv: drv, client: client, base: "http://" + addr, t: t, key: "rest|" + addr + "|" + username(t)}
-	s.token = drv.token(t.Host, s.key)
-	cached := s.token != ""
-	if !cached {
-		if err := s.login(ctx); err != nil {
-			return nil, err
+			resp, err := c.Send(ctx, httpapi.Request{
+				Method: http.MethodPost, Path: "/api/v1/auth/login", Body: body, NoAuth: true, AnyStatus: true,
+				Header: http.Header{"Content-Type": {"application/json"}},
+			})
+			if err != nil {
+				return nil, fmt.Errorf("%w: %w", errNotServed, err)
+			}
+			switch {
+			case resp.Status == http.StatusUnauthorized,
+				resp.Status == http.StatusForbidden && json.Valid(resp.Body):
+				lastErr = fmt.Errorf("password refused: %w", drivers.ErrAuth)
+				continue
+			case resp.Status != http.StatusOK:
+				return nil, fmt.Errorf("%w: HTTP %d", errNotServed, resp.Status)
+			}
+			var lr struct {
+				Token string `json:"token"`
+			}
+			if json.Unmarshal(resp.Body, &lr) != nil {
+				return nil, fmt.Errorf("%w: not a JSON reply", errNotServed)
+			}
+			if lr.Token == "" {
+				return nil, fmt.Errorf("no token in the reply: %w", drivers.ErrBadResponse)
+			}
+			loggedIn.Store(true)
+			return http.Header{"Authorization": {"Bearer " + lr.Token}}, nil
 		}
+		return nil, lastErr
 	}
+}
+
+// gatherREST reads every path; the token is the transport's, cached per
+// miner and renewed once when the miner says it expired. connectTimeout
+// bounds the TCP connect when this API is only being probed.
+func (drv *Driver) gatherREST(ctx context.Context, t drivers.Target, connectTimeout time.Duration) (*RESTReplies, error) {
+	if connectTimeout > 0 {
+		ctx = httpapi.WithConnectTimeout(ctx, connectTimeout)
+	}
+	var loggedIn atomic.Bool
+	c := drv.web().Client(httpapi.Config{
+		Addr: t.WebAddr(), API: restAPI, Username: username(t), Login: restLogin(t, &loggedIn),
+	}.For(t))
 
 	out := &RESTReplies{Bodies: map[string][]byte{}}
-	// Details first: it tells whether the token still works.
-	body, err := s.get(ctx, restPaths[mDetails])
-	var se *httpStatusError
+	// Details first, alone: it logs in or tells whether the cached token
+	// still works, before the rest go in parallel.
+	body, err := get(ctx, c, t.WebAddr(), restPaths[mDetails])
+	// With a token from an earlier gather no login proved the API is
+	// there: a missing path or a closed port means it is not.
+	cached := !loggedIn.Load()
 	switch {
 	case err == nil:
 		out.Bodies[mDetails] = body
-	case errors.As(err, &se) && se.code == http.StatusNotFound:
+	case errors.Is(err, errNotServed), errors.Is(err, drivers.ErrAuth):
+		return nil, err
+	case httpapi.IsNotFound(err):
 		if cached {
 			return nil, fmt.Errorf("%w: %w", errNotServed, err)
 		}
-	case errors.Is(err, drivers.ErrAuth):
-		return nil, err
 	default:
 		if cached && drivers.Result(err) == drivers.ResultConnectionRefused {
 			return nil, fmt.Errorf("%w: %w", errNotServed, err)
 		}
-		out.Failed = append(out.Failed, fmt.Errorf("command %q: %w", mDetails, err))
+		out.Failed = append(out.Failed, drivers.CommandErr(mDetails, err))
 	}
 
 	var wg sync.WaitGroup
@@ -120,17 +140,16 @@ func (drv *Driver) gatherREST(ctx context.Context, t drivers.Target, connectTime
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			body, err := s.get(ctx, path)
+			body, err := get(ctx, c, t.WebAddr(), path)
 			mu.Lock()
 			defer mu.Unlock()
-			var se *httpStatusError
 			switch {
 			case err == nil:
 				out.Bodies[method] = body
-			case errors.As(err, &se) && (se.code == http.StatusNotFound || se.code == http.StatusNotImplemented):
+			case httpapi.IsNotFound(err):
 				// Not in this firmware version.
 			default:
-				out.Failed = append(out.Failed, fmt.Errorf("command %q: %w", method, err))
+				out.Failed = append(out.Failed, drivers.CommandErr(method, err))
 			}
 		}()
 	}
@@ -142,109 +161,15 @@ func (drv *Driver) gatherREST(ctx context.Context, t drivers.Target, connectTime
 	return out, nil
 }
 
-// login posts the credentials. 401/403 is a refused login; anything that is
-// not this API (404, HTML, a closed port) is errNotServed.
-func (s *restSession) login(ctx context.Context) error {
-	var lastErr error
-	for _, pw := range passwords(s.t) {
-		reqBody, _ := json.Marshal(map[string]string{"username": username(s.t), "password": pw})
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/api/v1/auth/login", bytes.NewReader(reqBody))
-		if err != nil {
-			return fmt.Errorf("braiins REST %s: %w: %v", s.t.WebAddr(), drivers.ErrBadResponse, err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := s.client.Do(req)
-		if err != nil {
-			return fmt.Errorf("%w: braiins REST %s: login: %w", errNotServed, s.t.WebAddr(), transportErr(err))
-		}
-		body, rerr := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		resp.Body.Close()
-		switch {
-		case resp.StatusCode == http.StatusUnauthorized,
-			// Old LuCI pages answer 403 in HTML: only a JSON 403 is the API's.
-			resp.StatusCode == http.StatusForbidden && json.Valid(body):
-			lastErr = fmt.Errorf("braiins REST %s: login refused: %w", s.t.WebAddr(), drivers.ErrAuth)
-			continue
-		case resp.StatusCode != http.StatusOK:
-			return fmt.Errorf("%w: braiins REST %s: login: HTTP %d", errNotServed, s.t.WebAddr(), resp.StatusCode)
-		case rerr != nil:
-			return fmt.Errorf("braiins REST %s: login: %w", s.t.WebAddr(), transportErr(rerr))
-		}
-		var lr struct {
-			Token string `json:"token"`
-		}
-		if json.Unmarshal(body, &lr) != nil {
-			return fmt.Errorf("%w: braiins REST %s: login: not a JSON reply", errNotServed, s.t.WebAddr())
-		}
-		if lr.Token == "" {
-			return fmt.Errorf("braiins REST %s: login: no token in the reply: %w", s.t.WebAddr(), drivers.ErrBadResponse)
-		}
-		s.mu.Lock()
-		s.token = lr.Token
-		s.mu.Unlock()
-		s.drv.setToken(s.t.Host, s.key, lr.Token)
-		return nil
-	}
-	return lastErr
-}
-
-func transportErr(err error) error {
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return fmt.Errorf("%w: %v", drivers.ErrTimeout, err)
-	}
-	return err
-}
-
-// get fetches one path; on 401 it logs in again once per gather (shared by
-// all concurrent calls) and retries.
-func (s *restSession) get(ctx context.Context, path string) ([]byte, error) {
-	body, code, err := s.do(ctx, path)
-	if err == nil && code == http.StatusUnauthorized {
-		s.renew.Do(func() {
-			s.drv.setToken(s.t.Host, s.key, "")
-			s.reErr = s.login(ctx)
-		})
-		if s.reErr != nil {
-			return nil, s.reErr
-		}
-		body, code, err = s.do(ctx, path)
-		if err == nil && code == http.StatusUnauthorized {
-			return nil, fmt.Errorf("GET %s: %w", path, drivers.ErrAuth)
-		}
-	}
+// get fetches one path and checks that a JSON API answered it.
+func get(ctx context.Context, c *httpapi.Client, addr, path string) ([]byte, error) {
+	resp, err := c.Send(ctx, httpapi.Request{Path: path, Header: http.Header{"Accept": {"application/json"}}})
 	if err != nil {
 		return nil, err
 	}
-	if code != http.StatusOK {
-		return nil, &httpStatusError{path: path, code: code}
+	if ct := resp.Header.Get("Content-Type"); ct != "" && !strings.Contains(ct, "json") {
+		return nil, &httpapi.RequestError{Addr: addr, API: restAPI, Method: http.MethodGet, Path: path,
+			Err: fmt.Errorf("%w: content type %q", drivers.ErrBadResponse, ct)}
 	}
-	return body, nil
-}
-
-func (s *restSession) do(ctx context.Context, path string) ([]byte, int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+path, nil)
-	if err != nil {
-		return nil, 0, fmt.Errorf("GET %s: %w: %v", path, drivers.ErrBadResponse, err)
-	}
-	s.mu.Lock()
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	s.mu.Unlock()
-	req.Header.Set("Accept", "application/json")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return nil, 0, fmt.Errorf("GET %s: %w", path, transportErr(err))
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return nil, 0, fmt.Errorf("GET %s: %w", path, transportErr(err))
-	}
-	if len(body) > maxBody {
-		return nil, 0, fmt.Errorf("GET %s: %w: reply larger than %d bytes", path, drivers.ErrBadResponse, maxBody)
-	}
-	if ct := resp.Header.Get("Content-Type"); resp.StatusCode == http.StatusOK && ct != "" && !strings.Contains(ct, "json") {
-		return nil, 0, fmt.Errorf("GET %s: %w: content type %q", path, drivers.ErrBadResponse, ct)
-	}
-	return body, resp.StatusCode, nil
+	return resp.Body, nil
 }

@@ -2,6 +2,8 @@ package braiins
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -270,4 +272,35 @@ func TestParseRESTBadFields(t *testing.T) {
 	inDelta(t, f(100.6173), d.Boards[0].Hashrate, "kept TH/s")
 	require.Nil(t, d.Boards[0].Chips)
 	require.Nil(t, d.Boards[0].Temperature)
+}
+
+// The REST API honours the plugin's TLS options (tls_ca, ...): with them
+// the miner is asked over https and its certificate checked against them.
+func TestRESTOverTLS(t *testing.T) {
+	m := &restMiner{bodies: loadREST(t), password: "root"}
+	srv := httptest.NewTLSServer(m)
+	t.Cleanup(srv.Close)
+	u, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	port, err := strconv.Atoi(u.Port())
+	require.NoError(t, err)
+	target := drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{Web: port, GRPC: closedPort(t), RPC: closedPort(t)}}
+
+	// No TLS configured: plain http against a TLS port is not this API.
+	_, err = gatherWith(t, &Driver{}, target)
+	require.Error(t, err)
+
+	// A CA that is not the miner's: refused by the certificate check.
+	target.TLS = &tls.Config{RootCAs: x509.NewCertPool()}
+	_, err = gatherWith(t, &Driver{}, target)
+	require.Error(t, err)
+	require.Zero(t, m.logins, "no credentials sent to an unverified miner")
+
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	target.TLS = &tls.Config{RootCAs: pool}
+	d, err := gatherWith(t, &Driver{}, target)
+	require.NoError(t, err)
+	checkS21REST(t, d)
+	require.Equal(t, 1, m.logins)
 }

@@ -169,7 +169,7 @@ func decodeWeb(body []byte) (jsonval.Obj, error) {
 	if len(t) > 0 && t[0] == '[' {
 		v, err := jsonval.Decode(t)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", drivers.ErrBadResponse, err)
+			return nil, fmt.Errorf("%w: %w", drivers.ErrBadResponse, err)
 		}
 		return jsonval.Obj{"list": v}, nil
 	}
@@ -250,7 +250,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 	for _, cmd := range RPCCommands {
 		// A 4028 failure that the web page made up for is no loss.
 		if err := rpcErr[cmd]; err != nil && web[cmd] == nil {
-			d.Problem(cmdErr(cmd, err))
+			d.Problem(drivers.CommandErr(cmd, err))
 		}
 	}
 
@@ -294,13 +294,6 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		d.Pools = webPools(p)
 	}
 	return d
-}
-
-func cmdErr(cmd string, err error) error {
-	if strings.Contains(err.Error(), fmt.Sprintf("command %q", cmd)) {
-		return err
-	}
-	return fmt.Errorf("command %q: %w", cmd, err)
 }
 
 // mhs converts MH/s to TH/s; negative rates are not rates.

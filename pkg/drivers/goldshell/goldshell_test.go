@@ -232,7 +232,7 @@ func (f *fakeWeb) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	w.Write(b)
+	_, _ = w.Write(b)
 }
 
 func (f *fakeWeb) expire() {

@@ -77,7 +77,7 @@ func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 	}()
 	b := (&cgminer.Client{Addr: RPCTarget(t).RPCAddr()}).Multi(ctx, antminer.Commands...)
 	wg.Wait()
-	if err := antminer.BothFailed(b.Err(), w.Err()); err != nil {
+	if err := drivers.BothFailed(b.Err(), w.Err()); err != nil {
 		return nil, err
 	}
 	return Parse(b, w), nil
@@ -94,8 +94,10 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		d = antminer.ParseBMMiner(b, options)
 	} else {
 		d = &drivers.MinerData{}
-		if b != nil && (!webUp || drivers.Result(b.Err()) != drivers.ResultConnectionRefused) {
-			d.Problem(b.Err())
+		if b != nil {
+			if err := drivers.OneFailed(b.Err(), webUp); err != nil {
+				d.Problem(err)
+			}
 		}
 	}
 	d.Make = "Hammer"
@@ -103,8 +105,8 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 	d.Algorithm = "scrypt"
 	d.Model = cleanModel(d.Model)
 	if !webUp {
-		if w != nil && (!rpcUp || drivers.Result(w.Err()) != drivers.ResultConnectionRefused) {
-			d.Problem(w.Err())
+		if err := drivers.OneFailed(w.Err(), rpcUp); w != nil && err != nil {
+			d.Problem(err)
 		}
 		return d
 	}

@@ -291,7 +291,7 @@ func (id *identifier) failure() error {
 			return fmt.Errorf("identify %s: nothing answered: %w", id.t.Host, err)
 		}
 	}
-	return fmt.Errorf("identify %s: nothing answered: %w: %v", id.t.Host, drivers.ErrTimeout, first)
+	return fmt.Errorf("identify %s: nothing answered: %w: %v", id.t.Host, drivers.ErrTimeout, first) //nolint:errorlint // the sentinel classifies; the cause is context only
 }
 
 // ask sends one Ask unless its port is known dead or speaks another
@@ -598,9 +598,9 @@ func (id *identifier) askGRPC(ctx context.Context, a drivers.Ask) bool {
 			err = fmt.Errorf("%s: connect: %w", addr, drivers.ErrTimeout)
 		case errors.Is(err, syscall.ECONNRESET):
 			// Accepted, then reset: something listens there.
-			err = fmt.Errorf("%s: connect: %w: %v", addr, drivers.ErrBadResponse, err)
+			err = fmt.Errorf("%s: connect: %w: %v", addr, drivers.ErrBadResponse, err) //nolint:errorlint // the sentinel classifies; the cause is context only
 		default:
-			err = fmt.Errorf("%s: %w: %v", addr, drivers.ErrRefused, err)
+			err = fmt.Errorf("%s: %w: %v", addr, drivers.ErrRefused, err) //nolint:errorlint // the sentinel classifies; the cause is context only
 		}
 		id.fail(addr, "gRPC", err, false)
 		return false
@@ -612,7 +612,7 @@ func (id *identifier) askGRPC(ctx context.Context, a drivers.Ask) bool {
 	// Client preface plus an empty SETTINGS frame.
 	preface := append([]byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 0, 0, 0, 4, 0, 0, 0, 0, 0)
 	if _, err := conn.Write(preface); err != nil {
-		id.fail(addr, "gRPC", fmt.Errorf("%s: %w: %v", addr, drivers.ErrBadResponse, err), true)
+		id.fail(addr, "gRPC", fmt.Errorf("%s: %w: %v", addr, drivers.ErrBadResponse, err), true) //nolint:errorlint // the sentinel classifies; the cause is context only
 		return false
 	}
 	var hdr [9]byte

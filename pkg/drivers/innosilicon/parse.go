@@ -25,7 +25,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 			o, err := b.Reply(cmd)
 			if err != nil {
 				if !errors.Is(err, cgminer.ErrNotRequested) && !cgminer.IsInvalidCommand(err) {
-					d.Problem(cmdErr(cmd, err))
+					d.Problem(drivers.CommandErr(cmd, err))
 				}
 				continue
 			}
@@ -350,11 +350,4 @@ func first(o jsonval.Obj, key string) jsonval.Obj {
 		return l[0]
 	}
 	return nil
-}
-
-func cmdErr(cmd string, err error) error {
-	if strings.Contains(err.Error(), fmt.Sprintf("command %q", cmd)) {
-		return err
-	}
-	return fmt.Errorf("command %q: %w", cmd, err)
 }

@@ -32,7 +32,7 @@ func Parse(b *cgminer.Batch) *drivers.MinerData {
 		obj, err := b.Reply(cmd)
 		if err != nil {
 			if !(optional[cmd] && cgminer.IsInvalidCommand(err)) {
-				p.d.Problem(cmdErr(cmd, err))
+				p.d.Problem(drivers.CommandErr(cmd, err))
 			}
 			continue
 		}
@@ -111,24 +111,12 @@ func (p *parser) board(i int) *drivers.Board {
 	return b
 }
 
-// cmdErr names the command in err unless the transport already did.
-func cmdErr(cmd string, err error) error {
-	if strings.Contains(err.Error(), fmt.Sprintf("command %q", cmd)) {
-		return err
-	}
-	return fmt.Errorf("command %q: %w", cmd, err)
-}
-
 func (p *parser) problem(cmd, format string, args ...any) {
 	p.d.Problem(fmt.Errorf("command %q: "+format, append([]any{cmd}, args...)...))
 }
 
 func (p *parser) bad(cmd, field string, v any) {
-	s := fmt.Sprint(v)
-	if len(s) > 40 {
-		s = s[:40] + "..."
-	}
-	p.problem(cmd, "field %q: cannot read %q", field, s)
+	drivers.Fields{D: p.d, Source: "command " + strconv.Quote(cmd)}.Bad(field, v)
 }
 
 // first returns the first object of a section, reporting its absence.

@@ -58,7 +58,7 @@ func (s *Set) Reply(name string) (jsonval.Obj, error) {
 			return nil, err
 		}
 	}
-	return nil, fmt.Errorf("command %q: %w", name, ErrNotRequested)
+	return nil, &drivers.CommandError{Command: name, Err: ErrNotRequested}
 }
 
 // Get returns the reply to name; ok is false when it failed or was not

@@ -68,7 +68,7 @@ func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 	}()
 	b := (&cgminer.Client{Addr: t.RPCAddr()}).Multi(ctx, antminer.Commands...)
 	wg.Wait()
-	if err := antminer.BothFailed(wrapRPC(t, b.Err()), w.Err()); err != nil {
+	if err := drivers.BothFailed(wrapRPC(t, b.Err()), w.Err()); err != nil {
 		return nil, err
 	}
 	return ParseWithWeb(b, w), nil

@@ -67,9 +67,8 @@ func login(ctx context.Context, c *httpapi.Client, pw string) (http.Header, erro
 
 // ParseWithWeb merges the 4028 replies with the web API's. The 4028 data
 // is kept where it has a value; the web adds MAC, hostname, power limit,
-// fault light and errors, and stands in for what 4028 did not answer. An
-// API that refused the connection (switched off or firewalled) is not a
-// problem when the other answered; any other failure is.
+// fault light and errors, and stands in for what 4028 did not answer. A
+// failed API is a problem as drivers.OneFailed says.
 func ParseWithWeb(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 	rpcUp := b != nil && b.Err() == nil
 	webUp := w.Answered()
@@ -78,13 +77,15 @@ func ParseWithWeb(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		d = Parse(b)
 	} else {
 		d = &drivers.MinerData{Make: "Antminer", Firmware: Name}
-		if b != nil && (!webUp || drivers.Result(b.Err()) != drivers.ResultConnectionRefused) {
-			d.Problem(b.Err())
+		if b != nil {
+			if err := drivers.OneFailed(b.Err(), webUp); err != nil {
+				d.Problem(err)
+			}
 		}
 	}
 	if !webUp {
-		if w != nil && (!rpcUp || drivers.Result(w.Err()) != drivers.ResultConnectionRefused) {
-			d.Problem(fmt.Errorf("web: %w", w.Err()))
+		if err := drivers.OneFailed(w.Err(), rpcUp); w != nil && err != nil {
+			d.Problem(fmt.Errorf("web: %w", err))
 		}
 		return d
 	}
@@ -152,7 +153,7 @@ func applyWeb(d *drivers.MinerData, rs map[string]jsonval.Obj, answered func(str
 		if u, ok := hashunit.ParseUnit(m); ok {
 			unit = u.THs(1)
 		} else {
-			d.Problem(fmt.Errorf("web %s: field %q: unknown unit %q", WebPath("info"), "hr_measure", m))
+			drivers.Fields{D: d, Source: "web " + WebPath("info")}.Bad("hr_measure", m)
 		}
 	}
 

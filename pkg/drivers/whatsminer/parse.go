@@ -58,11 +58,7 @@ func Parse(r *Replies) *drivers.MinerData {
 			continue
 		}
 		_, err := r.Reply(cmd)
-		if strings.Contains(err.Error(), strconv.Quote(cmd)) {
-			d.Problem(err)
-		} else {
-			d.Problem(fmt.Errorf("command %q: %w", cmd, err))
-		}
+		d.Problem(drivers.CommandErr(cmd, err))
 	}
 	if o, ok := r.Get("get_version"); ok {
 		parseVersion(d, o)
@@ -152,34 +148,13 @@ func finite(v *float64, positive bool) *float64 {
 	return v
 }
 
-// field reads a numeric field and reports it when present but unreadable.
+// field reads a numeric field of cmd's reply (drivers.Fields).
 func field(d *drivers.MinerData, cmd string, o jsonval.Obj, keys ...string) *float64 {
-	raw, ok := o.Get(keys...)
-	if !ok {
-		return nil
-	}
-	v := jsonval.Float(raw)
-	if v == nil {
-		d.Problem(fmt.Errorf("command %q: field %q: %w: not a number: %.40q", cmd, presentKey(o, keys), drivers.ErrBadResponse, fmt.Sprint(raw)))
-	}
-	return v
+	return drivers.Fields{D: d, Source: "command " + strconv.Quote(cmd)}.Float(o, keys...)
 }
 
 func intField(d *drivers.MinerData, cmd string, o jsonval.Obj, keys ...string) *int64 {
-	v := field(d, cmd, o, keys...)
-	if v == nil || *v > math.MaxInt64 || *v < math.MinInt64 {
-		return nil
-	}
-	return drivers.Ptr(int64(*v))
-}
-
-func presentKey(o jsonval.Obj, keys []string) string {
-	for _, k := range keys {
-		if _, ok := o[k]; ok {
-			return k
-		}
-	}
-	return keys[0]
+	return drivers.Fields{D: d, Source: "command " + strconv.Quote(cmd)}.Int(o, keys...)
 }
 
 // trimVersion removes the single quotes btminer wraps around versions.

@@ -162,12 +162,7 @@ func ParseV3(r *Replies) *drivers.MinerData {
 		if btminerv3.IsInvalidCommand(err) {
 			continue // a section this firmware does not have
 		}
-		cmd := v3Command(key)
-		if strings.Contains(err.Error(), strconv.Quote(cmd)) {
-			d.Problem(err)
-		} else {
-			d.Problem(fmt.Errorf("command %q: %w", cmd, err))
-		}
+		d.Problem(drivers.CommandErr(v3Command(key), err))
 	}
 	var info jsonval.Obj
 	if o, ok := r.Get(V3DeviceInfo); ok {

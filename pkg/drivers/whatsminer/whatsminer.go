@@ -142,7 +142,7 @@ func (d *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 	data, err := d.gatherV2(ctx, t)
 	if err != nil {
 		// v2 is the primary API: its error classifies the result.
-		return nil, fmt.Errorf("%w (API v3 on %s: %v)", err, d.v3Addr(t), perr)
+		return nil, fmt.Errorf("%w (API v3 on %s: %v)", err, d.v3Addr(t), perr) //nolint:errorlint // only v2 classifies
 	}
 	d.mem.setAPI(key, apiV2)
 	return data, nil
@@ -212,9 +212,6 @@ func cgStyle(ctx context.Context, c *cgminer.Client, r *Replies, cmd string) {
 	obj, err := c.Command(ctx, cmd)
 	r.Set(cmd, obj, err)
 }
-
-// wmStyle sends one Whatsminer-style command ({"STATUS":"S","Msg":{...}}) on
-// its own connection, repairing the reply before decoding.
 
 func summaryHasPower(r *Replies) bool {
 	o, ok := r.Get("summary")

@@ -42,7 +42,7 @@ type panicDriver struct{}
 func (panicDriver) Name() string { return "test-panic" }
 func (panicDriver) Gather(context.Context, drivers.Target) (*drivers.MinerData, error) {
 	var m map[string]int
-	m["boom"]++ // a driver bug: must cost only this miner
+	m["boom"]++ //nolint:staticcheck // a driver bug: must cost only this miner
 	return nil, nil
 }
 

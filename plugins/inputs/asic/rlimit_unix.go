@@ -8,20 +8,13 @@ import (
 	"github.com/influxdata/telegraf"
 )
 
-// openFiles is the soft open-file limit. Go raises it to the hard limit
-// at start on Linux, so the soft limit is what the process can use.
+// openFiles is the soft open-file limit: what the process can use. The
+// plugin only reads it: raising it would change the host program's
+// (Telegraf's) limits; asic-execd raises its own in main.
 func openFiles() uint64 {
 	var rl syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
 		return 0
-	}
-	if rl.Cur < rl.Max {
-		// Not raised yet (another runtime, or a capped hard limit): try.
-		want := rl
-		want.Cur = rl.Max
-		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want) == nil {
-			return want.Cur
-		}
 	}
 	return rl.Cur
 }

@@ -78,7 +78,7 @@ func reflectingWeb(t *testing.T, right string) int {
 	t.Cleanup(srv.Close)
 	_, p, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
 	var port int
-	fmt.Sscan(p, &port)
+	_, _ = fmt.Sscan(p, &port)
 	return port
 }
 

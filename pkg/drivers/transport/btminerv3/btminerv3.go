@@ -67,11 +67,11 @@ type request struct {
 func (c *Client) Call(ctx context.Context, cmd string, param any) (jsonval.Obj, error) {
 	body, err := json.Marshal(request{Cmd: cmd, Param: param})
 	if err != nil {
-		return nil, fmt.Errorf("command %q: %w", cmd, err)
+		return nil, &drivers.CommandError{Command: cmd, Err: err}
 	}
 	raw, err := c.Raw(ctx, body)
 	if err != nil {
-		return nil, fmt.Errorf("command %q: %w", cmd, err)
+		return nil, drivers.CommandErr(cmd, err)
 	}
 	return ParseReply(c.Addr, cmd, raw)
 }
@@ -224,15 +224,17 @@ func ParseReply(addr, cmd string, raw []byte) (jsonval.Obj, error) {
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: command %q: %w: reply is not a JSON object: %v (starts %q)", addr, cmd, drivers.ErrBadResponse, err, head(raw))
+		return nil, fmt.Errorf("%s: %w", addr, &drivers.CommandError{Command: cmd,
+			Err: fmt.Errorf("%w: reply is not a JSON object: %w (starts %q)", drivers.ErrBadResponse, err, head(raw))})
 	}
 	rawCode, ok := obj["code"]
 	if !ok {
-		return nil, fmt.Errorf("%s: command %q: %w: reply has no code", addr, cmd, drivers.ErrBadResponse)
+		return nil, fmt.Errorf("%s: %w", addr, &drivers.CommandError{Command: cmd, Err: fmt.Errorf("%w: reply has no code", drivers.ErrBadResponse)})
 	}
 	code := jsonval.Int(rawCode)
 	if code == nil {
-		return nil, fmt.Errorf("%s: command %q: %w: code %.20q is not a number", addr, cmd, drivers.ErrBadResponse, fmt.Sprint(rawCode))
+		return nil, fmt.Errorf("%s: %w", addr, &drivers.CommandError{Command: cmd,
+			Err: fmt.Errorf("%w: code %.20q is not a number", drivers.ErrBadResponse, fmt.Sprint(rawCode))})
 	}
 	if *code == CodeOK {
 		return obj, nil

@@ -310,7 +310,7 @@ func Parse(addr string, raw []byte) (jsonval.Obj, error) {
 	}
 	obj, err := jsonval.DecodeObj(Repair(raw))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w: reply is not a JSON object: %v (starts %q)", addr, drivers.ErrBadResponse, err, head(raw))
+		return nil, fmt.Errorf("%s: %w: reply is not a JSON object: %w (starts %q)", addr, drivers.ErrBadResponse, err, head(raw))
 	}
 	return obj, nil
 }
@@ -326,12 +326,12 @@ func head(b []byte) string {
 func (c *Client) Do(ctx context.Context, req Request) (jsonval.Obj, error) {
 	buf, raw, err := c.roundTrip(ctx, req.marshal())
 	if err != nil {
-		return nil, fmt.Errorf("command %q: %w", req.Command, err)
+		return nil, drivers.CommandErr(req.Command, err)
 	}
 	obj, err := Parse(c.Addr, raw)
 	putBuf(buf)
 	if err != nil {
-		return nil, fmt.Errorf("command %q: %w", req.Command, err)
+		return nil, drivers.CommandErr(req.Command, err)
 	}
 	if err := CheckStatus(req.Command, obj); err != nil {
 		return nil, err

@@ -34,7 +34,7 @@ func (c *Client) Multi(ctx context.Context, cmds ...string) *Batch {
 	buf, raw, err := c.roundTrip(ctx, Request{Command: joined}.marshal())
 	if err != nil {
 		for _, cmd := range cmds {
-			b.Set(cmd, nil, fmt.Errorf("command %q: %w", joined, err))
+			b.Set(cmd, nil, &drivers.CommandError{Command: joined, Err: err})
 		}
 		return b
 	}
@@ -45,7 +45,7 @@ func (c *Client) Multi(ctx context.Context, cmds ...string) *Batch {
 		// asking each command on its own would only multiply the
 		// connections to something that is not a miner's API.
 		for _, cmd := range cmds {
-			b.Set(cmd, nil, fmt.Errorf("command %q: %w", joined, err))
+			b.Set(cmd, nil, &drivers.CommandError{Command: joined, Err: err})
 		}
 		return b
 	}
@@ -56,7 +56,7 @@ func (c *Client) Multi(ctx context.Context, cmds ...string) *Batch {
 	// sections: ask one at a time.
 	for _, cmd := range cmds {
 		if ctx.Err() != nil {
-			b.Set(cmd, nil, fmt.Errorf("command %q: %s: %w", cmd, c.Addr, drivers.ErrTimeout))
+			b.Set(cmd, nil, &drivers.CommandError{Command: cmd, Err: fmt.Errorf("%s: %w", c.Addr, drivers.ErrTimeout)})
 			continue
 		}
 		c.single(ctx, b, cmd)
@@ -84,16 +84,16 @@ func splitMulti(b *Batch, obj jsonval.Obj, cmds []string) bool {
 	for _, cmd := range cmds {
 		l, ok := obj[cmd].([]any)
 		if !ok {
-			b.Set(cmd, nil, fmt.Errorf("command %q: %w: missing from joined reply", cmd, drivers.ErrBadResponse))
+			b.Set(cmd, nil, &drivers.CommandError{Command: cmd, Err: fmt.Errorf("%w: missing from joined reply", drivers.ErrBadResponse)})
 			continue
 		}
 		if len(l) == 0 {
-			b.Set(cmd, nil, fmt.Errorf("command %q: %w: empty section in joined reply", cmd, drivers.ErrBadResponse))
+			b.Set(cmd, nil, &drivers.CommandError{Command: cmd, Err: fmt.Errorf("%w: empty section in joined reply", drivers.ErrBadResponse)})
 			continue
 		}
 		r, ok := l[0].(map[string]any)
 		if !ok {
-			b.Set(cmd, nil, fmt.Errorf("command %q: %w: section is not an object", cmd, drivers.ErrBadResponse))
+			b.Set(cmd, nil, &drivers.CommandError{Command: cmd, Err: fmt.Errorf("%w: section is not an object", drivers.ErrBadResponse)})
 			continue
 		}
 		if err := CheckStatus(cmd, r); err != nil {
@@ -113,7 +113,7 @@ func BatchFromRaw(addr string, raw map[string][]byte) *Batch {
 	for _, cmd := range slices.Sorted(maps.Keys(raw)) {
 		obj, err := Parse(addr, raw[cmd])
 		if err != nil {
-			b.Set(cmd, nil, fmt.Errorf("command %q: %w", cmd, err))
+			b.Set(cmd, nil, drivers.CommandErr(cmd, err))
 			continue
 		}
 		if err := CheckStatus(cmd, obj); err != nil {

@@ -146,13 +146,27 @@ type deadlineKey struct{}
 // that dialled it.
 const connGrace = 100 * time.Millisecond
 
+type connectKey struct{}
+
+// WithConnectTimeout bounds the TCP connect of the requests made under the
+// returned context (the whole request stays bounded by ctx's deadline): a
+// driver that is only probing an API leaves time for the next one when the
+// port is filtered.
+func WithConnectTimeout(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, connectKey{}, d)
+}
+
 // dialUntilDeadline dials, and gives the connection the deadline of the
 // miner's gather that asked for it: reused by that gather's later requests,
 // it is closed (its goroutines end) when the gather's time is up instead of
 // idling on in the pool. net/http hands the dial a context without the
 // request's deadline, so the deadline travels as a value.
 func dialUntilDeadline(ctx context.Context, network, addr string) (net.Conn, error) {
-	conn, err := (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext(ctx, network, addr)
+	d := net.Dialer{KeepAlive: 30 * time.Second}
+	if t, ok := ctx.Value(connectKey{}).(time.Duration); ok && t > 0 {
+		d.Timeout = t
+	}
+	conn, err := d.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +275,9 @@ type Request struct {
 	// NoAuth sends without credentials or token (the login request itself).
 	NoAuth bool
 	// AnyStatus returns the response whatever its status, redirects not
-	// followed (identification reads a 401's realm, a 307's Location).
+	// followed, for a caller that reads the refusal itself (identification
+	// reads a 401's realm or a 307's Location; a login tells a refused
+	// password from a page that is not its API).
 	AnyStatus bool
 }
 
@@ -284,11 +300,24 @@ func IsNotFound(err error) bool {
 	return errors.As(err, &se) && (se.Code == http.StatusNotFound || se.Code == http.StatusNotImplemented)
 }
 
-func (c *Client) prefix(method, path string) string {
+// RequestError is a failed request. Its text names the miner, the API and
+// the request (never its query, which may hold a login secret).
+type RequestError struct {
+	Addr, API, Method, Path string
+	Err                     error
+}
+
+func (e *RequestError) Error() string {
+	return e.Addr + " " + e.API + ": " + e.Method + " " + e.Path + ": " + e.Err.Error()
+}
+
+func (e *RequestError) Unwrap() error { return e.Err }
+
+func (c *Client) errorf(method, path, format string, args ...any) error {
 	if i := strings.IndexAny(path, "?#"); i >= 0 {
 		path = path[:i] // a query may hold a login secret
 	}
-	return fmt.Sprintf("%s %s: %s %s", c.cfg.Addr, c.cfg.API, method, path)
+	return &RequestError{Addr: c.cfg.Addr, API: c.cfg.API, Method: method, Path: path, Err: fmt.Errorf(format, args...)}
 }
 
 func (c *Client) failFast() error {
@@ -340,7 +369,7 @@ func (c *Client) send(ctx context.Context, r Request) (*Response, error) {
 	base := &url.URL{Scheme: c.cfg.scheme(), Host: c.cfg.Addr}
 	u, err := base.Parse(r.Path)
 	if err != nil || u.Host != base.Host || u.Scheme != base.Scheme {
-		return nil, fmt.Errorf("%s: invalid path", c.prefix(r.Method, r.Path))
+		return nil, c.errorf(r.Method, r.Path, "invalid path")
 	}
 	seen := map[string]bool{}
 	method, body := r.Method, r.Body
@@ -360,13 +389,13 @@ func (c *Client) send(ctx context.Context, r Request) (*Response, error) {
 		next, perr := u.Parse(loc)
 		switch {
 		case loc == "" || perr != nil:
-			return nil, fmt.Errorf("%s: %w: redirect without a usable Location", c.prefix(method, u.Path), drivers.ErrBadResponse)
+			return nil, c.errorf(method, u.Path, "%w: redirect without a usable Location", drivers.ErrBadResponse)
 		case next.Scheme != base.Scheme || !strings.EqualFold(next.Host, base.Host):
 			// Never send a miner's credentials, or our trust, elsewhere.
-			return nil, fmt.Errorf("%s: %w: redirect to another host or scheme (%s://%s)", c.prefix(method, u.Path),
+			return nil, c.errorf(method, u.Path, "%w: redirect to another host or scheme (%s://%s)",
 				drivers.ErrBadResponse, next.Scheme, next.Host)
 		case seen[next.String()] || hop+1 >= maxRedirects:
-			return nil, fmt.Errorf("%s: %w: redirect loop", c.prefix(method, u.Path), drivers.ErrBadResponse)
+			return nil, c.errorf(method, u.Path, "%w: redirect loop", drivers.ErrBadResponse)
 		}
 		if resp.Status == http.StatusSeeOther || ((resp.Status == http.StatusFound || resp.Status == http.StatusMovedPermanently) && method == http.MethodPost) {
 			method, body = http.MethodGet, nil
@@ -389,9 +418,9 @@ func (c *Client) check(method string, u *url.URL, resp *Response) (*Response, er
 	case resp.Status >= 200 && resp.Status < 300:
 		return resp, nil
 	case resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden:
-		return nil, fmt.Errorf("%s: %w (HTTP %d)", c.prefix(method, u.Path), drivers.ErrAuth, resp.Status)
+		return nil, c.errorf(method, u.Path, "%w (HTTP %d)", drivers.ErrAuth, resp.Status)
 	}
-	return nil, fmt.Errorf("%s: %w: %w", c.prefix(method, u.Path), drivers.ErrBadResponse, &StatusError{Code: resp.Status})
+	return nil, c.errorf(method, u.Path, "%w: %w", drivers.ErrBadResponse, &StatusError{Code: resp.Status})
 }
 
 // authed sends one request (no redirect handling) with Digest or token
@@ -434,11 +463,11 @@ func (c *Client) authed(ctx context.Context, r Request, method string, u *url.UR
 		next, ok := pickDigest(parseAuthHeader(resp.Header.Values("WWW-Authenticate")))
 		if !ok {
 			st.reset()
-			return nil, fmt.Errorf("%s: %w: HTTP 401 without a usable Digest challenge", c.prefix(method, u.Path), drivers.ErrAuth)
+			return nil, c.errorf(method, u.Path, "%w: HTTP 401 without a usable Digest challenge", drivers.ErrAuth)
 		}
 		if fresh && !next.stale {
 			st.reset()
-			return nil, fmt.Errorf("%s: %w: credentials rejected", c.prefix(method, u.Path), drivers.ErrAuth)
+			return nil, c.errorf(method, u.Path, "%w: credentials rejected", drivers.ErrAuth)
 		}
 		st.mu.Lock()
 		st.ch, st.nc = next, 0
@@ -446,7 +475,7 @@ func (c *Client) authed(ctx context.Context, r Request, method string, u *url.UR
 		ch, fresh = next, true
 	}
 	st.reset()
-	return nil, fmt.Errorf("%s: %w: credentials rejected", c.prefix(method, u.Path), drivers.ErrAuth)
+	return nil, c.errorf(method, u.Path, "%w: credentials rejected", drivers.ErrAuth)
 }
 
 func (c *Client) nextNC(ch *challenge) uint32 {
@@ -498,7 +527,7 @@ func (c *Client) withToken(ctx context.Context, r Request, method string, u *url
 		}
 		tok = nil // expired: log in once more
 	}
-	return nil, fmt.Errorf("%s: %w: token rejected after a fresh login", c.prefix(method, u.Path), drivers.ErrAuth)
+	return nil, c.errorf(method, u.Path, "%w: token rejected after a fresh login", drivers.ErrAuth)
 }
 
 func (c *Client) expired(resp *Response) bool {
@@ -519,7 +548,8 @@ func (c *Client) login(ctx context.Context) (http.Header, error) {
 	if err != nil {
 		// A driver's own login errors ("no token in the reply") do not
 		// know the miner; the transport's already name it.
-		if !strings.Contains(err.Error(), c.cfg.Addr) {
+		var re *RequestError
+		if !errors.As(err, &re) {
 			err = fmt.Errorf("%s %s: login: %w", c.cfg.Addr, c.cfg.API, err)
 		}
 		return nil, err
@@ -553,7 +583,7 @@ func (c *Client) roundTrip(ctx context.Context, r Request, method string, u *url
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", c.prefix(method, u.Path), err)
+		return nil, c.errorf(method, u.Path, "%w", err)
 	}
 	for k, vs := range r.Header {
 		for _, v := range vs {
@@ -583,7 +613,7 @@ func (c *Client) roundTrip(ctx context.Context, r Request, method string, u *url
 			err = serr
 		}
 		if errors.Is(err, drivers.ErrBadResponse) {
-			return nil, fmt.Errorf("%s: %w", c.prefix(method, u.Path), err)
+			return nil, c.errorf(method, u.Path, "%w", err)
 		}
 		return nil, c.netErr(ctx, method, u.Path, err)
 	}
@@ -629,7 +659,6 @@ func (c *Client) netErr(ctx context.Context, method, path string, err error) err
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	p := c.prefix(method, path)
 	var ne net.Error
 	var cert *tls.CertificateVerificationError
 	var unknown x509.UnknownAuthorityError
@@ -637,22 +666,22 @@ func (c *Client) netErr(ctx context.Context, method, path string, err error) err
 	var rec tls.RecordHeaderError
 	switch {
 	case ctx.Err() != nil, pastDeadline(ctx), errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return fmt.Errorf("%s: %w", p, drivers.ErrTimeout)
+		return c.errorf(method, path, "%w", drivers.ErrTimeout)
 	case errors.As(err, &cert), errors.As(err, &unknown), errors.As(err, &hostErr), errors.As(err, &rec):
-		return notHTTP{fmt.Errorf("%s: %w: TLS: %v", p, drivers.ErrBadResponse, err)}
+		return notHTTP{c.errorf(method, path, "%w: TLS: %v", drivers.ErrBadResponse, err)}
 	case errors.Is(err, syscall.ECONNRESET):
 		// Accepted, then reset (even while dialling): something listens
 		// but is not this API. The cgminer client says the same.
-		return notHTTP{fmt.Errorf("%s: %w: %v", p, drivers.ErrBadResponse, err)}
+		return notHTTP{c.errorf(method, path, "%w: %v", drivers.ErrBadResponse, err)}
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return fmt.Errorf("%s: %w: %v", p, drivers.ErrRefused, err)
+		return c.errorf(method, path, "%w: %v", drivers.ErrRefused, err)
 	}
 	var op *net.OpError
 	var dns *net.DNSError
 	if errors.As(err, &dns) || (errors.As(err, &op) && op.Op == "dial") {
-		return fmt.Errorf("%s: %w: %v", p, drivers.ErrRefused, err)
+		return c.errorf(method, path, "%w: %v", drivers.ErrRefused, err)
 	}
-	return notHTTP{fmt.Errorf("%s: %w: %v", p, drivers.ErrBadResponse, err)}
+	return notHTTP{c.errorf(method, path, "%w: %v", drivers.ErrBadResponse, err)}
 }
 
 // pastDeadline tells a deadline that has passed before its context's timer

@@ -534,3 +534,56 @@ func TestLoginHookErrorNamesMiner(t *testing.T) {
 	require.Contains(t, err.Error(), "Vnish web API")
 	require.NotContains(t, err.Error(), "S3NT1NEL")
 }
+
+// A login hook whose own request failed returns the transport's error: it
+// names the miner already (by type, whatever its text), so it is not
+// named twice; a hook's error that merely quotes the address still is.
+func TestLoginErrorNamedOnce(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	tr := NewTransport(Options{})
+	viaTransport := func(ctx context.Context, c *Client) (http.Header, error) {
+		_, err := c.Send(ctx, Request{Path: "/login", NoAuth: true})
+		return nil, err
+	}
+	c := tr.Client(Config{Addr: addr(srv), API: "Vnish web API", Login: viaTransport})
+	_, err := c.GetJSON(context.Background(), "/api/v1/summary")
+	require.Error(t, err)
+	var re *RequestError
+	require.ErrorAs(t, err, &re)
+	require.Equal(t, "/login", re.Path)
+	require.Equal(t, 1, strings.Count(err.Error(), addr(srv)), err.Error())
+	require.Equal(t, drivers.ResultBadResponse, drivers.Result(err))
+
+	quoting := func(context.Context, *Client) (http.Header, error) {
+		return nil, fmt.Errorf("no token from %s: %w", addr(srv), drivers.ErrAuth)
+	}
+	c = tr.Client(Config{Addr: addr(srv), API: "Vnish web API", Login: quoting})
+	_, err = c.GetJSON(context.Background(), "/api/v1/summary")
+	require.Equal(t, addr(srv)+" Vnish web API: login: no token from "+addr(srv)+": authentication failed", err.Error())
+}
+
+// WithConnectTimeout bounds the TCP connect of requests made under it (a
+// probe), and only those.
+func TestWithConnectTimeout(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, `{"ok":true}`) }))
+	defer srv.Close()
+	ctx := context.Background()
+	conn, err := dialUntilDeadline(ctx, "tcp", addr(srv))
+	require.NoError(t, err)
+	require.NoError(t, conn.Close())
+
+	_, err = dialUntilDeadline(WithConnectTimeout(ctx, time.Nanosecond), "tcp", addr(srv))
+	var ne net.Error
+	require.ErrorAs(t, err, &ne)
+	require.True(t, ne.Timeout(), "a connect bound already spent: %v", err)
+
+	tr := NewTransport(Options{})
+	_, err = tr.Client(Config{Addr: addr(srv)}).GetJSON(WithConnectTimeout(ctx, time.Nanosecond), "/")
+	require.Equal(t, drivers.ResultTimeout, drivers.Result(err), "the transport's requests use it")
+	o, err := tr.Client(Config{Addr: addr(srv)}).GetJSON(ctx, "/")
+	require.NoError(t, err)
+	require.Equal(t, true, o["ok"])
+}

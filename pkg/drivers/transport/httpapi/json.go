@@ -35,7 +35,7 @@ func ParseJSON(body []byte) (jsonval.Obj, error) {
 	if err != nil {
 		// No excerpt of the body: a page that echoes the request could
 		// carry a password or token into the error.
-		return nil, fmt.Errorf("%w: body of %d bytes is not a JSON object: %v", drivers.ErrBadResponse, len(b), err)
+		return nil, fmt.Errorf("%w: body of %d bytes is not a JSON object: %w", drivers.ErrBadResponse, len(b), err)
 	}
 	return obj, nil
 }
@@ -48,7 +48,7 @@ func (c *Client) GetJSON(ctx context.Context, path string) (jsonval.Obj, error) 
 	}
 	obj, err := ParseJSON(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", c.prefix("GET", path), err)
+		return nil, c.errorf("GET", path, "%w", err)
 	}
 	return obj, nil
 }
