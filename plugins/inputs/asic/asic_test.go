@@ -276,7 +276,7 @@ func TestBadMinersDoNotHurtOthers(t *testing.T) {
 
 	for addr, want := range map[string]string{
 		// driver = "auto": a port that answers, but as no known firmware,
-		// is unsupported (DESIGN.md's result rules).
+		// is unsupported (docs/schema.md's result rules).
 		silent.Addr(): "timeout", slow.Addr(): "timeout", garbage.Addr(): "unsupported", half.Addr(): "unsupported",
 		stream.Addr(): "unsupported", html.Addr(): "unsupported", reset.Addr(): "unsupported",
 		refusedAddr: "connection_refused",
