@@ -151,6 +151,12 @@ func (m *Miner) serveConn(ctx context.Context, conn net.Conn) {
 		}
 		return
 	}
+	if m.Mode == Silent {
+		// A hung miner keeps the connection open and says nothing,
+		// whatever protocol it is spoken to in.
+		<-ctx.Done()
+		return
+	}
 	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	var req struct {
 		Command   string `json:"command"`

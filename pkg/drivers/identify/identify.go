@@ -37,8 +37,8 @@ import (
 // WhatsminerV3Port is where Whatsminer API v3 listens; the firmware fixes it.
 const WhatsminerV3Port = 4433
 
-// probeTimeout bounds each probe, so one that hangs leaves the rest of the
-// miner's deadline to the others.
+// probeTimeout bounds each probe (at least; see probeCtx), so one that
+// hangs leaves the rest of the miner's deadline to the others.
 const probeTimeout = 1500 * time.Millisecond
 
 // minProbe is the least time left worth starting a probe in.
@@ -398,8 +398,15 @@ func quoteHead(b []byte, n int) string {
 	return strconv.Quote(string(b)) + more
 }
 
+// probeCtx bounds one probe: probeTimeout, or a third of what is left of
+// the miner's deadline when that is more, so that a busy box that is slow
+// to connect does not turn a good miner into a timeout while time is left.
 func (id *identifier) probeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, probeTimeout)
+	d := probeTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		d = max(d, time.Until(dl)/3)
+	}
+	return context.WithTimeout(ctx, d)
 }
 
 func (id *identifier) askRPC(ctx context.Context, a drivers.Ask) bool {

@@ -69,3 +69,13 @@ func TestDeepStreamCutEarly(t *testing.T) {
 		require.Less(t, budget.Peak(), int64(64<<10), "%s: cut within the first buffers", mode)
 	}
 }
+
+// A whole joined reply broken by one section (an S9k's version with a
+// stray brace, testdata/antminer/S9k_13.10.1.3_20190929) is the API: the
+// commands are asked one by one so the good ones are kept.
+func TestMultiBrokenSectionFallsBack(t *testing.T) {
+	require.True(t, speaksAPI([]byte(`{"version":[{"STATUS":[{"STATUS":"S"}],"VERSION":[{}]}"}],"id":1}`+"\x00")))
+	require.False(t, speaksAPI([]byte(`{"version":[{"STATUS":[{"STATUS":"S"}],"VERS`)), "cut short")
+	require.False(t, speaksAPI([]byte("<html><body>400</body></html>")))
+	require.False(t, speaksAPI([]byte("\xff\xfe{{[[garbage")))
+}

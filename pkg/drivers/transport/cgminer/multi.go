@@ -1,6 +1,7 @@
 package cgminer
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -39,8 +40,9 @@ func (c *Client) Multi(ctx context.Context, cmds ...string) *Batch {
 		return b
 	}
 	obj, err := Parse(c.Addr, raw)
+	api := err == nil || speaksAPI(raw) // before raw goes back to the pool
 	putBuf(buf)
-	if err != nil {
+	if !api {
 		// Not the protocol at all (garbage, an HTML page, a TLS alert):
 		// asking each command on its own would only multiply the
 		// connections to something that is not a miner's API.
@@ -49,11 +51,12 @@ func (c *Client) Multi(ctx context.Context, cmds ...string) *Batch {
 		}
 		return b
 	}
-	if splitMulti(b, obj, cmds) {
+	if err == nil && splitMulti(b, obj, cmds) {
 		return b
 	}
-	// Rejected ("invalid command"), or a reply without per-command
-	// sections: ask one at a time.
+	// Rejected ("invalid command"), a reply without per-command sections,
+	// or the API's whole reply broken by one section (a firmware's stray
+	// brace): ask one at a time, so the other commands are kept.
 	for _, cmd := range cmds {
 		if ctx.Err() != nil {
 			b.Set(cmd, nil, &drivers.CommandError{Command: cmd, Err: fmt.Errorf("%s: %w", c.Addr, drivers.ErrTimeout)})
@@ -135,4 +138,12 @@ func Gather(ctx context.Context, t drivers.Target, cmds []string, parse func(*Ba
 		return nil, err
 	}
 	return parse(b), nil
+}
+
+// speaksAPI tells a reply that is the cgminer API, whole but broken by one
+// section, from one that is not the protocol at all or was cut short: a
+// complete JSON object that carries a STATUS section.
+func speaksAPI(raw []byte) bool {
+	t := bytes.Trim(raw, " \t\r\n\x00")
+	return len(t) > 1 && t[0] == '{' && t[len(t)-1] == '}' && bytes.Contains(t, []byte(`"STATUS"`))
 }
