@@ -89,7 +89,8 @@ var apiOnly = map[string]string{
 	"luxos/unknown_2025.9.8.152528-e04420b4b":       "", // events only
 	"marathon/KS5Pro_rel3.14_584":                   "", // web only
 	"marathon/KS5Pro_rel3.14_584_sleep":             "",
-	"vnish/S21Pro_1.2.7":                            "vnish", // version invalid, stats Type "(Vnish 1.2.7)"
+	"sealminer/A2_2025091001":                       "sealminer", // every 4028 reply says "bdminer 4.11.1"
+	"vnish/S21Pro_1.2.7":                            "vnish",     // version invalid, stats Type "(Vnish 1.2.7)"
 	"vnish/S9_vnish3.8.6_26.0.1.3":                  "vnish",
 	"whatsminer/M20SV10_20210322.22.REL":            "whatsminer", // summary "Fan Speed In"/"Fan Speed Out" (or btminer)
 	"whatsminer/M20S_20200917.22.REL":               "whatsminer", // summary "Fan Speed In"/"Fan Speed Out" (or btminer)
@@ -204,6 +205,7 @@ var webOnly = map[string]string{
 	"iceriver/KS5L_ICM168_3_2_10":         "",
 	"innosilicon/a11_a10-1.1.0_handmade":  "",
 	"innosilicon/a11mx_issue211":          "",
+	"sealminer/A2_2025091001":             "", // its pages need a session from login.php
 }
 
 func TestIdentifyWebEndpointsBehindAnUnfamiliarPage(t *testing.T) {
