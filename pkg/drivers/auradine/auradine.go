@@ -24,6 +24,11 @@
 //   - web led: Code 3 (locate) -> FaultLight; codes 4-8 are faults the
 //     firmware signals on its LED -> Errors (code 2 "Normal": clean).
 //
+// The 4028 API also answers GCMiner's own temperature, fan and psu
+// commands with the very replies the REST pages relay: each fills its
+// fields when its page did not come (REST closed, login refused); where
+// both came the page is used.
+//
 // Not used: the voltage page (per-chip sample voltages, not a board
 // voltage) and mode Ths (a tuning target whose unit is not documented).
 package auradine
@@ -57,8 +62,16 @@ const (
 	DefaultPassword = "admin"
 )
 
-// RPCCommands are asked on 4028 in one joined request.
-var RPCCommands = []string{"summary", "devs", "pools", "version"}
+// RPCCommands are asked on 4028 in one joined request. temperature, fan
+// and psu are GCMiner's own commands: the REST pages of the same names
+// relay their replies (GCMiner's STATUS codes 590, 510, 570 and
+// Description, cgminer's "id"), so with the REST API closed or refusing
+// the login, boards, fans and power still come from 4028.
+var RPCCommands = []string{"summary", "devs", "pools", "version", "temperature", "fan", "psu"}
+
+// gcminerOwn are the RPCCommands that are also REST pages; an older
+// GCMiner without them answers "invalid command", which is no problem.
+var gcminerOwn = map[string]bool{"temperature": true, "fan": true, "psu": true}
 
 // WebPages are read from the REST API, in order, on one connection.
 var WebPages = []string{"ipreport", "psu", "mode", "fan", "led", "temperature", "frequency"}
@@ -138,11 +151,12 @@ func login(addr, user, pw string) httpapi.TokenLogin {
 func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 	d := &drivers.MinerData{Make: "Auradine", Firmware: "stock", Algorithm: "sha256"}
 	r := map[string]jsonval.Obj{}
+	rpcErr := map[string]error{}
 	for _, cmd := range RPCCommands {
 		o, err := b.Reply(cmd)
 		if err != nil {
-			if !errors.Is(err, cgminer.ErrNotRequested) && !(cmd == "version" && cgminer.IsInvalidCommand(err)) {
-				d.Problem(cmdErr(cmd, err))
+			if !errors.Is(err, cgminer.ErrNotRequested) && !((cmd == "version" || gcminerOwn[cmd]) && cgminer.IsInvalidCommand(err)) {
+				rpcErr[cmd] = cmdErr(cmd, err)
 			}
 			continue
 		}
@@ -161,6 +175,18 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 			continue
 		}
 		web[n] = o
+	}
+	// Field by field: GCMiner's own replies fill what the REST pages did
+	// not bring (the page is preferred where both came: the same reply).
+	for _, cmd := range RPCCommands {
+		if err, failed := rpcErr[cmd]; failed && !(gcminerOwn[cmd] && web[cmd] != nil) {
+			d.Problem(err)
+		}
+		if gcminerOwn[cmd] && web[cmd] == nil && r[cmd] != nil {
+			if statusErr(r[cmd]) == nil {
+				web[cmd] = r[cmd]
+			}
+		}
 	}
 
 	boards := map[int]*drivers.Board{}
