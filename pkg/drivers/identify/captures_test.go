@@ -84,6 +84,7 @@ var apiOnly = map[string]string{
 	"hiveon/S9_Hiveon_30.0.1.3_rwglr_20191120":      "hiveon",
 	"innosilicon/a11_a10-1.1.0_handmade":            "", // version "cgminer a10-1.1.0": no innominer marker; /api/type needs a login
 	"innosilicon/a11mx_issue211":                    "", // web only
+	"innosilicon/T1_dragonmint_2018":                "", // web /api/summary only
 	"iceriver/KS5L_ICM168_3_2_10":                   "",
 	"luxos/S19kPro_2025.4.8.220305":                 "luxos",
 	"luxos/unknown_2025.9.8.152528-e04420b4b":       "", // events only
@@ -205,6 +206,7 @@ var webOnly = map[string]string{
 	"iceriver/KS5L_ICM168_3_2_10":         "",
 	"innosilicon/a11_a10-1.1.0_handmade":  "",
 	"innosilicon/a11mx_issue211":          "",
+	"innosilicon/T1_dragonmint_2018":      "",
 	"sealminer/A2_2025091001":             "", // its pages need a session from login.php
 }
 
