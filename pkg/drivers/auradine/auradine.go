@@ -18,7 +18,8 @@
 //     the control board and is not a hashboard.
 //   - web frequency: mean ChipFrequency of a board -> FrequencyMHz.
 //   - web psu: PowerIn "58.94W" -> PowerWatts; PoutMax -> PowerLimitWatts
-//     when the mode page gives none.
+//     when the mode page gives none; the slowest of FanSpeed1, FanSpeed2
+//     ("4052.00 RPM") -> PSUFanRPM.
 //   - web mode: Power (W) -> PowerLimitWatts, Sleep "on" -> IsMining false.
 //   - web fan: Fan[] {ID (1-based), Speed (RPM)} -> Fans.
 //   - web led: Code 3 (locate) -> FaultLight; codes 4-8 are faults the
@@ -309,6 +310,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		if v, ok := watts(p.S("PoutMax")); ok && d.PowerLimitWatts == nil && v > 0 {
 			d.PowerLimitWatts = &v
 		}
+		d.PSUFanRPM = psuFan(d, p)
 	}
 	if f := web["fan"]; f != nil {
 		for i, e := range f.Objs("Fan") {
@@ -340,6 +342,29 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		d.Pools = cgminer.Pools(p)
 	}
 	return d
+}
+
+// psuFan is the slowest of the PSU's fans (FanSpeed1, FanSpeed2, ...
+// "4052.00 RPM"): the schema has one PSU fan, and the one that slows
+// down is the one to see.
+func psuFan(d *drivers.MinerData, p jsonval.Obj) *int64 {
+	var slowest *int64
+	for i := 1; i <= maxFans; i++ {
+		key := "FanSpeed" + strconv.Itoa(i)
+		s := p.S(key)
+		if s == "" {
+			continue
+		}
+		f := jsonval.Float(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "RPM")))
+		if f == nil || *f < 0 || *f > 1e6 {
+			d.Problem(fmt.Errorf("psu: field %s %q: %w: not a fan speed", key, s, drivers.ErrBadResponse))
+			continue
+		}
+		if v := int64(*f); slowest == nil || v < *slowest {
+			slowest = &v
+		}
+	}
+	return slowest
 }
 
 // ledFaults are the LED codes that signal a fault.

@@ -63,6 +63,7 @@ func TestParseAT1500(t *testing.T) {
 	require.InDelta(t, 10.25684454901739, *d.Hashrate, 1e-9, "summary MHS 1m 10256844.549 MH/s -> TH/s")
 	require.Equal(t, int64(56696), *d.UptimeSeconds, "summary Elapsed s")
 	require.InDelta(t, 58.94, *d.PowerWatts, 1e-9, `psu PowerIn "58.94W"`)
+	require.Equal(t, int64(4052), *d.PSUFanRPM, `psu FanSpeed1 "4052.00 RPM", the slower of the two (FanSpeed2 4144)`)
 	require.InDelta(t, 2000, *d.PowerLimitWatts, 1e-9, "mode Power W")
 	require.True(t, *d.IsMining, `mode Sleep "off"`)
 	require.False(t, *d.FaultLight, "led Code 2 = normal")
@@ -277,6 +278,7 @@ func TestParseRESTClosedRPCCarriesBoardsFansPower(t *testing.T) {
 	require.Empty(t, d.Problems)
 	require.InDelta(t, 58.94, *d.PowerWatts, 1e-9, `4028 psu PowerIn "58.94W"`)
 	require.InDelta(t, 3452, *d.PowerLimitWatts, 1e-9, `no mode page: psu PoutMax "3452.00W"`)
+	require.Equal(t, int64(4052), *d.PSUFanRPM, "4028 psu FanSpeed1")
 	require.Len(t, d.Boards, 3)
 	for i, w := range []struct{ temp, chip float64 }{{41.5, 45.827271728515655}, {43.0, 48.220855712890625}, {47.5, 51.41230102539066}} {
 		require.InDelta(t, w.temp, *d.Boards[i].Temperature, 1e-9, "board %d: 4028 temperature, not devs' 28.25", i)
@@ -335,4 +337,15 @@ func TestGatherRESTClosed(t *testing.T) {
 	for _, p := range d.Problems {
 		require.Equal(t, drivers.ResultConnectionRefused, drivers.Result(p), "only the closed REST port: %v", p)
 	}
+}
+
+// A PSU fan speed that cannot be read is a problem, not a zero; the other
+// fan still counts.
+func TestPSUFanUnreadable(t *testing.T) {
+	rpc, web := load(t, filepath.Join(capDir, "at1500_fluxos"))
+	web["psu"] = []byte(strings.Replace(string(web["psu"]), `"4052.00 RPM"`, `"n/a"`, 1))
+	d := Parse(cgminer.BatchFromRaw("test", rpc), httpapi.RepliesFromRaw(web))
+	require.Len(t, d.Problems, 1)
+	require.ErrorIs(t, d.Problems[0], drivers.ErrBadResponse)
+	require.Equal(t, int64(4144), *d.PSUFanRPM, "FanSpeed2")
 }
