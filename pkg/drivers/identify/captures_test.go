@@ -118,6 +118,7 @@ var wantIdentity = map[string][3]string{ // make, model, firmware tag
 	"whatsminer/M60S_v3_20251209.16.Rel2":           {"Whatsminer", "M60S VK40", "stock"},   // msg.miner.type "M60S_VK40"
 	"epic/S19XP_PowerPlay-BMS1.5.13":                {"Antminer", "S19 XP", "epic"},         // capabilities Model "AntMiner S19 XP"
 	"hammer/D10_2023-05-28":                         {"Hammer", "D10", "stock"},             // version Type "Hammer D10"
+	"sealminer/A2_2025091001":                       {"SealMiner", "", "stock"},             // version "BDMiner"; the model is in stats only
 }
 
 func TestIdentifyEveryCapture(t *testing.T) {
