@@ -34,7 +34,7 @@ import (
 )
 
 // families whose captures answer on the cgminer-style port.
-var families = []string{"antminer", "avalon", "braiins", "hiveon", "luxos", "vnish", "whatsminer"}
+var families = []string{"antminer", "avalon", "braiins", "hiveon", "luxos", "sealminer", "vnish", "whatsminer"}
 
 type options struct {
 	testdata    string

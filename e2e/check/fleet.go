@@ -15,16 +15,25 @@ import (
 // fleet is what the line-protocol file says about the miners: the truth the
 // counting panels are checked against.
 type fleet struct {
-	miners   map[string]bool       // every source with an asic_status point
-	everUp   map[string]bool       // sources with up=true at least once
-	hashrate map[string][2]float64 // per source: lowest and highest asic.hashrate_ths
+	miners   map[string]bool            // every source with an asic_status point
+	everUp   map[string]bool            // sources with up=true at least once
+	hashrate map[string][2]float64      // per source: lowest and highest asic.hashrate_ths
+	has      map[string]map[string]bool // per measurement.field: the sources that wrote it
 }
 
 func newFleet() *fleet {
-	return &fleet{miners: map[string]bool{}, everUp: map[string]bool{}, hashrate: map[string][2]float64{}}
+	return &fleet{miners: map[string]bool{}, everUp: map[string]bool{}, hashrate: map[string][2]float64{},
+		has: map[string]map[string]bool{}}
 }
 
+// with is how many miners wrote the field key ("asic.psu_fan_speed_rpm").
+func (f *fleet) with(key string) int { return len(f.has[key]) }
+
 func (f *fleet) add(source, key string, v lineprotocol.Value) {
+	if f.has[key] == nil {
+		f.has[key] = map[string]bool{}
+	}
+	f.has[key][source] = true
 	switch key {
 	case "asic_status.up":
 		f.miners[source] = true
@@ -134,9 +143,11 @@ func checkMinInterval(what string, d dashboardFile, fail func(string, ...any)) {
 
 // mayBeEmpty: the "Miners by status" queries for results the simulated
 // fleet has no miner for (no miner refuses a login, none answers without
-// being a known firmware). They must still run without error.
+// being a known firmware), and the coolant queries: no driver reports
+// coolant temperatures yet, for want of a real capture of a miner that
+// does (testdata/FAMILIES.md). They must still run without error.
 func mayBeEmpty(q string) bool {
-	return strings.Contains(q, `'auth_failed'`) || strings.Contains(q, `'unsupported'`)
+	return strings.Contains(q, `'auth_failed'`) || strings.Contains(q, `'unsupported'`) || strings.Contains(q, "coolant_")
 }
 
 func influxFill(interval time.Duration) *strings.Replacer {
@@ -278,6 +289,24 @@ func checkInfluxCounts(path, base, db string, interval time.Duration, fl *fleet,
 		}
 	} else {
 		fail("influx dashboard: no panel \"Fleet hashrate vs expected (TH/s)\"")
+	}
+	if p, ok := d.panel("Miners reporting a PSU fan or coolant"); ok && len(p.Targets) > 0 {
+		b, err := influxBuckets(base, db, fill.Replace(p.Targets[0].Query))
+		if err != nil {
+			fail("influx counts: %v", err)
+		}
+		want, most := float64(fl.with("asic.psu_fan_speed_rpm")), 0.0
+		for t, v := range b {
+			if v > want {
+				fail("influx \"Miners reporting a PSU fan\" at %s: %v, but only %v miners report one", t, v, want)
+			}
+			most = math.Max(most, v)
+		}
+		if want == 0 || most != want {
+			fail("influx \"Miners reporting a PSU fan\": at most %v, want %v", most, want)
+		}
+	} else {
+		fail("influx dashboard: no panel \"Miners reporting a PSU fan or coolant\"")
 	}
 	fmt.Printf("influx counts: %d buckets of %s checked, %d with several gathers per miner\n", len(miners), interval, multi)
 }

@@ -121,7 +121,7 @@ func checkPromDashboard(path, base string, interval time.Duration, fl *fleet, fa
 			n++
 			if err != nil {
 				fail("prometheus panel %q query %s: %v", p.Title, t.RefID, err)
-			} else if len(r) == 0 {
+			} else if len(r) == 0 && !mayBeEmpty(q) {
 				fail("prometheus panel %q query %s: no series for %s", p.Title, t.RefID, q)
 			}
 		}
@@ -166,6 +166,15 @@ func checkPromDashboard(path, base string, interval time.Duration, fl *fleet, fa
 		}
 	} else {
 		fail("prometheus dashboard: no panel \"Miners down now\"")
+	}
+	if p, ok := d.panel("Miners reporting a PSU fan or coolant"); ok && len(p.Targets) > 0 {
+		r, err := promQuery(base, fill.Replace(p.Targets[0].Expr))
+		want := float64(fl.with("asic.psu_fan_speed_rpm"))
+		if err != nil || len(r) != 1 || want == 0 || r[0].float() != want {
+			fail("prometheus \"Miners reporting a PSU fan\": %v, want %v (%v)", r, want, err)
+		}
+	} else {
+		fail("prometheus dashboard: no panel \"Miners reporting a PSU fan or coolant\"")
 	}
 	if p, ok := d.panel("Fleet hashrate vs expected (TH/s)"); ok && len(p.Targets) > 0 {
 		r, err := promQuery(base, fill.Replace(p.Targets[0].Expr))

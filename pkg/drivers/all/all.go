@@ -17,6 +17,7 @@ import (
 	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/innosilicon"
 	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/luxos"
 	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/marathon"
+	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/sealminer"
 	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/vnish"
 	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/whatsminer"
 )

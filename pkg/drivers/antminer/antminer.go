@@ -20,7 +20,10 @@
 // serial), summary (status list -> Errors), get_blink_status (FaultLight),
 // get_miner_conf (bitmain-work-mode 1 = sleep), and stats/pools/summary
 // stand in for 4028 commands that did not answer, so a miner whose 4028
-// API is disabled is still fully monitored. An API that refuses the
+// API is disabled is still fully monitored. Where both stats answer, each
+// value 4028 lacks is taken from stats.cgi (S21+/S23 Hyd. put the wall
+// power, "watt", there only), and stats.cgi stays asked every gather while
+// it adds something. An API that refuses the
 // connection while the other answers is not a problem; any other failure
 // of either is recorded and the other's data kept.
 //
@@ -131,8 +134,9 @@ func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 		dr.mem.learn(t.RPCAddr(), now, b.Err(), w, nil)
 		return nil, err
 	}
-	d := ParseWithWeb(b, w)
+	d, statsAdds := parseWithWeb(b, w)
 	dr.mem.learn(t.RPCAddr(), now, b.Err(), w, d)
+	dr.mem.learnWebStats(t.RPCAddr(), w, statsAdds)
 	return d, nil
 }
 

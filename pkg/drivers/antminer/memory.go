@@ -2,6 +2,7 @@ package antminer
 
 import (
 	"net"
+	"slices"
 	"time"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
@@ -35,6 +36,9 @@ type minerState struct {
 	identityAt  time.Time
 	mac, host   string
 	serial      string
+	// webStatsAdds: stats.cgi carried values 4028 stats lacks (the wall
+	// power of hydro units), so it is asked every gather.
+	webStatsAdds bool
 }
 
 func newMemory() *memory { return &memory{} }
@@ -70,11 +74,26 @@ func (m *memory) plan(addr string, now time.Time) []string {
 	case !st.rpcUp:
 		return WebEndpoints
 	}
-	pages := webPagesEveryGather
+	pages := slices.Clone(webPagesEveryGather)
+	if st.webStatsAdds {
+		pages = append(pages, "stats")
+	}
 	if now.Sub(st.identityAt) > identityTTL || st.mac == "" {
 		pages = append([]string{"get_system_info"}, pages...)
 	}
 	return pages
+}
+
+// learnWebStats records whether stats.cgi, when it answered, added values
+// to what 4028 gave.
+func (m *memory) learnWebStats(addr string, w *httpapi.Replies, adds bool) {
+	if m == nil || w == nil {
+		return
+	}
+	if _, err := w.Reply("stats"); err != nil {
+		return // not asked, or failed: what was learnt before stands
+	}
+	m.c.Update(hostOf(addr), addr, func(st *minerState) { st.webStatsAdds = adds })
 }
 
 // learn records this gather's outcome and fills identity fields the web

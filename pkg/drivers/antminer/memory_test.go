@@ -44,3 +44,23 @@ func TestMemoryPlansFewerWebPages(t *testing.T) {
 	m.learn(addr, t0.Add(4*time.Minute), fmt.Errorf("x: %w", drivers.ErrTimeout), nil, nil)
 	require.Equal(t, WebEndpoints, m.plan(addr, t0.Add(5*time.Minute)))
 }
+
+// stats.cgi is asked every gather while it adds values 4028 lacks, and
+// dropped again once it adds nothing; a gather that did not ask it, or
+// where it failed, changes nothing.
+func TestMemoryAsksWebStatsWhileItAdds(t *testing.T) {
+	m := newMemory()
+	const addr = "127.0.0.9:4028"
+	t0 := time.Unix(1_700_000_000, 0)
+	w := httpapi.RepliesWithErrors(map[string]jsonval.Obj{"get_system_info": {}, "stats": {}}, nil)
+	m.learn(addr, t0, nil, w, &drivers.MinerData{MAC: "AA:BB:CC:DD:EE:FF"})
+	m.learnWebStats(addr, w, true)
+	require.Equal(t, append(append([]string{}, webPagesEveryGather...), "stats"), m.plan(addr, t0.Add(time.Minute)))
+
+	m.learnWebStats(addr, httpapi.RepliesWithErrors(map[string]jsonval.Obj{"summary": {}}, nil), false)
+	m.learnWebStats(addr, httpapi.RepliesWithErrors(nil, map[string]error{"stats": fmt.Errorf("x: %w", drivers.ErrTimeout)}), false)
+	require.Contains(t, m.plan(addr, t0.Add(time.Minute)), "stats", "not asked or failed: still wanted")
+
+	m.learnWebStats(addr, w, false)
+	require.Equal(t, webPagesEveryGather, m.plan(addr, t0.Add(time.Minute)))
+}

@@ -62,9 +62,15 @@ func WebReplies(d *drivers.MinerData, w *httpapi.Replies, names []string) map[st
 // in for every 4028 command that did not answer. A failed API is a problem
 // as drivers.OneFailed says.
 func ParseWithWeb(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
+	d, _ := parseWithWeb(b, w)
+	return d
+}
+
+// parseWithWeb is ParseWithWeb that also tells whether the web stats.cgi
+// added something 4028 stats did not carry (so it is worth asking again).
+func parseWithWeb(b *cgminer.Batch, w *httpapi.Replies) (d *drivers.MinerData, statsAdds bool) {
 	rpcUp := b != nil && b.Err() == nil
 	webUp := w.Answered()
-	var d *drivers.MinerData
 	if rpcUp {
 		d = Parse(b)
 	} else {
@@ -79,7 +85,7 @@ func ParseWithWeb(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		if err := drivers.OneFailed(w.Err(), rpcUp); w != nil && err != nil {
 			d.Problem(fmt.Errorf("web: %w", err))
 		}
-		return d
+		return d, false
 	}
 	answered := func(cmd string) bool {
 		if !rpcUp {
@@ -111,8 +117,12 @@ func ParseWithWeb(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 	if !answered("summary") {
 		WebSummary(d, rs["summary"])
 	}
-	if s := rs["stats"]; s != nil && !answered("stats") {
-		ParseStats(d, s, Options{})
+	if s := rs["stats"]; s != nil {
+		if answered("stats") {
+			statsAdds = fillFromWebStats(d, s)
+		} else {
+			ParseStats(d, s, Options{})
+		}
 	}
 	if p := rs["pools"]; p != nil && !answered("pools") {
 		d.Pools = WebPools(p)
@@ -124,7 +134,60 @@ func ParseWithWeb(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		d.FaultLight = v
 	}
 	applyWorkMode(d, WebSleeping(d, rs["get_miner_conf"], "bitmain-work-mode"))
-	return d
+	return d, statsAdds
+}
+
+// fillFromWebStats keeps what only the web stats.cgi carries when 4028
+// stats answered too (S21+/S23 Hyd. write the wall power, "watt", there
+// alone): each value 4028 left unknown is taken from the page, field by
+// field, the 4028 one preferred where both have it. It tells whether any
+// value came from the page.
+func fillFromWebStats(d *drivers.MinerData, s jsonval.Obj) bool {
+	w := &drivers.MinerData{Make: d.Make, Model: d.Model, Algorithm: d.Algorithm}
+	ParseStats(w, s, Options{})
+	for _, err := range w.Problems {
+		d.Problem(fmt.Errorf("web stats.cgi: %w", err))
+	}
+	added := false
+	fillF := func(dst **float64, src *float64) {
+		if *dst == nil && src != nil {
+			*dst, added = src, true
+		}
+	}
+	fillF(&d.PowerWatts, w.PowerWatts)
+	fillF(&d.PowerLimitWatts, w.PowerLimitWatts)
+	fillF(&d.EnvTemperature, w.EnvTemperature)
+	fillF(&d.CoolantInletTemperature, w.CoolantInletTemperature)
+	fillF(&d.CoolantOutletTemperature, w.CoolantOutletTemperature)
+	fillF(&d.ExpectedHashrate, w.ExpectedHashrate)
+	if d.PSUFanRPM == nil && w.PSUFanRPM != nil {
+		d.PSUFanRPM, added = w.PSUFanRPM, true
+	}
+	if len(d.Fans) == 0 && len(w.Fans) > 0 {
+		d.Fans, added = w.Fans, true
+	}
+	for _, wb := range w.Boards {
+		for i := range d.Boards {
+			b := &d.Boards[i]
+			if b.Index != wb.Index {
+				continue
+			}
+			fillF(&b.ExpectedHashrate, wb.ExpectedHashrate)
+			fillF(&b.Temperature, wb.Temperature)
+			fillF(&b.ChipTemperature, wb.ChipTemperature)
+			fillF(&b.InletTemperature, wb.InletTemperature)
+			fillF(&b.OutletTemperature, wb.OutletTemperature)
+			fillF(&b.VoltageVolts, wb.VoltageVolts)
+			fillF(&b.FrequencyMHz, wb.FrequencyMHz)
+			if b.Chips == nil && wb.Chips != nil {
+				b.Chips, added = wb.Chips, true
+			}
+			if b.SerialNumber == "" && wb.SerialNumber != "" {
+				b.SerialNumber, added = wb.SerialNumber, true
+			}
+		}
+	}
+	return added
 }
 
 // applyWorkMode: a sleeping miner is not mining whatever it hashes while

@@ -236,3 +236,61 @@ func TestGatherWebTimeoutKeepsRPC(t *testing.T) {
 	require.Len(t, d.Problems, 1)
 	require.Equal(t, drivers.ResultTimeout, drivers.Result(d.Problems[0]), "%v", d.Problems[0])
 }
+
+// The S23 Hyd. with both APIs answering (both captured from the same
+// unit): 4028 stats has no power; stats.cgi's "watt" is kept, the 4028
+// values stand where both carry one.
+func TestParseBothAPIsS23KeepsWebPower(t *testing.T) {
+	rpc := fakeminer.MustLoadDir(t, s23Dir)
+	b := cgminer.BatchFromRaw("test", map[string][]byte{"stats": rpc["stats"]})
+	w := httpapi.RepliesFromRaw(httpapitest.LoadWebDir(t, s23Dir))
+	d := ParseWithWeb(b, w)
+	for _, p := range d.Problems {
+		require.ErrorIs(t, p, cgminer.ErrNotRequested, "only the commands this capture lacks: %v", p)
+	}
+	require.Len(t, d.Problems, 3) // version, summary, pools
+	require.InDelta(t, 5525, *d.PowerWatts, 1e-9, "stats.cgi watt, W: 4028 stats has none")
+	require.InDelta(t, 581.9727, *d.ExpectedHashrate, 1e-9, "4028 total_rateideal 581972.7 GH")
+	require.Equal(t, int64(167431), *d.UptimeSeconds, "4028 stats Elapsed, not stats.cgi's 167430")
+	require.Len(t, d.Boards, 3)
+	require.Equal(t, 52.0, *d.Boards[0].Temperature)
+	require.Equal(t, 56.0, *d.Boards[0].ChipTemperature)
+	require.Equal(t, int64(84), *d.Boards[2].Chips)
+
+	// Without the page, no power: nothing is made up.
+	raw := httpapitest.LoadWebDir(t, s23Dir)
+	delete(raw, "stats")
+	d = ParseWithWeb(b, httpapi.RepliesFromRaw(raw))
+	require.Nil(t, d.PowerWatts)
+}
+
+// End to end, two gathers: the driver's memory keeps asking stats.cgi of a
+// miner whose 4028 API answers, because the page carries the power.
+func TestGatherBothAPIsS23KeepsWebPower(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	drv, err := drivers.New(Name)
+	require.NoError(t, err)
+	_, target := startFake(t, s23Dir, true)
+	web := startWeb(t, s23Dir, "root", "root")
+	target.Ports.Web = web.Port()
+	for i := 0; i < 2; i++ {
+		d, err := drv.Gather(ctx, target)
+		require.NoError(t, err)
+		require.InDelta(t, 5525, *d.PowerWatts, 1e-9, "gather %d", i)
+		require.InDelta(t, 572.84556, *d.Hashrate, 1e-9, "gather %d: summary.cgi rate_5s (no 4028 summary)", i)
+	}
+	require.Equal(t, 2, count(web.Paths(), "/cgi-bin/stats.cgi"), "asked on both gathers")
+	require.Equal(t, 2, count(web.Paths(), "/cgi-bin/summary.cgi"))
+
+}
+
+func count(l []string, s string) int {
+	n := 0
+	for _, x := range l {
+		if x == s {
+			n++
+		}
+	}
+	return n
+}

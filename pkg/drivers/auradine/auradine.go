@@ -18,11 +18,17 @@
 //     the control board and is not a hashboard.
 //   - web frequency: mean ChipFrequency of a board -> FrequencyMHz.
 //   - web psu: PowerIn "58.94W" -> PowerWatts; PoutMax -> PowerLimitWatts
-//     when the mode page gives none.
+//     when the mode page gives none; the slowest of FanSpeed1, FanSpeed2
+//     ("4052.00 RPM") -> PSUFanRPM.
 //   - web mode: Power (W) -> PowerLimitWatts, Sleep "on" -> IsMining false.
 //   - web fan: Fan[] {ID (1-based), Speed (RPM)} -> Fans.
 //   - web led: Code 3 (locate) -> FaultLight; codes 4-8 are faults the
 //     firmware signals on its LED -> Errors (code 2 "Normal": clean).
+//
+// The 4028 API also answers GCMiner's own temperature, fan and psu
+// commands with the very replies the REST pages relay: each fills its
+// fields when its page did not come (REST closed, login refused); where
+// both came the page is used.
 //
 // Not used: the voltage page (per-chip sample voltages, not a board
 // voltage) and mode Ths (a tuning target whose unit is not documented).
@@ -57,8 +63,16 @@ const (
 	DefaultPassword = "admin"
 )
 
-// RPCCommands are asked on 4028 in one joined request.
-var RPCCommands = []string{"summary", "devs", "pools", "version"}
+// RPCCommands are asked on 4028 in one joined request. temperature, fan
+// and psu are GCMiner's own commands: the REST pages of the same names
+// relay their replies (GCMiner's STATUS codes 590, 510, 570 and
+// Description, cgminer's "id"), so with the REST API closed or refusing
+// the login, boards, fans and power still come from 4028.
+var RPCCommands = []string{"summary", "devs", "pools", "version", "temperature", "fan", "psu"}
+
+// gcminerOwn are the RPCCommands that are also REST pages; an older
+// GCMiner without them answers "invalid command", which is no problem.
+var gcminerOwn = map[string]bool{"temperature": true, "fan": true, "psu": true}
 
 // WebPages are read from the REST API, in order, on one connection.
 var WebPages = []string{"ipreport", "psu", "mode", "fan", "led", "temperature", "frequency"}
@@ -138,11 +152,12 @@ func login(addr, user, pw string) httpapi.TokenLogin {
 func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 	d := &drivers.MinerData{Make: "Auradine", Firmware: "stock", Algorithm: "sha256"}
 	r := map[string]jsonval.Obj{}
+	rpcErr := map[string]error{}
 	for _, cmd := range RPCCommands {
 		o, err := b.Reply(cmd)
 		if err != nil {
-			if !errors.Is(err, cgminer.ErrNotRequested) && !(cmd == "version" && cgminer.IsInvalidCommand(err)) {
-				d.Problem(drivers.CommandErr(cmd, err))
+			if !errors.Is(err, cgminer.ErrNotRequested) && !((cmd == "version" || gcminerOwn[cmd]) && cgminer.IsInvalidCommand(err)) {
+				rpcErr[cmd] = drivers.CommandErr(cmd, err)
 			}
 			continue
 		}
@@ -161,6 +176,18 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 			continue
 		}
 		web[n] = o
+	}
+	// Field by field: GCMiner's own replies fill what the REST pages did
+	// not bring (the page is preferred where both came: the same reply).
+	for _, cmd := range RPCCommands {
+		if err, failed := rpcErr[cmd]; failed && !(gcminerOwn[cmd] && web[cmd] != nil) {
+			d.Problem(err)
+		}
+		if gcminerOwn[cmd] && web[cmd] == nil && r[cmd] != nil {
+			if statusErr(r[cmd]) == nil {
+				web[cmd] = r[cmd]
+			}
+		}
 	}
 
 	boards := map[int]*drivers.Board{}
@@ -283,6 +310,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		if v, ok := watts(p.S("PoutMax")); ok && d.PowerLimitWatts == nil && v > 0 {
 			d.PowerLimitWatts = &v
 		}
+		d.PSUFanRPM = psuFan(d, p)
 	}
 	if f := web["fan"]; f != nil {
 		for i, e := range f.Objs("Fan") {
@@ -314,6 +342,29 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		d.Pools = cgminer.Pools(p)
 	}
 	return d
+}
+
+// psuFan is the slowest of the PSU's fans (FanSpeed1, FanSpeed2, ...
+// "4052.00 RPM"): the schema has one PSU fan, and the one that slows
+// down is the one to see.
+func psuFan(d *drivers.MinerData, p jsonval.Obj) *int64 {
+	var slowest *int64
+	for i := 1; i <= maxFans; i++ {
+		key := "FanSpeed" + strconv.Itoa(i)
+		s := p.S(key)
+		if s == "" {
+			continue
+		}
+		f := jsonval.Float(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "RPM")))
+		if f == nil || *f < 0 || *f > 1e6 {
+			d.Problem(fmt.Errorf("psu: field %s %q: %w: not a fan speed", key, s, drivers.ErrBadResponse))
+			continue
+		}
+		if v := int64(*f); slowest == nil || v < *slowest {
+			slowest = &v
+		}
+	}
+	return slowest
 }
 
 // ledFaults are the LED codes that signal a fault.

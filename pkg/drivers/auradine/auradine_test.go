@@ -63,6 +63,7 @@ func TestParseAT1500(t *testing.T) {
 	require.InDelta(t, 10.25684454901739, *d.Hashrate, 1e-9, "summary MHS 1m 10256844.549 MH/s -> TH/s")
 	require.Equal(t, int64(56696), *d.UptimeSeconds, "summary Elapsed s")
 	require.InDelta(t, 58.94, *d.PowerWatts, 1e-9, `psu PowerIn "58.94W"`)
+	require.Equal(t, int64(4052), *d.PSUFanRPM, `psu FanSpeed1 "4052.00 RPM", the slower of the two (FanSpeed2 4144)`)
 	require.InDelta(t, 2000, *d.PowerLimitWatts, 1e-9, "mode Power W")
 	require.True(t, *d.IsMining, `mode Sleep "off"`)
 	require.False(t, *d.FaultLight, "led Code 2 = normal")
@@ -251,4 +252,100 @@ func TestGatherDown(t *testing.T) {
 	ln.Close()
 	_, err = Driver{WebPort: port}.Gather(ctx(t), drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: port}})
 	require.Equal(t, drivers.ResultConnectionRefused, drivers.Result(err), "%v", err)
+}
+
+// gcminerOwn serves GCMiner's temperature, fan and psu replies on 4028.
+// No 4028 capture of these commands exists: the bytes are the captured
+// REST pages, which are GCMiner's own replies relayed (their STATUS Code
+// 590/510/570, GCMiner Description and cgminer's "id":1 say so).
+func withGCMinerOwn(rpc, web map[string][]byte) map[string][]byte {
+	out := map[string][]byte{}
+	for k, v := range rpc {
+		out[k] = v
+	}
+	for _, c := range []string{"temperature", "fan", "psu"} {
+		out[c] = web[c]
+	}
+	return out
+}
+
+// With the REST API closed, boards, chip temperatures, fans and power
+// still come from 4028; what only REST carries (MAC, frequency, LED, mode)
+// stays absent.
+func TestParseRESTClosedRPCCarriesBoardsFansPower(t *testing.T) {
+	rpc, web := load(t, filepath.Join(capDir, "at1500_fluxos"))
+	d := Parse(cgminer.BatchFromRaw("test", withGCMinerOwn(rpc, web)), httpapi.RepliesFromRaw(nil))
+	require.Empty(t, d.Problems)
+	require.InDelta(t, 58.94, *d.PowerWatts, 1e-9, `4028 psu PowerIn "58.94W"`)
+	require.InDelta(t, 3452, *d.PowerLimitWatts, 1e-9, `no mode page: psu PoutMax "3452.00W"`)
+	require.Equal(t, int64(4052), *d.PSUFanRPM, "4028 psu FanSpeed1")
+	require.Len(t, d.Boards, 3)
+	for i, w := range []struct{ temp, chip float64 }{{41.5, 45.827271728515655}, {43.0, 48.220855712890625}, {47.5, 51.41230102539066}} {
+		require.InDelta(t, w.temp, *d.Boards[i].Temperature, 1e-9, "board %d: 4028 temperature, not devs' 28.25", i)
+		require.InDelta(t, w.chip, *d.Boards[i].ChipTemperature, 1e-9, "board %d", i)
+		require.Nil(t, d.Boards[i].FrequencyMHz, "frequency is a REST page only")
+	}
+	require.Len(t, d.Fans, 4)
+	for i, rpm := range []int64{7080, 7020, 7100, 7020} {
+		require.Equal(t, rpm, *d.Fans[i].RPM, "fan %d", i)
+	}
+	require.Empty(t, d.MAC)
+	require.Nil(t, d.FaultLight)
+}
+
+// Both APIs answer: the same numbers as the REST pages alone, no problem
+// for the duplicate; a GCMiner without the commands is no problem either.
+func TestParseBothAPIsAndOldGCMiner(t *testing.T) {
+	rpc, web := load(t, filepath.Join(capDir, "at1500_fluxos"))
+	both := Parse(cgminer.BatchFromRaw("test", withGCMinerOwn(rpc, web)), httpapi.RepliesFromRaw(web))
+	restOnly := Parse(cgminer.BatchFromRaw("test", rpc), httpapi.RepliesFromRaw(web))
+	require.Empty(t, both.Problems)
+	require.Equal(t, restOnly, both)
+
+	old := map[string][]byte{}
+	for k, v := range rpc {
+		old[k] = v
+	}
+	for _, c := range []string{"temperature", "fan", "psu"} {
+		old[c] = []byte(`{"STATUS":[{"STATUS":"E","When":1685118419,"Code":14,"Msg":"Invalid command","Description":"GCMiner-0.5"}],"id":1}`)
+	}
+	d := Parse(cgminer.BatchFromRaw("test", old), httpapi.RepliesFromRaw(nil))
+	require.Empty(t, d.Problems)
+	require.Nil(t, d.PowerWatts)
+	require.Empty(t, d.Fans)
+	require.InDelta(t, 28.25, *d.Boards[0].Temperature, 1e-9, "devs Temperature when nothing better came")
+}
+
+// End to end with the REST port closed: one joined 4028 request brings
+// boards, fans and power.
+func TestGatherRESTClosed(t *testing.T) {
+	rpc, web := load(t, filepath.Join(capDir, "at1500_fluxos"))
+	m := &fakeminer.Miner{Replies: withGCMinerOwn(rpc, web), Multi: true, NUL: true}
+	require.NoError(t, m.Start("127.0.0.1:0"))
+	t.Cleanup(m.Close)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closed := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	d, err := Driver{Web: httpapi.NewTransport(httpapi.Options{}), WebPort: closed}.Gather(ctx(t), drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: m.Port()}})
+	require.NoError(t, err)
+	require.InDelta(t, 58.94, *d.PowerWatts, 1e-9)
+	require.Len(t, d.Boards, 3)
+	require.InDelta(t, 47.5, *d.Boards[2].Temperature, 1e-9)
+	require.Len(t, d.Fans, 4)
+	require.Equal(t, []string{strings.Join(RPCCommands, "+")}, m.Commands())
+	for _, p := range d.Problems {
+		require.Equal(t, drivers.ResultConnectionRefused, drivers.Result(p), "only the closed REST port: %v", p)
+	}
+}
+
+// A PSU fan speed that cannot be read is a problem, not a zero; the other
+// fan still counts.
+func TestPSUFanUnreadable(t *testing.T) {
+	rpc, web := load(t, filepath.Join(capDir, "at1500_fluxos"))
+	web["psu"] = []byte(strings.Replace(string(web["psu"]), `"4052.00 RPM"`, `"n/a"`, 1))
+	d := Parse(cgminer.BatchFromRaw("test", rpc), httpapi.RepliesFromRaw(web))
+	require.Len(t, d.Problems, 1)
+	require.ErrorIs(t, d.Problems[0], drivers.ErrBadResponse)
+	require.Equal(t, int64(4144), *d.PSUFanRPM, "FanSpeed2")
 }

@@ -24,7 +24,7 @@
 // Everything else found in captures is labelled honestly (Whatsminer,
 // Avalon, Braiins, LuxOS, Auradine, Goldshell on Blake2b, Handshake,
 // Eaglesong and scrypt, Elphapex and Hammer on scrypt, ePIC on Blake2b,
-// IceRiver, Marathon, Vnish, Bitaxe).
+// IceRiver, Marathon, Vnish, Bitaxe, SealMiner's bdminer "MHS" keys).
 package hashunit
 
 import (

@@ -84,12 +84,14 @@ var apiOnly = map[string]string{
 	"hiveon/S9_Hiveon_30.0.1.3_rwglr_20191120":      "hiveon",
 	"innosilicon/a11_a10-1.1.0_handmade":            "", // version "cgminer a10-1.1.0": no innominer marker; /api/type needs a login
 	"innosilicon/a11mx_issue211":                    "", // web only
+	"innosilicon/T1_dragonmint_2018":                "", // web /api/summary only
 	"iceriver/KS5L_ICM168_3_2_10":                   "",
 	"luxos/S19kPro_2025.4.8.220305":                 "luxos",
 	"luxos/unknown_2025.9.8.152528-e04420b4b":       "", // events only
 	"marathon/KS5Pro_rel3.14_584":                   "", // web only
 	"marathon/KS5Pro_rel3.14_584_sleep":             "",
-	"vnish/S21Pro_1.2.7":                            "vnish", // version invalid, stats Type "(Vnish 1.2.7)"
+	"sealminer/A2_2025091001":                       "sealminer", // every 4028 reply says "bdminer 4.11.1"
+	"vnish/S21Pro_1.2.7":                            "vnish",     // version invalid, stats Type "(Vnish 1.2.7)"
 	"vnish/S9_vnish3.8.6_26.0.1.3":                  "vnish",
 	"whatsminer/M20SV10_20210322.22.REL":            "whatsminer", // summary "Fan Speed In"/"Fan Speed Out" (or btminer)
 	"whatsminer/M20S_20200917.22.REL":               "whatsminer", // summary "Fan Speed In"/"Fan Speed Out" (or btminer)
@@ -116,6 +118,7 @@ var wantIdentity = map[string][3]string{ // make, model, firmware tag
 	"whatsminer/M60S_v3_20251209.16.Rel2":           {"Whatsminer", "M60S VK40", "stock"},   // msg.miner.type "M60S_VK40"
 	"epic/S19XP_PowerPlay-BMS1.5.13":                {"Antminer", "S19 XP", "epic"},         // capabilities Model "AntMiner S19 XP"
 	"hammer/D10_2023-05-28":                         {"Hammer", "D10", "stock"},             // version Type "Hammer D10"
+	"sealminer/A2_2025091001":                       {"SealMiner", "", "stock"},             // version "BDMiner"; the model is in stats only
 }
 
 func TestIdentifyEveryCapture(t *testing.T) {
@@ -204,6 +207,8 @@ var webOnly = map[string]string{
 	"iceriver/KS5L_ICM168_3_2_10":         "",
 	"innosilicon/a11_a10-1.1.0_handmade":  "",
 	"innosilicon/a11mx_issue211":          "",
+	"innosilicon/T1_dragonmint_2018":      "",
+	"sealminer/A2_2025091001":             "", // its pages need a session from login.php
 }
 
 func TestIdentifyWebEndpointsBehindAnUnfamiliarPage(t *testing.T) {

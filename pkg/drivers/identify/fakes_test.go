@@ -53,7 +53,10 @@ var (
 	rootAvalon   = root{status: 200, body: "<html><head><title>Avalon Device</title></head></html>"}
 	rootWhats    = root{status: 307, https: `<html><head><meta http-equiv="refresh" content="0; URL=/cgi-bin/luci" /></head></html>`}
 	rootInno     = root{status: 200, body: "<html><head><title>DragonMint</title></head></html>"}
-	rootPlain    = root{status: 200, body: "<html><head><title>index</title></head></html>"}
+	// SealMiner: the Amaze UI stylesheet asic-rs tells its web UI by; not
+	// a marker identification uses (other UIs may load it too).
+	rootSeal  = root{status: 200, body: `<html><head><link rel="stylesheet" href="/css/amazeui.min.css"></head></html>`}
+	rootPlain = root{status: 200, body: "<html><head><title>index</title></head></html>"}
 )
 
 // familyRoot is the root page each family's firmware serves (hand-made,
@@ -64,7 +67,7 @@ var familyRoot = map[string]root{
 	"braiins": rootBraiins, "luxos": rootLux, "vnish": rootVnish, "bitaxe": rootAxe,
 	"goldshell": rootGold, "epic": rootEPIC, "iceriver": rootIce, "auradine": rootAuradine,
 	"avalon": rootAvalon, "whatsminer": rootWhats, "hammer": rootBlack, "elphapex": rootDaoge,
-	"innosilicon": rootInno,
+	"innosilicon": rootInno, "sealminer": rootSeal,
 }
 
 // capture is a capture folder split by protocol.

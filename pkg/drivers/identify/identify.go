@@ -57,7 +57,7 @@ const maxPage = 256 << 10
 // "*" stands for every registered family not named here, by name.
 var priority = []string{
 	"braiins", "whatsminer", "luxos", "hiveon", "marathon", "antminer", "vnish", "epic",
-	"auradine", "innosilicon", "avalon", "goldshell", "hammer", "elphapex", "iceriver", "bitaxe", "*",
+	"auradine", "innosilicon", "avalon", "goldshell", "hammer", "elphapex", "iceriver", "bitaxe", "sealminer", "*",
 }
 
 // web is the one HTTP transport of every identification request: pages

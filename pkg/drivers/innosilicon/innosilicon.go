@@ -14,8 +14,11 @@
 //   - web type: type -> Model (and Algorithm). web overview: version.ethaddr
 //     (MAC when getAll has none), hostname, version.firmware.
 //   - web getErrorDetail: code != 0 -> Errors (message table in errors.go).
-//   - web summary: DEVS[] like getAll's chains (boards when getAll failed).
-//   - web pools: only when the 4028 pools reply is missing.
+//   - web summary: DEVS[] like getAll's chains (boards when getAll failed);
+//     HARDWARE "Fan duty" (%, 0 = none) -> one Fan's Percent when getAll
+//     has no fansSpeed.
+//   - web pools: only when the 4028 pools reply is missing; else the web
+//     summary's POOLS (cgminer's pools reply, passed through by the UI).
 //   - 4028 summary "MHS 1m" (MH/s; "MHS 5s" when absent) -> Hashrate when
 //     getAll has no total; "Elapsed" -> UptimeSeconds when stats has none.
 //   - 4028 stats STATS[] {"Chain ID", "Num active chips", "Temp max",

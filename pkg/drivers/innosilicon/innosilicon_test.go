@@ -82,6 +82,20 @@ func TestParseCaptures(t *testing.T) {
 				{ths: 0.00047082197734, temp: f(39), active: b(true)}, // "Temperature": 39 °C, Status "Alive"
 			},
 		},
+		// Real: a DragonMint T1's web /api/summary alone (no 4028, no
+		// login pages), June 2018; see ORIGIN.md.
+		"T1_dragonmint_2018": {
+			// DEVS "Hash Rate" (no "Unit": MH/s; the UI copies MHS 15m
+			// there after an hour) / 1e6: 4.93225841 + 4.92423545 + 4.9316652
+			boardSumTHs: 14.78815906,
+			fanPercent:  []float64{59}, // HARDWARE "Fan duty"
+			boards: []boardWant{
+				{ths: 4.93225841, temp: f(72), active: b(true)},
+				{ths: 4.92423545, temp: f(67), active: b(true)},
+				{ths: 4.9316652, temp: f(67), active: b(true)},
+			},
+			pools: 2, // POOLS, cgminer's pools reply passed through
+		},
 		// Hand-made (see ORIGIN.md), anchored on pyasic issue #229's A11.
 		"a11_a10-1.1.0_handmade": {
 			model: "A11", algo: "ethash", mac: "A0:B0:45:3E:21:58", host: "inno-a11-r3s12",
@@ -282,4 +296,40 @@ func TestModelsUnitsErrors(t *testing.T) {
 	require.False(t, Expired(200, []byte(`{"success":true,"token":"abc"}`)))
 	require.False(t, Expired(500, []byte(`{"success":false,"token":"expired"}`)))
 	require.False(t, Expired(200, []byte(`{"success":false,"msg":"busy"}`)))
+}
+
+// A DragonMint UI unit whose 4028 API is closed: its /api/summary POOLS
+// (cgminer's pools reply, passed through) gives every pool field.
+func TestWebSummaryPoolsT1(t *testing.T) {
+	_, web := load(t, filepath.Join(capDir, "T1_dragonmint_2018"))
+	d := Parse(cgminer.BatchFromRaw("test", nil), httpapi.RepliesFromRaw(web))
+	require.Empty(t, d.Problems)
+	require.Len(t, d.Pools, 2)
+	p := d.Pools[0]
+	require.Equal(t, 0, p.Index)
+	require.Equal(t, "stratum+tcp://us-east.stratum.slushpool.com:3333", p.URL.Raw)
+	require.Equal(t, "stratum+tcp", p.URL.Scheme)
+	require.Equal(t, "us-east.stratum.slushpool.com", p.URL.Host)
+	require.Equal(t, 3333, p.URL.Port)
+	require.Equal(t, "brndnmtthws.dragon-0ade5", p.User)
+	require.Equal(t, int64(1030), *p.Accepted)
+	require.Equal(t, int64(6), *p.Rejected)
+	require.Equal(t, int64(0), *p.Stale)
+	require.Equal(t, int64(0), *p.GetFailures)
+	require.Equal(t, int64(0), *p.RemoteFailures)
+	require.True(t, *p.Active)
+	require.True(t, *p.Alive)
+	p = d.Pools[1]
+	require.Equal(t, 1, p.Index)
+	require.Equal(t, "pool.ckpool.org", p.URL.Host)
+	require.Equal(t, "3GWdXx9dfLPvSe7d8UnxjnDnSAJodTTbrt.dragon-0ade5", p.User)
+	require.Equal(t, int64(0), *p.Accepted)
+	require.False(t, *p.Active, `"Stratum Active": false`)
+	require.True(t, *p.Alive)
+
+	// Where 4028 answers too, its pools reply is the one read.
+	rpc, _ := load(t, filepath.Join(capDir, "a11_a10-1.1.0_handmade"))
+	d = Parse(cgminer.BatchFromRaw("test", map[string][]byte{"pools": rpc["pools"]}), httpapi.RepliesFromRaw(web))
+	require.Empty(t, d.Problems)
+	require.NotEqual(t, "us-east.stratum.slushpool.com", d.Pools[0].URL.Host)
 }

@@ -287,6 +287,13 @@ func misc(d *drivers.MinerData, rpc, web map[string]jsonval.Obj, all jsonval.Obj
 			}
 		}
 	}
+	// The summary's HARDWARE "Fan duty" is the same stats value getAll's
+	// fansSpeed carries; the UI writes 0 when no chain reported one.
+	if d.Fans == nil {
+		if p := web["summary"].O("HARDWARE").F("Fan duty"); p != nil && *p > 0 && *p <= 100 {
+			d.Fans = []drivers.Fan{{Index: 0, Percent: p}}
+		}
+	}
 	if ed := web["getErrorDetail"]; ed != nil {
 		if code := ed.I("code"); code != nil {
 			d.Errors = []drivers.MinerError{}
@@ -307,6 +314,10 @@ func misc(d *drivers.MinerData, rpc, web map[string]jsonval.Obj, all jsonval.Obj
 			wp = jsonval.Obj{"POOLS": wp.L("pools", "data")}
 		}
 		d.Pools = cgminer.Pools(wp)
+	case web["summary"].L("POOLS") != nil:
+		// The UI's summary is cgminer's "pools+devs+stats" with POOLS
+		// passed through as cgminer sent it.
+		d.Pools = cgminer.Pools(web["summary"])
 	}
 }
 
