@@ -69,6 +69,8 @@ func TestGolden(t *testing.T) {
 			}
 			key := fam.Name() + "/" + c.Name()
 			if _, ok := skipped[key]; ok {
+				_, err := os.Stat(filepath.Join(root, key, "expected.out"))
+				require.True(t, os.IsNotExist(err), "%s is skipped but has an expected.out", key)
 				continue
 			}
 			h := host(key)
