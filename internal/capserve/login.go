@@ -10,19 +10,22 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-
-	"github.com/asicmetrics/telegraf-asic/pkg/drivers/goldshell"
+	"sync/atomic"
 )
 
 // Each family's factory web credentials, as its firmware ships them.
 const (
-	digestUser, digestPass = "root", "root"       // Bitmain UI and its forks, MaraFW
-	goldUser, goldPass     = "admin", "123456789" // Goldshell
-	innoUser, innoPass     = "admin", "admin"     // Innosilicon
-	vnishPass              = "admin"              // Vnish unlock
-	iceUser, icePass       = "admin", "12345678"  // IceRiver
-	fluxUser, fluxPass     = "admin", "admin"     // Auradine FluxOS
+	digestUser, digestPass = "root", "root"      // Bitmain UI and its forks, MaraFW
+	goldUser               = "admin"             // Goldshell
+	innoUser, innoPass     = "admin", "admin"    // Innosilicon
+	vnishPass              = "admin"             // Vnish unlock
+	iceUser, icePass       = "admin", "12345678" // IceRiver
+	fluxUser, fluxPass     = "admin", "admin"    // Auradine FluxOS
 )
+
+// goldCipher is Goldshell's default password 123456789 as its own UI sends
+// it with cipher=true (AES-128-CBC, recorded, not computed here).
+const goldCipher = "bbad7537f4c8b6ea31eea0b3d760e257"
 
 const nonce = "0a1b2c3d4e5f"
 
@@ -92,17 +95,46 @@ func (k *tokens) issue(prefix string) string {
 	return tok
 }
 
+func (k *tokens) reset() {
+	k.mu.Lock()
+	k.valid = nil
+	k.mu.Unlock()
+}
+
 func (k *tokens) ok(tok string) bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return tok != "" && k.valid[tok]
 }
 
-// pageHandler serves c's web pages at family's paths behind its login
-// (the Digest families are checked before, in the web handler). An
-// unknown family, or "", serves them under any known prefix.
-func pageHandler(family string, c Capture) http.Handler {
-	k := &tokens{}
+// Login serves a capture's web pages at a family's paths behind its
+// login, with the firmware's factory credentials (the Digest families are
+// checked before, in the web handler). An unknown family, or "", serves
+// the pages under any known prefix. Drivers' tests use it directly to
+// count logins and expire tokens.
+type Login struct {
+	h      http.Handler
+	k      *tokens
+	logins atomic.Int32
+}
+
+// NewLogin is family's login in front of pages (page name -> body).
+func NewLogin(family string, pages map[string][]byte) *Login {
+	l := &Login{k: &tokens{}}
+	l.h = l.handler(family, Capture{Web: pages})
+	return l
+}
+
+func (l *Login) ServeHTTP(w http.ResponseWriter, r *http.Request) { l.h.ServeHTTP(w, r) }
+
+// Logins counts login requests, accepted or not.
+func (l *Login) Logins() int { return int(l.logins.Load()) }
+
+// Expire forgets every token issued so far, as a reboot or a timeout does.
+func (l *Login) Expire() { l.k.reset() }
+
+func (l *Login) handler(family string, c Capture) http.Handler {
+	k := l.k
 	bearer := func(r *http.Request) string { return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ") }
 	switch family {
 	case "antminer", "hiveon", "elphapex", "hammer":
@@ -147,12 +179,13 @@ func pageHandler(family string, c Capture) http.Handler {
 				fmt.Fprint(w, `{}`)
 				return
 			case "/user/login":
+				l.logins.Add(1)
 				q := r.URL.Query()
 				if q.Get("cipher") != "true" {
 					fmt.Fprint(w, "<html>cipher required</html>")
 					return
 				}
-				if q.Get("username") != goldUser || q.Get("password") != goldshell.Cipher(goldPass) {
+				if q.Get("username") != goldUser || q.Get("password") != goldCipher {
 					fmt.Fprint(w, `{"error":"wrong password"}`)
 					return
 				}
@@ -176,6 +209,7 @@ func pageHandler(family string, c Capture) http.Handler {
 				return
 			}
 			if page == "auth" {
+				l.logins.Add(1)
 				if r.ParseForm() != nil || r.PostForm.Get("username") != innoUser || r.PostForm.Get("password") != innoPass {
 					fmt.Fprint(w, `{"success":false,"message":"username or password error"}`)
 					return
@@ -200,6 +234,7 @@ func pageHandler(family string, c Capture) http.Handler {
 				return
 			}
 			if page == "unlock" {
+				l.logins.Add(1)
 				var body struct{ PW string }
 				if r.Method != http.MethodPost || json.NewDecoder(r.Body).Decode(&body) != nil || body.PW != vnishPass {
 					w.WriteHeader(http.StatusForbidden)
@@ -226,6 +261,7 @@ func pageHandler(family string, c Capture) http.Handler {
 			}
 			switch r.URL.Path {
 			case "/user/loginpost":
+				l.logins.Add(1)
 				if r.FormValue("post") != "6" || r.FormValue("user") != iceUser || r.FormValue("pwd") != icePass {
 					fmt.Fprint(w, `{"error":1,"data":{},"message":"password error"}`)
 					return

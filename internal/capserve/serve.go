@@ -237,7 +237,7 @@ func (m *Miner) webHandler(t testing.TB, c Capture, s Spec) http.HandlerFunc {
 	}
 	var pages http.Handler
 	if s.WebPages {
-		pages = pageHandler(s.Family, c)
+		pages = NewLogin(s.Family, c.Web)
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		m.WebReqs.add(r.URL.Path)
