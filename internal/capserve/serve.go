@@ -111,15 +111,20 @@ func ClosedPort(t testing.TB) int {
 	return p
 }
 
-// listen binds one server: an ephemeral 127.0.0.1 port, or the firmware's
-// port on m.host.
+// addr is where a server listens: an ephemeral 127.0.0.1 port, or the
+// firmware's port on m.host.
+func (m *Miner) addr(port int) string {
+	if m.host == "" {
+		return "127.0.0.1:0"
+	}
+	return net.JoinHostPort(m.host, strconv.Itoa(port))
+}
+
+// listen binds one server at m.addr(port); without the privilege port 80
+// needs, the web UI takes an ephemeral port of m.host.
 func (m *Miner) listen(t testing.TB, port int) net.Listener {
 	t.Helper()
-	addr := "127.0.0.1:0"
-	if m.host != "" {
-		addr = net.JoinHostPort(m.host, strconv.Itoa(port))
-	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", m.addr(port))
 	if err != nil && m.host != "" && port == PortWeb && errors.Is(err, syscall.EACCES) {
 		ln, err = net.Listen("tcp", net.JoinHostPort(m.host, "0"))
 	}
@@ -158,10 +163,7 @@ func (m *Miner) http(t testing.TB, port int, h http.HandlerFunc) int {
 func (m *Miner) cgminer(t testing.TB, c Capture, port int) (*fakeminer.Miner, int) {
 	t.Helper()
 	fm := &fakeminer.Miner{Replies: c.RPC, Multi: true, NUL: true}
-	ln := m.listen(t, port)
-	addr := ln.Addr().String()
-	_ = ln.Close() // fakeminer binds by address
-	require.NoError(t, fm.Start(addr))
+	require.NoError(t, fm.Start(m.addr(port)))
 	t.Cleanup(fm.Close)
 	return fm, fm.Port()
 }
@@ -191,12 +193,9 @@ func start(t testing.TB, c Capture, s Spec, host string) *Miner {
 		})
 	}
 	if s.V3 {
-		ln := m.listen(t, PortV3)
-		addr := ln.Addr().String()
-		_ = ln.Close()
 		// Join: the documented firmware answers summary+edevs+pools at once.
 		m.V3 = &btminerv3test.Server{Replies: c.V3, Join: true}
-		require.NoError(t, m.V3.Start(addr))
+		require.NoError(t, m.V3.Start(m.addr(PortV3)))
 		t.Cleanup(m.V3.Close)
 		m.V3Port = m.V3.Port()
 	}
