@@ -3,6 +3,7 @@ package capserve
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -101,14 +102,21 @@ func Serve(t testing.TB, host, dir, family string) *Miner {
 	return start(t, c, FullSpec(family, c), host)
 }
 
-// ClosedPort is a 127.0.0.1 port nothing listens on.
+// ClosedPort is a 127.0.0.1 port nothing listens on. It is taken below
+// Linux's ephemeral range (32768 up), where the listeners other tests
+// open on port 0 never land, so it stays refused for the test.
 func ClosedPort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
-	return p
+	for range 100 {
+		p := 20000 + rand.IntN(12000)
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err == nil {
+			_ = ln.Close()
+			return p
+		}
+	}
+	t.Fatal("no free port in 20000-31999")
+	return 0
 }
 
 // addr is where a server listens: an ephemeral 127.0.0.1 port, or the
