@@ -176,20 +176,20 @@ func (l *Login) handler(family string, c Capture) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			switch r.URL.Path {
 			case "/user/logout":
-				fmt.Fprint(w, `{}`)
+				_, _ = fmt.Fprint(w, `{}`)
 				return
 			case "/user/login":
 				l.logins.Add(1)
 				q := r.URL.Query()
 				if q.Get("cipher") != "true" {
-					fmt.Fprint(w, "<html>cipher required</html>")
+					_, _ = fmt.Fprint(w, "<html>cipher required</html>")
 					return
 				}
 				if q.Get("username") != goldUser || q.Get("password") != goldCipher {
-					fmt.Fprint(w, `{"error":"wrong password"}`)
+					_, _ = fmt.Fprint(w, `{"error":"wrong password"}`)
 					return
 				}
-				fmt.Fprintf(w, `{"JWT Token":%q}`, k.issue("jwt"))
+				_, _ = fmt.Fprintf(w, `{"JWT Token":%q}`, k.issue("jwt"))
 				return
 			}
 			name := map[string]string{"/mcb/status": "status", "/mcb/setting": "setting", "/mcb/cgminer": "cgminer_" + r.URL.Query().Get("cgminercmd"), "/mcb/pools": "pools"}[r.URL.Path]
@@ -211,14 +211,14 @@ func (l *Login) handler(family string, c Capture) http.Handler {
 			if page == "auth" {
 				l.logins.Add(1)
 				if r.ParseForm() != nil || r.PostForm.Get("username") != innoUser || r.PostForm.Get("password") != innoPass {
-					fmt.Fprint(w, `{"success":false,"message":"username or password error"}`)
+					_, _ = fmt.Fprint(w, `{"success":false,"message":"username or password error"}`)
 					return
 				}
-				fmt.Fprintf(w, `{"success":true,"jwt":%q}`, k.issue("jwt"))
+				_, _ = fmt.Fprintf(w, `{"success":true,"jwt":%q}`, k.issue("jwt"))
 				return
 			}
 			if !k.ok(bearer(r)) {
-				fmt.Fprint(w, `{"success":false,"token":"expired"}`)
+				_, _ = fmt.Fprint(w, `{"success":false,"token":"expired"}`)
 				return
 			}
 			w.Header().Set("Content-Type", "text/html") // as the firmware labels it
@@ -241,7 +241,7 @@ func (l *Login) handler(family string, c Capture) http.Handler {
 					_, _ = w.Write([]byte(`{"unlock_timeout":null}`))
 					return
 				}
-				fmt.Fprintf(w, `{"token":%q}`, k.issue("tok"))
+				_, _ = fmt.Fprintf(w, `{"token":%q}`, k.issue("tok"))
 				return
 			}
 			if !k.ok(r.Header.Get("Authorization")) {
@@ -263,16 +263,16 @@ func (l *Login) handler(family string, c Capture) http.Handler {
 			case "/user/loginpost":
 				l.logins.Add(1)
 				if r.FormValue("post") != "6" || r.FormValue("user") != iceUser || r.FormValue("pwd") != icePass {
-					fmt.Fprint(w, `{"error":1,"data":{},"message":"password error"}`)
+					_, _ = fmt.Fprint(w, `{"error":1,"data":{},"message":"password error"}`)
 					return
 				}
 				http.SetCookie(w, &http.Cookie{Name: "session", Value: k.issue("s"), Path: "/"})
-				fmt.Fprint(w, `{"error":0,"data":{},"message":""}`)
+				_, _ = fmt.Fprint(w, `{"error":0,"data":{},"message":""}`)
 			case "/user/userpanel":
 				ck, err := r.Cookie("session")
 				w.Header().Set("Content-Type", "text/html")
 				if err != nil || !k.ok(ck.Value) || r.FormValue("post") != "4" {
-					fmt.Fprint(w, `<!DOCTYPE html><html><head><TITLE>用户界面</TITLE></head><body><form action="/user/loginpost">login</form></body></html>`)
+					_, _ = fmt.Fprint(w, `<!DOCTYPE html><html><head><TITLE>用户界面</TITLE></head><body><form action="/user/loginpost">login</form></body></html>`)
 					return
 				}
 				write(w, c.Web["userpanel"])
@@ -310,10 +310,10 @@ func (f *flux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if req["user"] != fluxUser || req["password"] != fluxPass {
-			fmt.Fprint(w, `{"STATUS":[{"STATUS":"E","Msg":"Invalid user or password"}],"id":1}`)
+			_, _ = fmt.Fprint(w, `{"STATUS":[{"STATUS":"E","Msg":"Invalid user or password"}],"id":1}`)
 			return
 		}
-		fmt.Fprintf(w, `{"STATUS":[{"STATUS":"S","Msg":"Token"}],"Token":[{"Token":%q}],"id":1}`, f.k.issue("tok"))
+		_, _ = fmt.Fprintf(w, `{"STATUS":[{"STATUS":"S","Msg":"Token"}],"Token":[{"Token":%q}],"id":1}`, f.k.issue("tok"))
 		return
 	}
 	if !f.k.ok(r.Header.Get("Token")) {

@@ -149,7 +149,7 @@ func (m *Miner) refused(t testing.TB, port int) int {
 		return ClosedPort(t)
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(m.host, strconv.Itoa(port)))
-	if err != nil && !(port == PortWeb && errors.Is(err, syscall.EACCES)) {
+	if err != nil && (port != PortWeb || !errors.Is(err, syscall.EACCES)) {
 		t.Fatalf("port %d of %s is taken (a listener on all addresses?): %v", port, m.host, err)
 	}
 	if ln != nil {
