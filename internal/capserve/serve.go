@@ -98,6 +98,9 @@ func Start(t testing.TB, c Capture, s Spec) *Miner {
 // says (configure it as the web port).
 func Serve(t testing.TB, host, dir, family string) *Miner {
 	t.Helper()
+	if _, ok := FamilyRoot[family]; !ok {
+		t.Fatalf("capserve knows no firmware of family %q: add its root page (roots.go), servers (FullSpec) and login (login.go)", family)
+	}
 	c := Load(t, dir)
 	return start(t, c, FullSpec(family, c), host)
 }
