@@ -351,40 +351,6 @@ func optFloat(t *testing.T, want, got *float64, msg string, args ...any) {
 	require.InDelta(t, *want, *got, 1e-9, append([]any{msg}, args...)...)
 }
 
-func TestPoolsAllFields(t *testing.T) {
-	d := parseDir(t, filepath.Join(captures, "S17Pro_19.10.1.3_20190820"))
-	require.Len(t, d.Pools, 3)
-	p0 := d.Pools[0]
-	require.Equal(t, 0, p0.Index)
-	require.Equal(t, "stratum+tcp", p0.URL.Scheme)
-	require.Equal(t, "xxxxxx", p0.URL.Host)
-	require.Equal(t, 3333, p0.URL.Port)
-	require.Equal(t, "CosmosCapitalFund.COSMOSxCNKxS17Px00001", p0.User)
-	require.Equal(t, int64(86241), *p0.Accepted)
-	require.Equal(t, int64(411), *p0.Rejected)
-	require.Equal(t, int64(116), *p0.Stale)
-	require.Equal(t, int64(5), *p0.GetFailures)
-	require.Equal(t, int64(4), *p0.RemoteFailures)
-	require.True(t, *p0.Active)
-	require.True(t, *p0.Alive)
-	p2 := d.Pools[2]
-	require.Equal(t, 2, p2.Index)
-	require.Equal(t, "stratum+tcp", p2.URL.Scheme)
-	require.Equal(t, "stratum.slushpool.com", p2.URL.Host)
-	require.Equal(t, 3333, p2.URL.Port)
-	require.Equal(t, int64(196), *p2.Accepted)
-	require.Equal(t, int64(5), *p2.Rejected)
-	require.Equal(t, int64(4), *p2.Stale)
-	require.Equal(t, int64(51), *p2.GetFailures)
-	require.Equal(t, int64(0), *p2.RemoteFailures)
-
-	// A dead, empty third pool slot (S9): Status "Dead", URL "".
-	d = parseDir(t, filepath.Join(captures, "S9_30.0.1.3_20190731"))
-	require.False(t, *d.Pools[2].Alive)
-	require.False(t, *d.Pools[2].Active)
-	require.Equal(t, "", d.Pools[2].URL.Host)
-}
-
 func TestNewAPIStats(t *testing.T) {
 	raw := fakeminer.MustLoadDir(t, filepath.Join(captures, "S19Pro_49.0.1.3"))
 	b, err := os.ReadFile("testdata/handmade_new_api_stats.json")

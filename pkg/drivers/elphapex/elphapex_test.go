@@ -109,34 +109,6 @@ func check(t *testing.T, d *drivers.MinerData, w want) {
 	require.True(t, *d.IsMining, "fc-work-mode 0")
 }
 
-func TestPoolsAllFields(t *testing.T) {
-	d := Parse(httpapi.RepliesFromRaw(httpapitest.LoadWebDir(t, filepath.Join(captures, "DG1Plus_1.0.2"))))
-	require.Len(t, d.Pools, 3)
-	for i, w := range []struct {
-		port     int
-		acc, rej int64
-		alive    bool
-	}{
-		{3333, 798704, 3320, false}, // "Unreachable"
-		{3334, 604803, 2492, true},  // "Alive", priority 1: the only live pool, so the active one
-		{3335, 691522, 3076, false},
-	} {
-		p := d.Pools[i]
-		require.Equal(t, i, p.Index)
-		require.Equal(t, "stratum+tcp", p.URL.Scheme)
-		require.Equal(t, "stratum.pool.io", p.URL.Host)
-		require.Equal(t, w.port, p.URL.Port)
-		require.Equal(t, "pool_username.real_worker", p.User)
-		require.Equal(t, w.acc, *p.Accepted, "accepted")
-		require.Equal(t, w.rej, *p.Rejected, "rejected")
-		require.Equal(t, int64(0), *p.Stale, "stale")
-		require.Nil(t, p.GetFailures, "not on this page")
-		require.Nil(t, p.RemoteFailures, "not on this page")
-		require.Equal(t, w.alive, *p.Alive, "alive")
-		require.Equal(t, w.alive, *p.Active, "active")
-	}
-}
-
 func TestBrokenSectionKeepsTheRest(t *testing.T) {
 	raw := httpapitest.LoadWebDir(t, filepath.Join(captures, "DG1Plus_1.0.2"))
 	raw["stats"] = []byte(`{"STATUS":{"STATUS":"S"},"STATS":[{"chain":[{"rate_real":"fast"}`)

@@ -113,25 +113,6 @@ func check(t *testing.T, d *drivers.MinerData, w want) {
 	require.True(t, *d.IsMining)
 }
 
-func TestPoolsAllFields(t *testing.T) {
-	d := parseDir(t, filepath.Join(captures, "D10_2023-05-28"))
-	require.Len(t, d.Pools, 3)
-	for i, p := range d.Pools {
-		require.Equal(t, i, p.Index, "POOL")
-		require.Equal(t, "stratum+tcp", p.URL.Scheme)
-		require.Equal(t, "stratum.pool.io", p.URL.Host)
-		require.Equal(t, 3333, p.URL.Port, "the edited upstream payload has :3333 three times")
-		require.Equal(t, "pool_username.real_worker", p.User)
-		require.Equal(t, int64(10000), *p.Accepted)
-		require.Equal(t, int64(100), *p.Rejected)
-		require.Equal(t, int64(0), *p.Stale)
-		require.Equal(t, int64(3), *p.GetFailures)
-		require.Equal(t, int64(0), *p.RemoteFailures)
-		require.True(t, *p.Active, "Stratum Active")
-		require.True(t, *p.Alive, `Status "Alive"`)
-	}
-}
-
 func TestBrokenSectionKeepsTheRest(t *testing.T) {
 	dir := filepath.Join(captures, "D10_2023-05-28")
 	rpc := rpcReplies(t, dir)

@@ -124,38 +124,6 @@ func check(t *testing.T, d *drivers.MinerData, w want) {
 	require.Len(t, d.Pools, w.pools)
 }
 
-func TestPoolsAllFields(t *testing.T) {
-	d, err := Parse(load(t, "KS5L_ICM168_3_2_10"))
-	require.NoError(t, err)
-	require.Len(t, d.Pools, 3)
-	for i, w := range []struct {
-		host          string
-		user          string
-		acc           int64
-		active, alive bool
-	}{
-		// no 1.0, connect 1.0, state 1.0, accepted 7225.0
-		{"asia1.kaspa-pool.org", "kaspa:qr3d34p6gzewwjs93fvheruwjyvfn35kn5uu00e6ffsgt6k087c4qsgp8l0mk.worker_1", 7225, true, true},
-		// connect -1.0, state 0.0
-		{"eu1.kaspa-pool.org", "kaspa:**********.worker_1", 0, false, false},
-		{"us1.kaspa-pool.org", "kaspa:**********.worker_1", 0, false, false},
-	} {
-		p := d.Pools[i]
-		require.Equal(t, i, p.Index, "no %d -> index %d", i+1, i)
-		require.Equal(t, "stratum+tcp", p.URL.Scheme)
-		require.Equal(t, w.host, p.URL.Host)
-		require.Equal(t, 4441, p.URL.Port)
-		require.Equal(t, w.user, p.User)
-		require.Equal(t, w.acc, *p.Accepted, "accepted shares")
-		require.Equal(t, int64(0), *p.Rejected, "rejected shares")
-		require.Nil(t, p.Stale, "not in the panel")
-		require.Nil(t, p.GetFailures, "not in the panel")
-		require.Nil(t, p.RemoteFailures, "not in the panel")
-		require.Equal(t, w.active, *p.Active, "connect")
-		require.Equal(t, w.alive, *p.Alive, "state")
-	}
-}
-
 func TestUnitsModelsAndEdges(t *testing.T) {
 	for _, c := range []struct {
 		in, unit string

@@ -9,29 +9,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/asicmetrics/telegraf-asic/internal/capserve"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 )
 
 const captureRoot = "../../../testdata"
-
-// fullSpec is the set of servers each family's firmware really has, as far
-// as identification reaches them with the default ports: Hammer's ccminer
-// listens on 8359, not on the RPC port the plugin probes (4028); ePIC
-// serves HTTP on 4028; Elphapex, IceRiver, Bitaxe and MaraFW have no
-// cgminer API.
-func fullSpec(fam string, c capture) fakeSpec {
-	r := familyRoot[fam]
-	s := fakeSpec{root: &r, webPages: true}
-	switch fam {
-	case "epic":
-		s.epic = true
-	case "hammer", "elphapex", "iceriver", "bitaxe", "marathon":
-	default:
-		s.rpc = len(c.rpc) > 0
-	}
-	s.v3 = c.v3 != nil
-	return s
-}
 
 // apiOnly is what each capture folder's APIs alone (web port refused, the
 // RPC port pointed at the firmware's cgminer API) identify as. "" marks
@@ -135,7 +117,7 @@ func TestIdentifyEveryCapture(t *testing.T) {
 			// (testdata/FAMILIES.md): nothing to identify.
 			continue
 		}
-		require.Contains(t, familyRoot, want, "family %s has no root page in the fakes", want)
+		require.Contains(t, capserve.FamilyRoot, want, "family %s has no root page in the fakes", want)
 		models, err := os.ReadDir(filepath.Join(captureRoot, fam.Name()))
 		require.NoError(t, err)
 		for _, m := range models {
@@ -143,11 +125,11 @@ func TestIdentifyEveryCapture(t *testing.T) {
 				continue
 			}
 			key := fam.Name() + "/" + m.Name()
-			c := loadCapture(t, filepath.Join(captureRoot, key))
+			c := capserve.Load(t, filepath.Join(captureRoot, key))
 			seen++
 			t.Run(key+"/full", func(t *testing.T) {
-				f := startFake(t, c, fullSpec(fam.Name(), c))
-				r, err := IdentifyMiner(testCtx(t), f.target, f.v3Port)
+				f := capserve.Start(t, c, capserve.FullSpec(fam.Name(), c))
+				r, err := IdentifyMiner(testCtx(t), f.Target, f.V3Port)
 				require.NoError(t, err)
 				require.Equal(t, want, r.Driver)
 				if idn, ok := wantIdentity[key]; ok {
@@ -157,9 +139,9 @@ func TestIdentifyEveryCapture(t *testing.T) {
 			wantAPI, listed := apiOnly[key]
 			require.True(t, listed, "capture %s: say in apiOnly what its APIs alone identify", key)
 			t.Run(key+"/api-only", func(t *testing.T) {
-				s := fakeSpec{rpc: len(c.rpc) > 0 && fam.Name() != "epic", epic: fam.Name() == "epic", v3: c.v3 != nil}
-				f := startFake(t, c, s)
-				r, err := IdentifyMiner(testCtx(t), f.target, f.v3Port)
+				s := capserve.Spec{RPC: len(c.RPC) > 0 && fam.Name() != "epic", EPIC: fam.Name() == "epic", V3: c.V3 != nil}
+				f := capserve.Start(t, c, s)
+				r, err := IdentifyMiner(testCtx(t), f.Target, f.V3Port)
 				if why, gap := knownGaps[key]; gap {
 					t.Skip(why)
 				}
@@ -168,7 +150,7 @@ func TestIdentifyEveryCapture(t *testing.T) {
 					// Something answered: unsupported; nothing serves: every
 					// port refused.
 					want := drivers.ResultConnectionRefused
-					if s.rpc || s.epic || s.v3 {
+					if s.RPC || s.EPIC || s.V3 {
 						want = drivers.ResultUnsupported
 					}
 					require.Equal(t, want, drivers.Result(err), "%v", err)
@@ -224,16 +206,16 @@ func TestIdentifyWebEndpointsBehindAnUnfamiliarPage(t *testing.T) {
 				continue
 			}
 			key := fam.Name() + "/" + d.Name()
-			c := loadCapture(t, filepath.Join(captureRoot, key))
-			if len(c.web) == 0 {
+			c := capserve.Load(t, filepath.Join(captureRoot, key))
+			if len(c.Web) == 0 {
 				continue
 			}
 			seen++
 			want, listed := webOnly[key]
 			require.True(t, listed, "capture %s: say in webOnly what its pages alone identify", key)
 			t.Run(key, func(t *testing.T) {
-				f := startFake(t, c, fakeSpec{root: &rootPlain, webPages: true})
-				r, err := IdentifyMiner(testCtx(t), f.target, f.v3Port)
+				f := capserve.Start(t, c, capserve.Spec{Root: &capserve.RootPlain, WebPages: true})
+				r, err := IdentifyMiner(testCtx(t), f.Target, f.V3Port)
 				if want == "" {
 					require.Equal(t, drivers.ResultUnsupported, drivers.Result(err), "%v", err)
 					require.Contains(t, err.Error(), `GET /: HTTP 200 "<html><head><title>index</title></head></html>"`)
@@ -241,8 +223,8 @@ func TestIdentifyWebEndpointsBehindAnUnfamiliarPage(t *testing.T) {
 				}
 				require.NoError(t, err)
 				require.Equal(t, want, r.Driver)
-				for _, p := range f.webReqs.list() {
-					require.Equal(t, 1, count(f.webReqs.list(), p), "%s asked twice", p)
+				for _, p := range f.WebReqs.List() {
+					require.Equal(t, 1, count(f.WebReqs.List(), p), "%s asked twice", p)
 				}
 			})
 		}
@@ -252,13 +234,13 @@ func TestIdentifyWebEndpointsBehindAnUnfamiliarPage(t *testing.T) {
 
 // ePIC with /capabilities gone still answers /summary.
 func TestEPICBySummary(t *testing.T) {
-	c := loadCapture(t, capDir("epic/S19XP_PowerPlay-BMS1.5.13"))
-	delete(c.web, "capabilities")
-	f := startFake(t, c, fakeSpec{epic: true})
-	r, err := IdentifyMiner(testCtx(t), f.target, f.v3Port)
+	c := capserve.Load(t, capDir("epic/S19XP_PowerPlay-BMS1.5.13"))
+	delete(c.Web, "capabilities")
+	f := capserve.Start(t, c, capserve.Spec{EPIC: true})
+	r, err := IdentifyMiner(testCtx(t), f.Target, f.V3Port)
 	require.NoError(t, err)
 	require.Equal(t, Result{Driver: "epic", Firmware: "epic"}, r, "no model without /capabilities")
-	require.Equal(t, []string{"/capabilities", "/summary"}, f.rpcHTTP.list())
+	require.Equal(t, []string{"/capabilities", "/summary"}, f.RPCHTTP.List())
 }
 
 // Every family all.go registers has its place in the one priority list;

@@ -10,19 +10,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/asicmetrics/telegraf-asic/internal/capserve"
 	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	_ "github.com/asicmetrics/telegraf-asic/pkg/drivers/all" // Identify answers only with registered drivers
 )
 
 // closedPort is a loopback port where nothing listens.
-func closedPort(t testing.TB) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
-	return p
-}
+var closedPort = capserve.ClosedPort
 
 func webServer(t testing.TB, h http.HandlerFunc) int {
 	srv := httptest.NewServer(h)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/asicmetrics/telegraf-asic/internal/capserve"
 	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 )
@@ -22,34 +23,34 @@ import (
 // The issue's examples: an AxeOS device whose root page is unfamiliar but
 // whose /api/system/info answers.
 func TestAxeOSByItsAPI(t *testing.T) {
-	c := loadCapture(t, capDir("bitaxe/Supra401_v2.4.5"))
-	f := startFake(t, c, fakeSpec{root: &rootPlain, webPages: true})
-	r, err := IdentifyMiner(testCtx(t), f.target, f.v3Port)
+	c := capserve.Load(t, capDir("bitaxe/Supra401_v2.4.5"))
+	f := capserve.Start(t, c, capserve.Spec{Root: &capserve.RootPlain, WebPages: true})
+	r, err := IdentifyMiner(testCtx(t), f.Target, f.V3Port)
 	require.NoError(t, err)
 	// ASICModel "BM1368" with no deviceModel: the Supra.
 	require.Equal(t, Result{Driver: "bitaxe", Make: "Bitaxe", Model: "Supra", Firmware: "esp-miner"}, r)
-	require.Equal(t, 1, strings.Count(strings.Join(f.webReqs.list(), " "), "/api/system/info"), "asked once")
+	require.Equal(t, 1, strings.Count(strings.Join(f.WebReqs.List(), " "), "/api/system/info"), "asked once")
 }
 
 // A Whatsminer whose summary, get_version and devs answer while version,
 // devdetails and stats are refused ("Invalid command").
 func TestWhatsminerRefusingVersion(t *testing.T) {
-	full := loadCapture(t, capDir("whatsminer/M20SV10_20210322.22.REL"))
+	full := capserve.Load(t, capDir("whatsminer/M20SV10_20210322.22.REL"))
 	for _, keep := range [][]string{
 		{"summary", "get_version", "devs"},
 		{"get_version"}, // "whatsminer v1.4.0" alone
 		{"devs"},        // Fan Speed In/Out, asked by Goldshell's round
 	} {
-		c := capture{rpc: map[string][]byte{}}
+		c := capserve.Capture{RPC: map[string][]byte{}}
 		for _, k := range keep {
-			c.rpc[k] = full.rpc[k]
+			c.RPC[k] = full.RPC[k]
 		}
-		f := startFake(t, c, fakeSpec{rpc: true})
-		r, err := IdentifyMiner(testCtx(t), f.target, f.v3Port)
+		f := capserve.Start(t, c, capserve.Spec{RPC: true})
+		r, err := IdentifyMiner(testCtx(t), f.Target, f.V3Port)
 		require.NoError(t, err, "%v", keep)
 		require.Equal(t, "whatsminer", r.Driver, "%v", keep)
 		seen := map[string]int{}
-		for _, cmd := range f.rpc.Commands() {
+		for _, cmd := range f.RPC.Commands() {
 			seen[cmd]++
 			require.Equal(t, 1, seen[cmd], "%v: %s asked twice", keep, cmd)
 		}
@@ -60,29 +61,29 @@ func TestWhatsminerRefusingVersion(t *testing.T) {
 // connection_refused only when every port refused, timeout only when
 // nothing answered.
 func TestIdentifyResultClasses(t *testing.T) {
-	toaster := capture{rpc: map[string][]byte{ // HAND-MADE: a cgminer that names no known firmware
+	toaster := capserve.Capture{RPC: map[string][]byte{ // HAND-MADE: a cgminer that names no known firmware
 		"version": []byte(`{"STATUS":[{"STATUS":"S","Msg":"versions","Description":"toaster 1.0"}],"VERSION":[{"Type":"Toaster 3000"}],"id":1}`),
 	}}
 
 	t.Run("unknown RPC, other ports refused: unsupported, not refused", func(t *testing.T) {
-		f := startFake(t, toaster, fakeSpec{rpc: true})
-		_, err := IdentifyMiner(testCtx(t), f.target, f.v3Port)
+		f := capserve.Start(t, toaster, capserve.Spec{RPC: true})
+		_, err := IdentifyMiner(testCtx(t), f.Target, f.V3Port)
 		require.Equal(t, drivers.ResultUnsupported, drivers.Result(err), "%v", err)
-		require.Contains(t, err.Error(), f.addr(f.target.Ports.RPC)+` RPC "version": "{\"STATUS\":[{\"STATUS\":\"S\",\"Msg\":\"versions\",\"Descr"...`)
+		require.Contains(t, err.Error(), addr(f.Target.Ports.RPC)+` RPC "version": "{\"STATUS\":[{\"STATUS\":\"S\",\"Msg\":\"versions\",\"Descr"...`)
 	})
 
 	t.Run("unknown web page, RPC refused: unsupported", func(t *testing.T) {
-		f := startFake(t, capture{}, fakeSpec{root: &root{status: 200, body: "<html><title>router\x01</title></html>"}})
-		f.target.Password = "s3cret-pass"
-		_, err := IdentifyMiner(testCtx(t), f.target, f.v3Port)
+		f := capserve.Start(t, capserve.Capture{}, capserve.Spec{Root: &capserve.Root{Status: 200, Body: "<html><title>router\x01</title></html>"}})
+		f.Target.Password = "s3cret-pass"
+		_, err := IdentifyMiner(testCtx(t), f.Target, f.V3Port)
 		require.Equal(t, drivers.ResultUnsupported, drivers.Result(err), "%v", err)
-		require.Contains(t, err.Error(), f.addr(f.target.Ports.Web)+` GET /: HTTP 200 "<html><title>router\x01</title></html>"`, "quoted, control bytes escaped")
+		require.Contains(t, err.Error(), addr(f.Target.Ports.Web)+` GET /: HTTP 200 "<html><title>router\x01</title></html>"`, "quoted, control bytes escaped")
 		require.NotContains(t, err.Error(), "s3cret-pass")
 	})
 
 	t.Run("unknown 401 realm: unsupported, the realm said", func(t *testing.T) {
-		f := startFake(t, capture{}, fakeSpec{root: &root{status: 401, realm: "Router Admin"}})
-		_, err := IdentifyMiner(testCtx(t), f.target, f.v3Port)
+		f := capserve.Start(t, capserve.Capture{}, capserve.Spec{Root: &capserve.Root{Status: 401, Realm: "Router Admin"}})
+		_, err := IdentifyMiner(testCtx(t), f.Target, f.V3Port)
 		require.Equal(t, drivers.ResultUnsupported, drivers.Result(err), "%v", err)
 		require.Contains(t, err.Error(), `HTTP 401 "Digest realm=\"Router Admin\"`)
 	})
@@ -109,8 +110,8 @@ func TestIdentifyResultClasses(t *testing.T) {
 	})
 
 	t.Run("every port refused: connection_refused", func(t *testing.T) {
-		f := startFake(t, capture{}, fakeSpec{})
-		_, err := IdentifyMiner(testCtx(t), f.target, f.v3Port)
+		f := capserve.Start(t, capserve.Capture{}, capserve.Spec{})
+		_, err := IdentifyMiner(testCtx(t), f.Target, f.V3Port)
 		require.Equal(t, drivers.ResultConnectionRefused, drivers.Result(err), "%v", err)
 		require.Contains(t, err.Error(), "127.0.0.1")
 	})
@@ -142,10 +143,10 @@ func TestIdentifyFromEachReplyAlone(t *testing.T) {
 			if !d.IsDir() || fam.Name() == "epic" {
 				continue
 			}
-			c := loadCapture(t, filepath.Join(captureRoot, fam.Name(), d.Name()))
-			for cmd, body := range c.rpc {
-				f := startFake(t, capture{rpc: map[string][]byte{cmd: body}}, fakeSpec{rpc: true})
-				r, err := IdentifyMiner(testCtx(t), f.target, f.v3Port)
+			c := capserve.Load(t, filepath.Join(captureRoot, fam.Name(), d.Name()))
+			for cmd, body := range c.RPC {
+				f := capserve.Start(t, capserve.Capture{RPC: map[string][]byte{cmd: body}}, capserve.Spec{RPC: true})
+				r, err := IdentifyMiner(testCtx(t), f.Target, f.V3Port)
 				name := fam.Name() + "/" + d.Name() + " " + cmd
 				if err != nil {
 					require.Equal(t, drivers.ResultUnsupported, drivers.Result(err), "%s: %v", name, err)
@@ -191,7 +192,7 @@ func closingPort(t *testing.T) (int, *atomic.Int32) {
 // asked over https, verified against the configured CA.
 func TestIdentifyOverTLS(t *testing.T) {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte("<html><head><title>AxeOS</title></head></html>")) // HAND-MADE, as rootAxe
+		_, _ = w.Write([]byte("<html><head><title>AxeOS</title></head></html>")) // HAND-MADE, as capserve.RootAxe
 	}))
 	t.Cleanup(srv.Close)
 	pool := x509.NewCertPool()

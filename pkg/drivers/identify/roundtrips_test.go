@@ -13,93 +13,94 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/asicmetrics/telegraf-asic/internal/capserve"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 )
 
 // identifyTraced runs one identification and returns the connections it
 // attempted outside HTTP (RPC, v3, gRPC; host:port, in order). HTTP
 // requests are counted on the fake's web server.
-func identifyTraced(t *testing.T, ctx context.Context, f *fake) (Result, []string, error) {
+func identifyTraced(t *testing.T, ctx context.Context, f *capserve.Miner) (Result, []string, error) {
 	t.Helper()
-	id := newIdentifier(f.target, f.v3Port, families())
+	id := newIdentifier(f.Target, f.V3Port, families())
 	r, err := id.run(ctx)
 	return r, id.dials, err
 }
 
-func (f *fake) addr(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+func addr(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
 
 func capDir(key string) string { return captureRoot + "/" + key }
 
 // Identification costs few round trips, counted on the fakes: requests per
 // server and connections attempted per port.
 func TestIdentifyRoundTrips(t *testing.T) {
-	load := func(key string) capture { return loadCapture(t, capDir(key)) }
+	load := func(key string) capserve.Capture { return capserve.Load(t, capDir(key)) }
 
 	t.Run("stock antminer: root, 4028 version, MaraFW check", func(t *testing.T) {
 		c := load("antminer/S19Pro_49.0.1.3")
-		f := startFake(t, c, fakeSpec{root: &rootBitmain, rpc: true})
+		f := capserve.Start(t, c, capserve.Spec{Root: &capserve.RootBitmain, RPC: true})
 		r, dials, err := identifyTraced(t, testCtx(t), f)
 		require.NoError(t, err)
 		require.Equal(t, Result{Driver: "antminer", Make: "Antminer", Model: "S19 Pro", Firmware: "stock"}, r)
 		// The MaraFW check answers the root's Digest challenge directly:
 		// one request, 404 on stock firmware.
-		require.Equal(t, []string{"/", "/kaonsu/v1/brief"}, f.webReqs.list())
-		require.Equal(t, []string{"version"}, f.rpc.Commands())
-		require.Equal(t, []string{f.addr(f.target.Ports.RPC)}, dials, "no v3, gRPC or ePIC probe")
+		require.Equal(t, []string{"/", "/kaonsu/v1/brief"}, f.WebReqs.List())
+		require.Equal(t, []string{"version"}, f.RPC.Commands())
+		require.Equal(t, []string{addr(f.Target.Ports.RPC)}, dials, "no v3, gRPC or ePIC probe")
 	})
 
 	t.Run("hiveon behind Bitmain's realm: root and version, no MaraFW check", func(t *testing.T) {
-		f := startFake(t, load("hiveon/S9_Hiveon_30.0.1.3_rwglr_20191120"), fakeSpec{root: &rootBitmain, rpc: true})
+		f := capserve.Start(t, load("hiveon/S9_Hiveon_30.0.1.3_rwglr_20191120"), capserve.Spec{Root: &capserve.RootBitmain, RPC: true})
 		r, dials, err := identifyTraced(t, testCtx(t), f)
 		require.NoError(t, err)
 		require.Equal(t, "hiveon", r.Driver)
-		require.Equal(t, []string{"/"}, f.webReqs.list())
-		require.Equal(t, []string{"version"}, f.rpc.Commands())
+		require.Equal(t, []string{"/"}, f.WebReqs.List())
+		require.Equal(t, []string{"version"}, f.RPC.Commands())
 		require.Len(t, dials, 1)
 	})
 
 	t.Run("certain page: one request", func(t *testing.T) {
-		f := startFake(t, load("luxos/S19kPro_2025.4.8.220305"), fakeSpec{root: &rootLux, rpc: true})
+		f := capserve.Start(t, load("luxos/S19kPro_2025.4.8.220305"), capserve.Spec{Root: &capserve.RootLux, RPC: true})
 		r, dials, err := identifyTraced(t, testCtx(t), f)
 		require.NoError(t, err)
 		require.Equal(t, "luxos", r.Driver)
-		require.Equal(t, []string{"/"}, f.webReqs.list())
-		require.Empty(t, f.rpc.Commands())
+		require.Equal(t, []string{"/"}, f.WebReqs.List())
+		require.Empty(t, f.RPC.Commands())
 		require.Empty(t, dials)
 	})
 
 	t.Run("marathon: realm, 4028 refused, kaonsu JSON", func(t *testing.T) {
-		f := startFake(t, load("marathon/KS5Pro_rel3.14_584"), fakeSpec{root: &rootBitmain, webPages: true})
+		f := capserve.Start(t, load("marathon/KS5Pro_rel3.14_584"), capserve.Spec{Root: &capserve.RootBitmain, WebPages: true})
 		r, dials, err := identifyTraced(t, testCtx(t), f)
 		require.NoError(t, err)
 		require.Equal(t, Result{Driver: "marathon", Make: "Antminer", Firmware: "marathon"}, r)
-		require.Equal(t, []string{"/", "/kaonsu/v1/brief"}, f.webReqs.list())
-		require.Equal(t, []string{f.addr(f.target.Ports.RPC)}, dials, "4028 refused once, then left alone; kaonsu before gRPC or v3")
+		require.Equal(t, []string{"/", "/kaonsu/v1/brief"}, f.WebReqs.List())
+		require.Equal(t, []string{addr(f.Target.Ports.RPC)}, dials, "4028 refused once, then left alone; kaonsu before gRPC or v3")
 	})
 
 	t.Run("marafw whose 4028 says only Antminer: kaonsu decides", func(t *testing.T) {
 		c := load("antminer/S19Pro_49.0.1.3")
-		c.web = load("marathon/KS5Pro_rel3.14_584").web // HAND-COMBINED: no MaraFW 4028 capture exists
-		f := startFake(t, c, fakeSpec{root: &rootBitmain, rpc: true, webPages: true})
+		c.Web = load("marathon/KS5Pro_rel3.14_584").Web // HAND-COMBINED: no MaraFW 4028 capture exists
+		f := capserve.Start(t, c, capserve.Spec{Root: &capserve.RootBitmain, RPC: true, WebPages: true})
 		r, _, err := identifyTraced(t, testCtx(t), f)
 		require.NoError(t, err)
 		require.Equal(t, Result{Driver: "marathon", Make: "Antminer", Model: "S19 Pro", Firmware: "marathon"}, r)
-		require.Equal(t, []string{"/", "/kaonsu/v1/brief"}, f.webReqs.list())
-		require.Equal(t, []string{"version"}, f.rpc.Commands())
+		require.Equal(t, []string{"/", "/kaonsu/v1/brief"}, f.WebReqs.List())
+		require.Equal(t, []string{"version"}, f.RPC.Commands())
 	})
 
 	t.Run("whatsminer: 307 to HTTPS, its LuCI page", func(t *testing.T) {
-		f := startFake(t, load("whatsminer/M31S_20210109.22.REL"), fakeSpec{root: &rootWhats, rpc: true})
+		f := capserve.Start(t, load("whatsminer/M31S_20210109.22.REL"), capserve.Spec{Root: &capserve.RootWhats, RPC: true})
 		r, dials, err := identifyTraced(t, testCtx(t), f)
 		require.NoError(t, err)
 		require.Equal(t, "whatsminer", r.Driver)
-		require.Equal(t, []string{"/", "https:/"}, f.webReqs.list())
-		require.Empty(t, f.rpc.Commands())
+		require.Equal(t, []string{"/", "https:/"}, f.WebReqs.List())
+		require.Empty(t, f.RPC.Commands())
 		require.Empty(t, dials)
 	})
 
 	t.Run("vnish 1.2 api only: version invalid, then its stats", func(t *testing.T) {
-		f := startFake(t, load("vnish/S21Pro_1.2.7"), fakeSpec{rpc: true})
+		f := capserve.Start(t, load("vnish/S21Pro_1.2.7"), capserve.Spec{RPC: true})
 		r, _, err := identifyTraced(t, testCtx(t), f)
 		require.NoError(t, err)
 		require.Equal(t, Result{Driver: "vnish", Make: "Antminer", Model: "S21 Pro", Firmware: "vnish"}, r)
@@ -107,47 +108,47 @@ func TestIdentifyRoundTrips(t *testing.T) {
 		// a guess of stock firmware, which stops the questions that only
 		// look for other families (Whatsminer's summary) but not Vnish's
 		// stats, which names it.
-		require.Equal(t, []string{"version", "devdetails", "stats"}, f.rpc.Commands())
+		require.Equal(t, []string{"version", "devdetails", "stats"}, f.RPC.Commands())
 	})
 
 	t.Run("every port refuses: one connect per port", func(t *testing.T) {
-		f := startFake(t, capture{}, fakeSpec{})
+		f := capserve.Start(t, capserve.Capture{}, capserve.Spec{})
 		start := time.Now()
 		_, dials, err := identifyTraced(t, testCtx(t), f)
 		require.Equal(t, drivers.ResultConnectionRefused, drivers.Result(err), "%v", err)
-		require.Equal(t, []string{f.addr(f.target.Ports.RPC), f.addr(f.target.Ports.GRPC), f.addr(f.v3Port)}, dials,
+		require.Equal(t, []string{addr(f.Target.Ports.RPC), addr(f.Target.Ports.GRPC), addr(f.V3Port)}, dials,
 			"no retries, no ePIC probe on the refused 4028 port")
 		require.Less(t, time.Since(start), time.Second)
 	})
 
 	t.Run("goldshell: plain root, 4028 summary names intminer", func(t *testing.T) {
-		f := startFake(t, load("goldshell/sc5proii_2.2.0"), fakeSpec{root: &rootPlain, rpc: true, webPages: true})
+		f := capserve.Start(t, load("goldshell/sc5proii_2.2.0"), capserve.Spec{Root: &capserve.RootPlain, RPC: true, WebPages: true})
 		r, _, err := identifyTraced(t, testCtx(t), f)
 		require.NoError(t, err)
 		require.Equal(t, "goldshell", r.Driver)
-		require.Equal(t, []string{"/"}, f.webReqs.list(), "4028 settled it before /mcb/status")
+		require.Equal(t, []string{"/"}, f.WebReqs.List(), "4028 settled it before /mcb/status")
 		// version and devdetails refused; Whatsminer's summary question
 		// gets intminer's answer.
-		require.Equal(t, []string{"version", "devdetails", "summary"}, f.rpc.Commands())
+		require.Equal(t, []string{"version", "devdetails", "summary"}, f.RPC.Commands())
 	})
 
 	t.Run("goldshell: plain root, 4028 refused, /mcb/status", func(t *testing.T) {
-		f := startFake(t, load("goldshell/sc5proii_2.2.0"), fakeSpec{root: &rootPlain, webPages: true})
+		f := capserve.Start(t, load("goldshell/sc5proii_2.2.0"), capserve.Spec{Root: &capserve.RootPlain, WebPages: true})
 		r, _, err := identifyTraced(t, testCtx(t), f)
 		require.NoError(t, err)
 		// /mcb/status model "Goldshell-SC5ProⅡ": "Goldshell-" dropped, "Ⅱ" -> "II".
 		require.Equal(t, Result{Driver: "goldshell", Make: "Goldshell", Model: "SC5 Pro II", Firmware: "stock"}, r)
-		require.Contains(t, f.webReqs.list(), "/mcb/status")
+		require.Contains(t, f.WebReqs.List(), "/mcb/status")
 	})
 }
 
 // A gRPC server alone (Braiins OS+ with 4028 and the web UI off).
 func TestIdentifyGRPC(t *testing.T) {
-	f := startFake(t, capture{}, fakeSpec{grpc: true})
-	r, err := IdentifyMiner(testCtx(t), f.target, f.v3Port)
+	f := capserve.Start(t, capserve.Capture{}, capserve.Spec{GRPC: true})
+	r, err := IdentifyMiner(testCtx(t), f.Target, f.V3Port)
 	require.NoError(t, err)
 	require.Equal(t, Result{Driver: "braiins", Make: "Antminer", Firmware: "braiins"}, r)
-	require.Equal(t, int32(1), f.grpcConns.Load())
+	require.Equal(t, int32(1), f.GRPCConns.Load())
 }
 
 // A miner that accepts and never answers costs at most a probe timeout per
@@ -208,7 +209,7 @@ func silentPort(t *testing.T) (int, *atomic.Int32) {
 // A certain answer naming a family whose driver is not registered is
 // unsupported at once, naming the firmware.
 func TestIdentifyUnregistered(t *testing.T) {
-	f := startFake(t, capture{}, fakeSpec{root: &root{status: 200, body: "<title>Miner UI</title>"}})
+	f := capserve.Start(t, capserve.Capture{}, capserve.Spec{Root: &capserve.Root{Status: 200, Body: "<title>Miner UI</title>"}})
 	fams := append([]family{{name: "nosuchdriver", id: drivers.Identification{
 		Match: func(e *drivers.Evidence) drivers.Confidence {
 			if e.RootSays("miner ui") {
@@ -217,7 +218,7 @@ func TestIdentifyUnregistered(t *testing.T) {
 			return drivers.NoMatch
 		},
 	}}}, families()...)
-	_, err := newIdentifier(f.target, f.v3Port, fams).run(testCtx(t))
+	_, err := newIdentifier(f.Target, f.V3Port, fams).run(testCtx(t))
 	require.ErrorIs(t, err, drivers.ErrUnsupported)
 	require.ErrorIs(t, err, errNotRegistered)
 	require.Contains(t, err.Error(), "nosuchdriver")
@@ -242,18 +243,18 @@ func TestIdentifyCostOnEveryCapture(t *testing.T) {
 				continue
 			}
 			key := fam.Name() + "/" + d.Name()
-			c := loadCapture(t, filepath.Join(captureRoot, key))
-			f := startFake(t, c, fullSpec(fam.Name(), c))
+			c := capserve.Load(t, filepath.Join(captureRoot, key))
+			f := capserve.Start(t, c, capserve.FullSpec(fam.Name(), c))
 			r, dials, err := identifyTraced(t, testCtx(t), f)
 			require.NoError(t, err, key)
 			require.Equal(t, fam.Name(), r.Driver, key)
-			require.LessOrEqual(t, len(f.webReqs.list()), 2, "%s: %v", key, f.webReqs.list())
-			if f.rpc != nil {
-				require.LessOrEqual(t, len(f.rpc.Commands()), 2, "%s: %v", key, f.rpc.Commands())
+			require.LessOrEqual(t, len(f.WebReqs.List()), 2, "%s: %v", key, f.WebReqs.List())
+			if f.RPC != nil {
+				require.LessOrEqual(t, len(f.RPC.Commands()), 2, "%s: %v", key, f.RPC.Commands())
 			}
-			require.LessOrEqual(t, len(f.rpcHTTP.list()), 1, key)
+			require.LessOrEqual(t, len(f.RPCHTTP.List()), 1, key)
 			for _, a := range dials {
-				require.Equal(t, f.addr(f.target.Ports.RPC), a, "%s: only the RPC port outside HTTP", key)
+				require.Equal(t, addr(f.Target.Ports.RPC), a, "%s: only the RPC port outside HTTP", key)
 			}
 		}
 	}
@@ -262,13 +263,13 @@ func TestIdentifyCostOnEveryCapture(t *testing.T) {
 // BenchmarkIdentifyStockAntminer is one identification of the commonest
 // miner: Bitmain's realm, MaraFW's check, version.
 func BenchmarkIdentifyStockAntminer(b *testing.B) {
-	c := loadCapture(b, capDir("antminer/S19Pro_49.0.1.3"))
-	f := startFake(b, c, fakeSpec{root: &rootBitmain, rpc: true})
+	c := capserve.Load(b, capDir("antminer/S19Pro_49.0.1.3"))
+	f := capserve.Start(b, c, capserve.Spec{Root: &capserve.RootBitmain, RPC: true})
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := IdentifyMiner(ctx, f.target, f.v3Port); err != nil {
+		if _, err := IdentifyMiner(ctx, f.Target, f.V3Port); err != nil {
 			b.Fatal(err)
 		}
 	}

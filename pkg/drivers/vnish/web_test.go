@@ -2,21 +2,18 @@ package vnish
 
 import (
 	"context"
-	"encoding/json"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/asicmetrics/telegraf-asic/internal/capserve"
 	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
@@ -163,59 +160,13 @@ func TestWebFailuresAndBrokenPage(t *testing.T) {
 	require.Equal(t, int64(4423), *d.UptimeSeconds, "stats Elapsed")
 }
 
-// fakeWeb is a Vnish web API: POST /api/v1/unlock {"pw"} -> token; pages
-// need "Authorization: <token>"; expire() invalidates issued tokens.
-type fakeWeb struct {
-	pages map[string][]byte
-	pw    string
-
-	mu     sync.Mutex
-	tok    string
-	n      int
-	logins int
-	paths  []string
-}
-
-func (f *fakeWeb) expire() { f.mu.Lock(); f.tok = ""; f.mu.Unlock() }
-
-func (f *fakeWeb) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.paths = append(f.paths, r.Method+" "+r.URL.Path)
-	if r.URL.Path == "/api/v1/unlock" {
-		f.logins++
-		var body struct{ PW string }
-		if r.Method != http.MethodPost || json.NewDecoder(r.Body).Decode(&body) != nil || body.PW != f.pw {
-			w.WriteHeader(http.StatusForbidden)
-			_, _ = w.Write([]byte(`{"unlock_timeout":null}`))
-			return
-		}
-		f.n++
-		f.tok = "tok" + strconv.Itoa(f.n)
-		_, _ = w.Write([]byte(`{"token":"` + f.tok + `"}`))
-		return
-	}
-	if f.tok == "" || r.Header.Get("Authorization") != f.tok {
-		w.WriteHeader(http.StatusUnauthorized)
-		return
-	}
-	b, ok := f.pages[strings.TrimPrefix(r.URL.Path, "/api/v1/")]
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	_, _ = w.Write(b)
-}
-
-func startWeb(t *testing.T, pages map[string][]byte) (*fakeWeb, int) {
-	f := &fakeWeb{pages: pages, pw: "admin"}
+// startWeb serves pages as Vnish's web API (internal/capserve: POST
+// /api/v1/unlock {"pw":"admin"} -> a token sent bare in Authorization).
+func startWeb(t *testing.T, pages map[string][]byte) (*capserve.Login, int) {
+	f := capserve.NewLogin("vnish", pages)
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
-	_, port, err := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
-	require.NoError(t, err)
-	p, err := strconv.Atoi(port)
-	require.NoError(t, err)
-	return f, p
+	return f, srv.Listener.Addr().(*net.TCPAddr).Port
 }
 
 func TestGatherWithWebEndToEnd(t *testing.T) {
@@ -239,15 +190,15 @@ func TestGatherWithWebEndToEnd(t *testing.T) {
 		require.Equal(t, "02:95:23:B3:E0:79", d.MAC)
 		require.InDelta(t, 173.87094, *d.Hashrate, 1e-9)
 		require.InDelta(t, 2800.0, *d.PowerLimitWatts, 1e-9)
-		require.Equal(t, 1, fw.logins)
+		require.Equal(t, 1, fw.Logins())
 
 		// Token cached across gathers; an expired one is renewed once.
 		gather()
-		require.Equal(t, 1, fw.logins)
-		fw.expire()
+		require.Equal(t, 1, fw.Logins())
+		fw.Expire()
 		d = gather()
 		require.Empty(t, d.Problems, "%v", d.Problems)
-		require.Equal(t, 2, fw.logins)
+		require.Equal(t, 2, fw.Logins())
 		m.Close()
 		tr.CloseIdle()
 	}
@@ -265,7 +216,7 @@ func TestGatherWrongPassword(t *testing.T) {
 	defer cancel()
 	d, err := drv.Gather(ctx, target)
 	require.NoError(t, err, "4028 answered")
-	require.Equal(t, 1, fw.logins, "one login attempt per gather, no loop")
+	require.Equal(t, 1, fw.Logins(), "one login attempt per gather, no loop")
 	require.InDelta(t, 173.87094, *d.Hashrate, 1e-9)
 	require.Empty(t, d.MAC)
 	require.Len(t, d.Problems, 1, "%v", d.Problems)

@@ -1,0 +1,73 @@
+// Package capserve serves a capture folder of testdata/<family>/<case> as
+// the firmware that recorded it: the cgminer API (4028, or Hammer's 8359),
+// Whatsminer API v3 (4433), ePIC's HTTP API on the RPC port, Auradine's
+// REST port (8080) and the web UI with the family's own login (HTTP
+// Digest, Goldshell's JWT with its password cipher, Innosilicon's JWT,
+// Vnish's unlock token, IceRiver's session cookie, Auradine's token). Only
+// the servers the firmware has are started; every other port refuses.
+//
+// The logins are checked with this package's own code, not the drivers'.
+// Identification tests start single servers on 127.0.0.1 (Start); the
+// golden runner serves a whole miner on its own loopback address at the
+// firmware's real ports (Serve). Test infrastructure, not product code.
+package capserve
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/btminerv3/btminerv3test"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
+)
+
+// Capture is a capture folder split by protocol.
+type Capture struct {
+	RPC  map[string][]byte // cgminer command -> reply (4028, or Hammer's 8359)
+	V3   map[string][]byte // Whatsminer API v3 (4433); nil when none
+	Web  map[string][]byte // page name -> body (web_<page>.json)
+	Name string
+}
+
+// Load reads a folder as the drivers' tests do: <cmd>.json/.raw and
+// rpc_<cmd>.json are cgminer replies, web_<page>.json web pages, a
+// multi_<a>_<b>.json one joined reply (split here), get.device.info.json
+// and friends Whatsminer API v3 replies.
+func Load(t testing.TB, dir string) Capture {
+	t.Helper()
+	c := Capture{RPC: map[string][]byte{}, Web: map[string][]byte{}, Name: filepath.Base(dir)}
+	if _, err := os.Stat(filepath.Join(dir, "get.device.info.json")); err == nil {
+		v3, err := btminerv3test.LoadDir(dir)
+		require.NoError(t, err)
+		c.V3 = v3
+		return c
+	}
+	all, err := fakeminer.LoadDir(dir)
+	require.NoError(t, err)
+	for name, b := range all {
+		switch {
+		case strings.HasPrefix(name, "web_"):
+			c.Web[strings.TrimPrefix(name, "web_")] = b
+		case strings.HasPrefix(name, "rpc_"):
+			c.RPC[strings.TrimPrefix(name, "rpc_")] = b
+		case strings.HasPrefix(name, "multi_") && !strings.HasSuffix(name, "_nan"):
+			var m map[string]json.RawMessage
+			require.NoError(t, json.Unmarshal(cgminer.Repair(b), &m))
+			for cmd, v := range m {
+				var l []json.RawMessage
+				if json.Unmarshal(v, &l) == nil && len(l) > 0 {
+					c.RPC[cmd] = l[0]
+				}
+			}
+		case strings.HasPrefix(name, "multi_"):
+		default:
+			c.RPC[name] = b
+		}
+	}
+	return c
+}

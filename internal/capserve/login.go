@@ -1,0 +1,324 @@
+package capserve
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Each family's factory web credentials, as its firmware ships them.
+const (
+	digestUser, digestPass = "root", "root"      // Bitmain UI and its forks, MaraFW
+	goldUser               = "admin"             // Goldshell
+	innoUser, innoPass     = "admin", "admin"    // Innosilicon
+	vnishPass              = "admin"             // Vnish unlock
+	iceUser, icePass       = "admin", "12345678" // IceRiver
+	fluxUser, fluxPass     = "admin", "admin"    // Auradine FluxOS
+)
+
+// goldCipher is Goldshell's default password 123456789 as its own UI sends
+// it with cipher=true (AES-128-CBC, recorded, not computed here).
+const goldCipher = "bbad7537f4c8b6ea31eea0b3d760e257"
+
+const nonce = "0a1b2c3d4e5f"
+
+var digestParam = regexp.MustCompile(`(\w+)=(?:"((?:[^"\\]|\\.)*)"|([^,\s]+))`)
+
+func md5hex(s string) string { x := md5.Sum([]byte(s)); return hex.EncodeToString(x[:]) }
+
+// digestOK checks a Digest Authorization (MD5, qop=auth) for the Bitmain
+// default root:root, independently of the code under test.
+func digestOK(r *http.Request, realm string) bool {
+	h := r.Header.Get("Authorization")
+	if !strings.HasPrefix(h, "Digest ") {
+		return false
+	}
+	p := map[string]string{}
+	for _, m := range digestParam.FindAllStringSubmatch(h, -1) {
+		p[m[1]] = m[2] + m[3]
+	}
+	ha1 := md5hex(digestUser + ":" + realm + ":" + digestPass)
+	ha2 := md5hex(r.Method + ":" + r.URL.RequestURI())
+	want := md5hex(ha1 + ":" + nonce + ":" + p["nc"] + ":" + p["cnonce"] + ":auth:" + ha2)
+	return p["username"] == digestUser && p["nonce"] == nonce && p["response"] == want
+}
+
+// webPrefixes are where firmwares serve the pages a capture folder holds
+// as web_<page>.json (bitaxe's web_system_info is /api/system/info).
+var webPrefixes = []string{"/kaonsu/v1/", "/mcb/", "/api/v1/", "/api/", "/cgi-bin/"}
+
+// anyPage is the captured page served at path under any known prefix
+// (a trailing .cgi dropped), nil when none.
+func anyPage(c Capture, path string) []byte {
+	for _, p := range webPrefixes {
+		if rest, ok := strings.CutPrefix(path, p); ok {
+			rest = strings.TrimSuffix(rest, ".cgi")
+			if b, ok := c.Web[strings.ReplaceAll(rest, "/", "_")]; ok {
+				return b
+			}
+		}
+	}
+	return nil
+}
+
+func write(w http.ResponseWriter, b []byte) {
+	if b == nil {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	_, _ = w.Write(b)
+}
+
+// tokens hands out and checks login tokens.
+type tokens struct {
+	mu    sync.Mutex
+	n     int
+	valid map[string]bool
+}
+
+func (k *tokens) issue(prefix string) string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.n++
+	tok := prefix + strconv.Itoa(k.n)
+	if k.valid == nil {
+		k.valid = map[string]bool{}
+	}
+	k.valid[tok] = true
+	return tok
+}
+
+func (k *tokens) reset() {
+	k.mu.Lock()
+	k.valid = nil
+	k.mu.Unlock()
+}
+
+func (k *tokens) ok(tok string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return tok != "" && k.valid[tok]
+}
+
+// Login serves a capture's web pages at a family's paths behind its
+// login, with the firmware's factory credentials (the Digest families are
+// checked before, in the web handler). An unknown family, or "", serves
+// the pages under any known prefix. Drivers' tests use it directly to
+// count logins and expire tokens.
+type Login struct {
+	h      http.Handler
+	k      *tokens
+	logins atomic.Int32
+}
+
+// NewLogin is family's login in front of pages (page name -> body).
+func NewLogin(family string, pages map[string][]byte) *Login {
+	l := &Login{k: &tokens{}}
+	l.h = l.handler(family, Capture{Web: pages})
+	return l
+}
+
+func (l *Login) ServeHTTP(w http.ResponseWriter, r *http.Request) { l.h.ServeHTTP(w, r) }
+
+// Logins counts login requests, accepted or not.
+func (l *Login) Logins() int { return int(l.logins.Load()) }
+
+// Expire forgets every token issued so far, as a reboot or a timeout does.
+func (l *Login) Expire() { l.k.reset() }
+
+func (l *Login) handler(family string, c Capture) http.Handler {
+	k := l.k
+	bearer := func(r *http.Request) string { return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ") }
+	switch family {
+	case "antminer", "hiveon", "elphapex", "hammer":
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			name, ok := strings.CutPrefix(r.URL.Path, "/cgi-bin/")
+			name, ok2 := strings.CutSuffix(name, ".cgi")
+			if !ok || !ok2 {
+				http.NotFound(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "text/html") // as the real CGI scripts do
+			write(w, c.Web[name])
+		})
+	case "marathon":
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			name, ok := strings.CutPrefix(r.URL.Path, "/kaonsu/v1/")
+			if !ok {
+				http.NotFound(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			write(w, c.Web[name])
+		})
+	case "bitaxe":
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			name, ok := strings.CutPrefix(r.URL.Path, "/api/")
+			if !ok {
+				http.NotFound(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			write(w, c.Web[strings.ReplaceAll(name, "/", "_")])
+		})
+	case "goldshell":
+		// GET /user/login?username=&password=&cipher=true -> {"JWT Token":..};
+		// this firmware wants the ciphered password (cipher=false is
+		// answered with a page, as newer releases do). /mcb/status needs no
+		// login; the other /mcb pages a Bearer token.
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/user/logout":
+				_, _ = fmt.Fprint(w, `{}`)
+				return
+			case "/user/login":
+				l.logins.Add(1)
+				q := r.URL.Query()
+				if q.Get("cipher") != "true" {
+					_, _ = fmt.Fprint(w, "<html>cipher required</html>")
+					return
+				}
+				if q.Get("username") != goldUser || q.Get("password") != goldCipher {
+					_, _ = fmt.Fprint(w, `{"error":"wrong password"}`)
+					return
+				}
+				_, _ = fmt.Fprintf(w, `{"JWT Token":%q}`, k.issue("jwt"))
+				return
+			}
+			name := map[string]string{"/mcb/status": "status", "/mcb/setting": "setting", "/mcb/cgminer": "cgminer_" + r.URL.Query().Get("cgminercmd"), "/mcb/pools": "pools"}[r.URL.Path]
+			if name != "status" && !k.ok(bearer(r)) {
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			write(w, c.Web[name])
+		})
+	case "innosilicon":
+		// POST /api/auth (form username, password) -> {"success":true,"jwt":..};
+		// POST /api/<page> with the Bearer token.
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			page, ok := strings.CutPrefix(r.URL.Path, "/api/")
+			if r.Method != http.MethodPost || !ok {
+				http.Error(w, "no", http.StatusMethodNotAllowed)
+				return
+			}
+			if page == "auth" {
+				l.logins.Add(1)
+				if r.ParseForm() != nil || r.PostForm.Get("username") != innoUser || r.PostForm.Get("password") != innoPass {
+					_, _ = fmt.Fprint(w, `{"success":false,"message":"username or password error"}`)
+					return
+				}
+				_, _ = fmt.Fprintf(w, `{"success":true,"jwt":%q}`, k.issue("jwt"))
+				return
+			}
+			if !k.ok(bearer(r)) {
+				_, _ = fmt.Fprint(w, `{"success":false,"token":"expired"}`)
+				return
+			}
+			w.Header().Set("Content-Type", "text/html") // as the firmware labels it
+			write(w, c.Web[page])
+		})
+	case "vnish":
+		// POST /api/v1/unlock {"pw":..} -> {"token":..}, sent bare in
+		// Authorization.
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			page, ok := strings.CutPrefix(r.URL.Path, "/api/v1/")
+			if !ok {
+				http.NotFound(w, r)
+				return
+			}
+			if page == "unlock" {
+				l.logins.Add(1)
+				var body struct{ PW string }
+				if r.Method != http.MethodPost || json.NewDecoder(r.Body).Decode(&body) != nil || body.PW != vnishPass {
+					w.WriteHeader(http.StatusForbidden)
+					_, _ = w.Write([]byte(`{"unlock_timeout":null}`))
+					return
+				}
+				_, _ = fmt.Fprintf(w, `{"token":%q}`, k.issue("tok"))
+				return
+			}
+			if !k.ok(r.Header.Get("Authorization")) {
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			write(w, c.Web[page])
+		})
+	case "iceriver":
+		// POST /user/loginpost post=6&user=&pwd= sets a session cookie;
+		// POST /user/userpanel?post=4 answers the panel, or the login page
+		// without one.
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPost {
+				http.Error(w, "method", http.StatusMethodNotAllowed)
+				return
+			}
+			switch r.URL.Path {
+			case "/user/loginpost":
+				l.logins.Add(1)
+				if r.FormValue("post") != "6" || r.FormValue("user") != iceUser || r.FormValue("pwd") != icePass {
+					_, _ = fmt.Fprint(w, `{"error":1,"data":{},"message":"password error"}`)
+					return
+				}
+				http.SetCookie(w, &http.Cookie{Name: "session", Value: k.issue("s"), Path: "/"})
+				_, _ = fmt.Fprint(w, `{"error":0,"data":{},"message":""}`)
+			case "/user/userpanel":
+				ck, err := r.Cookie("session")
+				w.Header().Set("Content-Type", "text/html")
+				if err != nil || !k.ok(ck.Value) || r.FormValue("post") != "4" {
+					_, _ = fmt.Fprint(w, `<!DOCTYPE html><html><head><TITLE>用户界面</TITLE></head><body><form action="/user/loginpost">login</form></body></html>`)
+					return
+				}
+				write(w, c.Web["userpanel"])
+			default:
+				http.NotFound(w, r)
+			}
+		})
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		write(w, anyPage(c, r.URL.Path))
+	})
+}
+
+// serveEPIC is ePIC's HTTP API on the RPC port: GET /<page>, no login for
+// reading.
+func serveEPIC(w http.ResponseWriter, r *http.Request, c Capture) {
+	write(w, c.Web[strings.TrimPrefix(r.URL.Path, "/")])
+}
+
+// flux is Auradine's FluxOS REST API: POST /token
+// {"command":"token","user":..,"password":..} -> a token sent back in the
+// Token header; GET /<page> with it.
+type flux struct {
+	web map[string][]byte
+	k   tokens
+}
+
+func newFlux(web map[string][]byte) *flux { return &flux{web: web} }
+
+func (f *flux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/token" {
+		var req map[string]string
+		if r.Method != http.MethodPost || json.NewDecoder(r.Body).Decode(&req) != nil || req["command"] != "token" {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		if req["user"] != fluxUser || req["password"] != fluxPass {
+			_, _ = fmt.Fprint(w, `{"STATUS":[{"STATUS":"E","Msg":"Invalid user or password"}],"id":1}`)
+			return
+		}
+		_, _ = fmt.Fprintf(w, `{"STATUS":[{"STATUS":"S","Msg":"Token"}],"Token":[{"Token":%q}],"id":1}`, f.k.issue("tok"))
+		return
+	}
+	if !f.k.ok(r.Header.Get("Token")) {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	write(w, f.web[strings.TrimPrefix(r.URL.Path, "/")])
+}

@@ -1,0 +1,285 @@
+package capserve
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+
+	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/btminerv3/btminerv3test"
+)
+
+// The firmware's own ports, used when a miner is served on its own address.
+const (
+	PortRPC    = 4028
+	PortWeb    = 80
+	PortGRPC   = 50051
+	PortV3     = 4433
+	PortHammer = 8359 // Hammer's ccminer API
+	PortREST   = 8080 // Auradine's FluxOS REST API
+)
+
+// Spec says which servers to start.
+type Spec struct {
+	Root     *Root // nil: web port refused
+	RPC      bool  // serve Capture.RPC in the cgminer protocol
+	EPIC     bool  // serve Capture.Web as ePIC's HTTP API on the RPC port
+	V3       bool  // serve Capture.V3 on the v3 port
+	GRPC     bool  // an empty gRPC server (Braiins OS+ without recorded replies)
+	WebPages bool  // serve Capture.Web under the firmware's web paths
+	// Family, with WebPages, serves the pages at that family's paths behind
+	// its login (login.go); "" serves them under any known prefix, no login.
+	Family string
+	// RPCAt8359: the cgminer API is Hammer's, on 8359 and not the RPC port.
+	RPCAt8359 bool
+	// REST: Auradine's FluxOS REST API (token login) on its own port.
+	REST bool
+}
+
+// Miner is a loopback miner built from a capture.
+type Miner struct {
+	// Target reaches it: the RPC, web and gRPC ports of its servers, or
+	// refused ports where it has none.
+	Target drivers.Target
+	// V3Port, HammerPort and RESTPort are the fixed-port APIs (refused
+	// when absent).
+	V3Port, HammerPort, RESTPort int
+
+	RPC       *fakeminer.Miner
+	V3        *btminerv3test.Server
+	WebReqs   *PathLog // paths asked of the web port
+	RPCHTTP   *PathLog // ePIC's HTTP API on the RPC port
+	GRPCConns *atomic.Int32
+
+	host string // "" : 127.0.0.1 with ephemeral ports
+}
+
+// PathLog records request paths.
+type PathLog struct {
+	mu    sync.Mutex
+	paths []string
+}
+
+func (l *PathLog) add(p string) { l.mu.Lock(); l.paths = append(l.paths, p); l.mu.Unlock() }
+
+// List is what was asked, in order (nil log: nothing).
+func (l *PathLog) List() []string {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.paths...)
+}
+
+// Start serves c on 127.0.0.1, each server on an ephemeral port; every
+// absent server is its own refused port, as on a real miner.
+func Start(t testing.TB, c Capture, s Spec) *Miner {
+	t.Helper()
+	return start(t, c, s, "")
+}
+
+// Serve serves the capture folder dir of family on host (an address of
+// 127.0.0.0/8 no other test uses) at the firmware's real ports: 4028,
+// 4433, 8359, 8080, 50051 and 80. Binding port 80 needs privileges; when
+// it is refused the web UI gets an ephemeral port, which Target.Ports.Web
+// says (configure it as the web port).
+func Serve(t testing.TB, host, dir, family string) *Miner {
+	t.Helper()
+	if _, ok := FamilyRoot[family]; !ok {
+		t.Fatalf("capserve knows no firmware of family %q: add its root page (roots.go), servers (FullSpec) and login (login.go)", family)
+	}
+	c := Load(t, dir)
+	return start(t, c, FullSpec(family, c), host)
+}
+
+// ClosedPort is a 127.0.0.1 port nothing listens on. It is taken below
+// Linux's ephemeral range (32768 up), where the listeners other tests
+// open on port 0 never land, so it stays refused for the test.
+func ClosedPort(t testing.TB) int {
+	t.Helper()
+	for range 100 {
+		p := 20000 + rand.IntN(12000)
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err == nil {
+			_ = ln.Close()
+			return p
+		}
+	}
+	t.Fatal("no free port in 20000-31999")
+	return 0
+}
+
+// addr is where a server listens: an ephemeral 127.0.0.1 port, or the
+// firmware's port on m.host.
+func (m *Miner) addr(port int) string {
+	if m.host == "" {
+		return "127.0.0.1:0"
+	}
+	return net.JoinHostPort(m.host, strconv.Itoa(port))
+}
+
+// listen binds one server at m.addr(port); without the privilege port 80
+// needs, the web UI takes an ephemeral port of m.host.
+func (m *Miner) listen(t testing.TB, port int) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", m.addr(port))
+	if err != nil && m.host != "" && port == PortWeb && errors.Is(err, syscall.EACCES) {
+		ln, err = net.Listen("tcp", net.JoinHostPort(m.host, "0"))
+	}
+	require.NoError(t, err)
+	return ln
+}
+
+// refused is a port of an absent server. On a miner's own address it is
+// the firmware's port, checked free: a listener on all addresses would
+// answer for the miner.
+func (m *Miner) refused(t testing.TB, port int) int {
+	t.Helper()
+	if m.host == "" {
+		return ClosedPort(t)
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(m.host, strconv.Itoa(port)))
+	if err != nil && (port != PortWeb || !errors.Is(err, syscall.EACCES)) {
+		t.Fatalf("port %d of %s is taken (a listener on all addresses?): %v", port, m.host, err)
+	}
+	if ln != nil {
+		_ = ln.Close()
+	}
+	return port
+}
+
+func (m *Miner) http(t testing.TB, port int, h http.HandlerFunc) int {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	_ = srv.Listener.Close()
+	srv.Listener = m.listen(t, port)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().(*net.TCPAddr).Port
+}
+
+func (m *Miner) cgminer(t testing.TB, c Capture, port int) (*fakeminer.Miner, int) {
+	t.Helper()
+	fm := &fakeminer.Miner{Replies: c.RPC, Multi: true, NUL: true}
+	require.NoError(t, fm.Start(m.addr(port)))
+	t.Cleanup(fm.Close)
+	return fm, fm.Port()
+}
+
+func start(t testing.TB, c Capture, s Spec, host string) *Miner {
+	t.Helper()
+	m := &Miner{host: host}
+	m.Target = drivers.Target{Host: "127.0.0.1"}
+	if host != "" {
+		m.Target.Host = host
+	}
+	// Free the fixed ports first: each absent server refuses.
+	m.Target.Ports = drivers.Ports{RPC: m.refused(t, PortRPC), Web: m.refused(t, PortWeb), GRPC: m.refused(t, PortGRPC)}
+	m.V3Port, m.HammerPort, m.RESTPort = m.refused(t, PortV3), m.refused(t, PortHammer), m.refused(t, PortREST)
+
+	switch {
+	case s.RPC && s.RPCAt8359:
+		m.RPC, m.HammerPort = m.cgminer(t, c, PortHammer)
+	case s.RPC:
+		m.RPC, m.Target.Ports.RPC = m.cgminer(t, c, PortRPC)
+	}
+	if s.EPIC {
+		m.RPCHTTP = &PathLog{}
+		m.Target.Ports.RPC = m.http(t, PortRPC, func(w http.ResponseWriter, r *http.Request) {
+			m.RPCHTTP.add(r.URL.Path)
+			serveEPIC(w, r, c)
+		})
+	}
+	if s.V3 {
+		// Join: the documented firmware answers summary+edevs+pools at once.
+		m.V3 = &btminerv3test.Server{Replies: c.V3, Join: true}
+		require.NoError(t, m.V3.Start(m.addr(PortV3)))
+		t.Cleanup(m.V3.Close)
+		m.V3Port = m.V3.Port()
+	}
+	if s.GRPC {
+		ln := m.listen(t, PortGRPC)
+		m.GRPCConns = &atomic.Int32{}
+		srv := grpc.NewServer()
+		go func() { _ = srv.Serve(countingListener{ln, m.GRPCConns}) }()
+		t.Cleanup(srv.Stop)
+		m.Target.Ports.GRPC = ln.Addr().(*net.TCPAddr).Port
+	}
+	if s.REST {
+		f := newFlux(c.Web)
+		m.RESTPort = m.http(t, PortREST, f.ServeHTTP)
+	}
+	if s.Root != nil {
+		m.WebReqs = &PathLog{}
+		m.Target.Ports.Web = m.http(t, PortWeb, m.webHandler(t, c, s))
+	}
+	return m
+}
+
+func (m *Miner) webHandler(t testing.TB, c Capture, s Spec) http.HandlerFunc {
+	rt := *s.Root
+	var httpsURL string
+	if rt.HTTPS != "" {
+		tls := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			m.WebReqs.add("https:" + r.URL.Path)
+			_, _ = w.Write([]byte(rt.HTTPS))
+		}))
+		if m.host != "" {
+			_ = tls.Listener.Close()
+			tls.Listener = m.listen(t, 0)
+		}
+		tls.StartTLS()
+		t.Cleanup(tls.Close)
+		httpsURL = tls.URL + "/"
+	}
+	var pages http.Handler
+	if s.WebPages {
+		pages = NewLogin(s.Family, c.Web)
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		m.WebReqs.add(r.URL.Path)
+		if rt.Realm != "" && !digestOK(r, rt.Realm) {
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Digest realm=%q, nonce=%q, qop="auth"`, rt.Realm, nonce))
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		switch {
+		case r.URL.Path == "/" && rt.HTTPS != "":
+			w.Header().Set("Location", httpsURL)
+			w.WriteHeader(http.StatusTemporaryRedirect)
+		case r.URL.Path == "/":
+			w.WriteHeader(rt.Status)
+			_, _ = w.Write([]byte(rt.Body))
+		case pages != nil:
+			pages.ServeHTTP(w, r)
+		default:
+			http.NotFound(w, r)
+		}
+	}
+}
+
+type countingListener struct {
+	net.Listener
+	n *atomic.Int32
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
+}
