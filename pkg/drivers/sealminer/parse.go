@@ -1,7 +1,8 @@
 package sealminer
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -108,10 +109,10 @@ func stats(d *drivers.MinerData, s jsonval.Obj) {
 		b.Active = f.Bool(s, k("Online"))
 		b.SerialNumber = f.String(s, k("SN"))
 	}
-	for _, n := range sortedKeys(boards) {
+	for _, n := range slices.Sorted(maps.Keys(boards)) {
 		d.Boards = append(d.Boards, *boards[n])
 	}
-	for _, n := range sortedKeys(fans) {
+	for _, n := range slices.Sorted(maps.Keys(fans)) {
 		if fans[n].RPM != nil {
 			d.Fans = append(d.Fans, *fans[n])
 		}
@@ -154,15 +155,6 @@ func minerErrors(f drivers.Fields, s jsonval.Obj) []drivers.MinerError {
 			out = append(out, drivers.MinerError{Code: "PSU " + p, Message: "power supply error " + p})
 		}
 	}
-	return out
-}
-
-func sortedKeys[T any](m map[int]T) []int {
-	out := make([]int, 0, len(m))
-	for n := range m {
-		out = append(out, n)
-	}
-	sort.Ints(out)
 	return out
 }
 

@@ -2,6 +2,7 @@ package whatsminer
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -111,15 +112,6 @@ func hasSection(r *Replies, cmd, section string) bool {
 	}
 	_, present := o[section]
 	return present
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // msg returns the Msg object of a Whatsminer-style reply.
@@ -335,7 +327,7 @@ func parseErrorCodes(d *drivers.MinerData, o jsonval.Obj) {
 	}
 	var codes []string
 	addKeys := func(obj map[string]any) {
-		for _, k := range sortedKeys(obj) {
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
 			if k != "reason" {
 				codes = append(codes, k)
 			}
