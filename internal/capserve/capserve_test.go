@@ -118,7 +118,10 @@ func TestLoginsRefuseWithoutCredentials(t *testing.T) {
 	t.Run("absent servers refuse", func(t *testing.T) {
 		m, _ := serve("bitaxe/Supra401_v2.4.5", "bitaxe")
 		for _, p := range []int{m.Target.Ports.RPC, m.Target.Ports.GRPC, m.V3Port, m.HammerPort, m.RESTPort} {
-			_, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", p))
+			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", p))
+			if err == nil {
+				resp.Body.Close()
+			}
 			require.Error(t, err, "port %d", p)
 		}
 		code, b := do(t, "GET", web(m)+"/api/system/info", "", nil)
