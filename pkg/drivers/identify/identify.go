@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -81,6 +82,17 @@ type Result struct {
 	Make     string
 	Model    string // "" when no reply named it
 	Firmware string
+	// Open are the ports that accepted a connection during identification,
+	// also when it failed: what a later check of the miner compares with.
+	Open []int
+}
+
+// Known is what the caller learnt about the miner's ports shortly before
+// (a scan's connect probes, a check): ports that refused a connection are
+// not asked again. A refusal is only worth reusing while fresh: a miner
+// that was booting may listen now.
+type Known struct {
+	Refused []int
 }
 
 // Identify tells the driver of a miner; see IdentifyMiner.
@@ -108,7 +120,57 @@ func Identify(ctx context.Context, t drivers.Target, v3Port int) (string, error)
 // answering gives drivers.ErrRefused when every port refused, else
 // drivers.ErrTimeout.
 func IdentifyMiner(ctx context.Context, t drivers.Target, v3Port int) (Result, error) {
-	return newIdentifier(t, v3Port, families()).run(ctx)
+	return IdentifyKnown(ctx, t, v3Port, Known{})
+}
+
+// IdentifyKnown is IdentifyMiner that asks nothing of the ports k says
+// refused; a miner whose every port refused is drivers.ErrRefused without
+// a dial.
+func IdentifyKnown(ctx context.Context, t drivers.Target, v3Port int, k Known) (Result, error) {
+	id := newIdentifier(t, v3Port, families())
+	id.know(k)
+	r, err := id.run(ctx)
+	r.Open = id.open()
+	return r, err
+}
+
+// know marks the ports k says refused as dead, with the refusal as their
+// error (so a miner where they all refused is connection_refused).
+func (id *identifier) know(k Known) {
+	for _, p := range k.Refused {
+		addr := net.JoinHostPort(id.t.Host, strconv.Itoa(p))
+		if id.dead[addr] == nil {
+			id.fail(addr, "", fmt.Errorf("%s: %w: refused a connection just before", addr, drivers.ErrRefused), false)
+		}
+	}
+}
+
+// open lists the ports of the miner's host that accepted a connection,
+// sorted.
+func (id *identifier) open() []int {
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	var out []int
+	add := func(addr string) {
+		h, ps, err := net.SplitHostPort(addr)
+		if err != nil || h != id.t.Host {
+			return
+		}
+		if p, err := strconv.Atoi(ps); err == nil && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	for a := range id.conn {
+		add(a)
+	}
+	for a := range id.said {
+		add(a)
+	}
+	for a := range id.garbled {
+		add(a)
+	}
+	slices.Sort(out)
+	return out
 }
 
 type family struct {
@@ -351,9 +413,11 @@ func (id *identifier) fail(addr, what string, err error, connected bool) {
 	case drivers.ResultBadResponse, drivers.ResultAuthFailed:
 		// It answered, if not in a way any API expects; the error already
 		// names the address.
-		if len(id.answers) < maxAnswers && !id.said[addr] {
+		if !id.said[addr] {
 			id.said[addr] = true
-			id.answers = append(id.answers, what+": "+err.Error())
+			if len(id.answers) < maxAnswers {
+				id.answers = append(id.answers, what+": "+err.Error())
+			}
 		}
 		return
 	}
@@ -371,10 +435,13 @@ func (id *identifier) fail(addr, what string, err error, connected bool) {
 func (id *identifier) answered(addr, what, status string, body []byte) {
 	// The first thing each port said: the rest (404s of the families'
 	// endpoints) adds length, not insight.
-	if len(id.answers) >= maxAnswers || id.said[addr] {
+	if id.said[addr] {
 		return
 	}
 	id.said[addr] = true
+	if len(id.answers) >= maxAnswers {
+		return
+	}
 	s := addr + " " + what + ":"
 	if status != "" {
 		s += " " + status
