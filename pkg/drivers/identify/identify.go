@@ -82,9 +82,6 @@ type Result struct {
 	Make     string
 	Model    string // "" when no reply named it
 	Firmware string
-	// Open are the ports that accepted a connection during identification,
-	// also when it failed: what a later check of the miner compares with.
-	Open []int
 }
 
 // Known is what the caller learnt about the miner's ports shortly before
@@ -120,18 +117,20 @@ func Identify(ctx context.Context, t drivers.Target, v3Port int) (string, error)
 // answering gives drivers.ErrRefused when every port refused, else
 // drivers.ErrTimeout.
 func IdentifyMiner(ctx context.Context, t drivers.Target, v3Port int) (Result, error) {
-	return IdentifyKnown(ctx, t, v3Port, Known{})
+	r, _, err := IdentifyKnown(ctx, t, v3Port, Known{})
+	return r, err
 }
 
 // IdentifyKnown is IdentifyMiner that asks nothing of the ports k says
-// refused; a miner whose every port refused is drivers.ErrRefused without
-// a dial.
-func IdentifyKnown(ctx context.Context, t drivers.Target, v3Port int, k Known) (Result, error) {
+// refused (a miner whose every port refused is drivers.ErrRefused without
+// a dial). It also returns the ports of the miner's host that accepted a
+// connection, also when identification failed: what a later check of the
+// miner compares with.
+func IdentifyKnown(ctx context.Context, t drivers.Target, v3Port int, k Known) (r Result, open []int, err error) {
 	id := newIdentifier(t, v3Port, families())
 	id.know(k)
-	r, err := id.run(ctx)
-	r.Open = id.open()
-	return r, err
+	r, err = id.run(ctx)
+	return r, id.open(), err
 }
 
 // know marks the ports k says refused as dead, with the refusal as their

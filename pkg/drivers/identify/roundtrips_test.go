@@ -275,13 +275,12 @@ func BenchmarkIdentifyStockAntminer(b *testing.B) {
 }
 
 // identifyKnownTraced is identifyTraced with what a scan learnt.
-func identifyKnownTraced(t *testing.T, ctx context.Context, f *fake, k Known) (Result, []string, error) {
+func identifyKnownTraced(t *testing.T, ctx context.Context, f *fake, k Known) (Result, []int, []string, error) {
 	t.Helper()
 	id := newIdentifier(f.target, f.v3Port, families())
 	id.know(k)
 	r, err := id.run(ctx)
-	r.Open = id.open()
-	return r, id.dials, err
+	return r, id.open(), id.dials, err
 }
 
 // Ports a scan saw refuse are not asked again: a Whatsminer on API v3
@@ -292,15 +291,15 @@ func TestIdentifyKnownRefusedPortsAreNotAsked(t *testing.T) {
 	c := loadCapture(t, capDir("whatsminer/M60S_v3_20251209.16.Rel2"))
 	f := startFake(t, c, fakeSpec{v3: true})
 	v3 := f.addr(f.v3Port)
-	r, dials, err := identifyKnownTraced(t, testCtx(t), f, Known{})
+	r, open, dials, err := identifyKnownTraced(t, testCtx(t), f, Known{})
 	require.NoError(t, err)
 	require.Equal(t, "whatsminer", r.Driver)
 	require.Contains(t, dials, f.addr(f.target.Ports.RPC), "without knowledge the refused 4028 is dialled")
 	require.Greater(t, len(dials), 1, "%v", dials)
-	require.Equal(t, []int{f.v3Port}, r.Open)
+	require.Equal(t, []int{f.v3Port}, open)
 
 	k := Known{Refused: []int{f.target.Ports.RPC, f.target.Ports.Web, f.target.Ports.GRPC}}
-	r2, dials, err := identifyKnownTraced(t, testCtx(t), f, k)
+	r2, _, dials, err := identifyKnownTraced(t, testCtx(t), f, k)
 	require.NoError(t, err)
 	require.Equal(t, r, r2, "the same identification")
 	require.NotEmpty(t, dials)
@@ -314,9 +313,9 @@ func TestIdentifyKnownRefusedPortsAreNotAsked(t *testing.T) {
 func TestIdentifyKnownAllRefused(t *testing.T) {
 	f := startFake(t, capture{}, fakeSpec{})
 	k := Known{Refused: []int{f.target.Ports.RPC, f.target.Ports.Web, f.v3Port, f.target.Ports.GRPC}}
-	r, dials, err := identifyKnownTraced(t, testCtx(t), f, k)
+	_, open, dials, err := identifyKnownTraced(t, testCtx(t), f, k)
 	require.ErrorIs(t, err, drivers.ErrRefused)
 	require.Equal(t, drivers.ResultConnectionRefused, drivers.Result(err))
 	require.Empty(t, dials)
-	require.Empty(t, r.Open)
+	require.Empty(t, open)
 }
