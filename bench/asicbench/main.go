@@ -2,7 +2,13 @@
 // asic plugin with every miner listed ("plugin"), a bare client that only
 // does each miner's network round trip with no parsing or metric building
 // ("floor"), or the plugin given the range itself ("range": the background
-// scan, timed by its own asic_discovery point, then one gather). It prints
+// scan, timed by its own asic_discovery point, then one gather). Mode
+// "hostile-serve" serves misbehaving miners (internal/hostile, every mode
+// of the cgminer protocol in turn: silence, a byte a second, endless
+// streams, resets, half replies, garbage, HTML, TLS, deep nesting, huge
+// numbers and strings) on 127.2.x.y until killed, and writes their
+// addresses to -extra; the other modes then add those addresses to the
+// fleet they gather. It prints
 // one result line per gather (per scan in range mode); bench/run.sh turns
 // them into the tables in BENCHMARKS.md.
 package main
@@ -11,9 +17,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
+	"os/signal"
 	"runtime/pprof"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -21,6 +32,7 @@ import (
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/config"
 
+	"github.com/asicmetrics/telegraf-asic/internal/hostile"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/plugins/inputs/asic"
 )
@@ -33,7 +45,14 @@ func main() {
 	concurrency := flag.Int("concurrency", 1000, "miners at once")
 	gathers := flag.Int("gathers", 3, "gathers to run; the first includes identification")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the gathers after the first here")
+	extra := flag.String("extra", "", "a file of more miners, one address a line (hostile-serve writes it)")
+	hostiles := flag.Int("hostile", 0, "hostile-serve: how many hostile miners")
 	flag.Parse()
+
+	if *mode == "hostile-serve" {
+		serveHostile(*hostiles, *port, *extra)
+		return
+	}
 
 	p := asic.New()
 	p.Miners = []string{*miners}
@@ -51,6 +70,14 @@ func main() {
 		return
 	}
 	// Listed: every miner named one by one, so no gather depends on a scan.
+	if *extra != "" {
+		b, err := os.ReadFile(*extra)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		targets = append(targets, strings.Fields(string(b))...)
+	}
 	p.Miners = targets
 	if err := p.Init(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -102,6 +129,35 @@ func scanRange(p *asic.Asic, miners int) {
 	fmt.Printf("mode=range miners=%d scan_s=%.2f scan_wall_s=%.2f scan_cpu_s=%.2f found=%d share=%.2f%% retried=%d gather_s=%.2f status=%d ok=%d rss_mb=%.0f\n",
 		miners, d["duration_seconds"], scanWall.Seconds(), scanCPU, found, 100*float64(found)/float64(miners), d["retried"],
 		gather.Seconds(), len(acc.times), acc.ok, maxRSSMB())
+}
+
+// serveHostile listens with n hostile cgminer miners on 127.2.0.1 and
+// the addresses after it, port port, writes their addresses to out and
+// serves until interrupted.
+func serveHostile(n, port int, out string) {
+	modes := hostile.Modes(hostile.CGMiner)
+	addr := netip.MustParseAddr("127.2.0.1")
+	var lines []string
+	for i := 0; i < n; i++ {
+		for b := addr.As4(); b[3] == 0 || b[3] == 255; b = addr.As4() {
+			addr = addr.Next()
+		}
+		s, err := hostile.Listen(net.JoinHostPort(addr.String(), strconv.Itoa(port)), hostile.CGMiner, modes[i%len(modes)])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer s.Close()
+		lines = append(lines, addr.String())
+		addr = addr.Next()
+	}
+	if err := os.WriteFile(out, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
 }
 
 // floor does, per miner, the one round trip a driver does once the miner
