@@ -6,7 +6,7 @@
 // "hostile-serve" serves misbehaving miners (internal/hostile, every mode
 // of the cgminer protocol in turn: silence, a byte a second, endless
 // streams, resets, half replies, garbage, HTML, TLS, deep nesting, huge
-// numbers and strings) on 127.2.x.y until killed, and writes their
+// numbers and strings) on 127.3.x.y until killed, and writes their
 // addresses to -extra; the other modes then add those addresses to the
 // fleet they gather. It prints
 // one result line per gather (per scan in range mode); bench/run.sh turns
@@ -131,12 +131,14 @@ func scanRange(p *asic.Asic, miners int) {
 		gather.Seconds(), len(acc.times), acc.ok, maxRSSMB())
 }
 
-// serveHostile listens with n hostile cgminer miners on 127.2.0.1 and
-// the addresses after it, port port, writes their addresses to out and
-// serves until interrupted.
+// serveHostile listens with n hostile cgminer miners on 127.3.0.1 and
+// the addresses after it, on port+10000 (the simulator holds port on every
+// address), writes them to out (host:port, one a line) and serves until
+// interrupted.
 func serveHostile(n, port int, out string) {
 	modes := hostile.Modes(hostile.CGMiner)
-	addr := netip.MustParseAddr("127.2.0.1")
+	addr := netip.MustParseAddr("127.3.0.1")
+	port += 10000
 	var lines []string
 	for i := 0; i < n; i++ {
 		for b := addr.As4(); b[3] == 0 || b[3] == 255; b = addr.As4() {
@@ -148,7 +150,7 @@ func serveHostile(n, port int, out string) {
 			os.Exit(1)
 		}
 		defer s.Close()
-		lines = append(lines, addr.String())
+		lines = append(lines, net.JoinHostPort(addr.String(), strconv.Itoa(port)))
 		addr = addr.Next()
 	}
 	if err := os.WriteFile(out, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
@@ -174,7 +176,11 @@ func floor(hosts []string, port int, timeout time.Duration, concurrency int, acc
 			defer func() { <-sem }()
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
-			c := &cgminer.Client{Addr: fmt.Sprintf("%s:%d", h, port)}
+			addr := h
+			if _, _, err := net.SplitHostPort(h); err != nil {
+				addr = net.JoinHostPort(h, strconv.Itoa(port))
+			}
+			c := &cgminer.Client{Addr: addr}
 			start := time.Now()
 			_, err := c.Raw(ctx, req)
 			acc.record(time.Since(start).Seconds(), err == nil)
