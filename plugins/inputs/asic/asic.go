@@ -65,8 +65,8 @@ type Asic struct {
 	// miners, in the background; what a scan finds joins the inventory.
 	DiscoverInterval config.Duration `toml:"discover_interval"`
 	// IdentifyInterval is how long an identification stands before the
-	// miner is identified again (it is also redone when the miner stops
-	// answering its driver).
+	// miner is identified again, and the longest backoff between
+	// identifications of a miner no family reads (see driverFor).
 	IdentifyInterval config.Duration `toml:"identify_interval"`
 	// ForgetAfter is how long a miner found by a scan keeps its place in
 	// the inventory (and its asic_status, up=false) after its last answer.
