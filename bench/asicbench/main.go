@@ -101,8 +101,8 @@ func main() {
 		wall := time.Since(start)
 		cpu := cpuSeconds() - cpu0
 		p50, p99 := acc.percentiles()
-		fmt.Printf("mode=%s miners=%d gather=%d wall_s=%.2f cpu_s=%.2f rss_mb=%.0f miners_per_s=%.0f p50_s=%.3f p99_s=%.3f ok=%d metrics=%d\n",
-			*mode, len(targets), g, wall.Seconds(), cpu, maxRSSMB(), float64(len(targets))/wall.Seconds(), p50, p99, acc.ok, acc.metrics)
+		fmt.Printf("mode=%s miners=%d gather=%d wall_s=%.2f cpu_s=%.2f rss_mb=%.0f miners_per_s=%.0f p50_s=%.3f p99_s=%.3f ok=%d metrics=%d results=%s\n",
+			*mode, len(targets), g, wall.Seconds(), cpu, maxRSSMB(), float64(len(targets))/wall.Seconds(), p50, p99, acc.ok, acc.metrics, acc.resultCounts())
 	}
 }
 
@@ -126,9 +126,9 @@ func scanRange(p *asic.Asic, miners int) {
 	gather := time.Since(g0)
 	p.Stop()
 	found, _ := d["found"].(int64)
-	fmt.Printf("mode=range miners=%d scan_s=%.2f scan_wall_s=%.2f scan_cpu_s=%.2f found=%d share=%.2f%% retried=%d gather_s=%.2f status=%d ok=%d rss_mb=%.0f\n",
+	fmt.Printf("mode=range miners=%d scan_s=%.2f scan_wall_s=%.2f scan_cpu_s=%.2f found=%d share=%.2f%% retried=%d gather_s=%.2f status=%d ok=%d rss_mb=%.0f results=%s\n",
 		miners, d["duration_seconds"], scanWall.Seconds(), scanCPU, found, 100*float64(found)/float64(miners), d["retried"],
-		gather.Seconds(), len(acc.times), acc.ok, maxRSSMB())
+		gather.Seconds(), len(acc.times), acc.ok, maxRSSMB(), acc.resultCounts())
 }
 
 // serveHostile listens with n hostile cgminer miners on 127.3.0.1 and
@@ -210,6 +210,8 @@ type statusAcc struct {
 	times      []float64
 	ok         int
 	metrics    int
+	results    map[string]int // asic_status results
+
 	discovered chan map[string]any // range mode: the first asic_discovery point
 }
 
@@ -220,6 +222,18 @@ func (a *statusAcc) record(sec float64, ok bool) {
 		a.ok++
 	}
 	a.mu.Unlock()
+}
+
+// resultCounts is "result:count,..." of the asic_status points, sorted.
+func (a *statusAcc) resultCounts() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []string
+	for r, n := range a.results {
+		out = append(out, r+":"+strconv.Itoa(n))
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
 }
 
 func (a *statusAcc) percentiles() (float64, float64) {
@@ -240,6 +254,12 @@ func (a *statusAcc) AddFields(name string, f map[string]any, tags map[string]str
 	if name == "asic_status" {
 		rt, _ := f["response_time_seconds"].(float64)
 		a.record(rt, tags["result"] == "success")
+		a.mu.Lock()
+		if a.results == nil {
+			a.results = map[string]int{}
+		}
+		a.results[tags["result"]]++
+		a.mu.Unlock()
 	}
 	if name == "asic_discovery" && a.discovered != nil {
 		select {
