@@ -206,11 +206,11 @@ func maxRSSMB() float64 {
 // times from asic_status, and a count of metrics (not the metrics: storing
 // 600,000 of them would measure the benchmark, not the plugin).
 type statusAcc struct {
-	mu         sync.Mutex
-	times      []float64
-	ok         int
-	metrics    int
-	results    map[string]int // asic_status results
+	mu      sync.Mutex
+	times   []float64
+	ok      int
+	metrics int
+	results map[string]int // asic_status results
 
 	discovered chan map[string]any // range mode: the first asic_discovery point
 }
