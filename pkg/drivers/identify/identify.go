@@ -113,9 +113,10 @@ func Identify(ctx context.Context, t drivers.Target, v3Port int) (string, error)
 // port that refused, or never accepted a connection in time, is not asked
 // again; an RPC port that spoke HTTP gets no cgminer command more, one
 // that spoke cgminer no HTTP request. Nothing known gives
-// drivers.ErrUnsupported naming what answered and what it said; nothing
-// answering gives drivers.ErrRefused when every port refused, else
-// drivers.ErrTimeout.
+// drivers.ErrUnsupported naming what answered and what it said, unless the
+// caller's deadline ended before every Ask was asked (drivers.ErrTimeout:
+// the deciding reply may be the one not asked); nothing answering gives
+// drivers.ErrRefused when every port refused, else drivers.ErrTimeout.
 func IdentifyMiner(ctx context.Context, t drivers.Target, v3Port int) (Result, error) {
 	r, _, err := IdentifyKnown(ctx, t, v3Port, Known{})
 	return r, err
@@ -230,6 +231,8 @@ type identifier struct {
 	// garbled are addresses whose HTTP answer was no HTTP.
 	garbled map[string]bool
 	conn    map[string]bool // accepted a connection at least once
+	// cut: the caller's deadline ended before every Ask was asked.
+	cut bool
 }
 
 func newIdentifier(t drivers.Target, v3Port int, fams []family) *identifier {
@@ -327,6 +330,12 @@ func (id *identifier) found(f family) (Result, error) {
 // failure is the error of a miner no family claimed: unsupported when
 // anything answered, refused when every port refused, else a timeout.
 func (id *identifier) failure() error {
+	if len(id.answers) > 0 && id.cut {
+		// What answered was not all there was to ask: on a slow miner or
+		// a starved box the deciding reply may be the one never asked.
+		return fmt.Errorf("identify %s: %w: the deadline ended before identification did; answered: %s", id.t.Host,
+			drivers.ErrTimeout, strings.Join(id.answers, "; "))
+	}
 	if len(id.answers) > 0 {
 		return fmt.Errorf("identify %s: %w: no known firmware; answered: %s", id.t.Host, drivers.ErrUnsupported,
 			strings.Join(id.answers, "; "))
@@ -360,6 +369,7 @@ func (id *identifier) failure() error {
 func (id *identifier) ask(ctx context.Context, a drivers.Ask) bool {
 	// A probe started with no time left would only add a connection.
 	if dl, ok := ctx.Deadline(); ctx.Err() != nil || ok && time.Until(dl) < minProbe {
+		id.cut = true
 		return false
 	}
 	switch a.API {

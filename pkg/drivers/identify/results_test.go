@@ -1,6 +1,7 @@
 package identify
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -208,4 +210,30 @@ func TestIdentifyOverTLS(t *testing.T) {
 	_, err = IdentifyMiner(testCtx(t), target, closed)
 	require.Equal(t, drivers.ResultUnsupported, drivers.Result(err), "%v", err)
 	require.Contains(t, err.Error(), "TLS")
+}
+
+// A miner that answered but whose identification the caller's deadline
+// cut short is a timeout, not unsupported: the deciding reply may be one
+// never asked. With time for every Ask, the same miner is unsupported.
+func TestIdentifyCutByDeadlineIsTimeout(t *testing.T) {
+	// A cgminer API that calls every command invalid: each family's own
+	// commands are worth asking.
+	rpc := &fakeminer.Miner{Replies: map[string][]byte{}, NUL: true, Latency: func() time.Duration { return 150 * time.Millisecond }}
+	require.NoError(t, rpc.Start("127.0.0.1:0"))
+	t.Cleanup(rpc.Close)
+	target := drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: rpc.Port(), Web: closedPort(t), GRPC: closedPort(t)}}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := IdentifyMiner(ctx, target, closedPort(t))
+	require.Equal(t, drivers.ResultUnsupported, drivers.Result(err), "%v", err)
+	asked := len(rpc.Commands())
+	require.Greater(t, asked, 1, "the families' own commands are asked")
+
+	ctx, cancel = context.WithTimeout(context.Background(), 250*time.Millisecond)
+	defer cancel()
+	_, err = IdentifyMiner(ctx, target, closedPort(t))
+	require.Equal(t, drivers.ResultTimeout, drivers.Result(err), "%v", err)
+	require.ErrorContains(t, err, "the deadline ended before identification did")
+	require.ErrorContains(t, err, `RPC "version"`, "what answered is still said")
 }

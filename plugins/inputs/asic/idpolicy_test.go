@@ -2,6 +2,7 @@ package asic
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 )
 
 // switchMiner is a miner's 4028 port whose behaviour a test changes
@@ -368,4 +370,16 @@ func TestScanRefusalsReachIdentification(t *testing.T) {
 		}
 		require.Nil(t, pp.inv.list()[0].scanRefused, "used once")
 	}
+}
+
+// What counts as an answer the driver cannot read: a reply cut by the
+// shared budget is bad_response but says nothing about the firmware.
+func TestUnreadable(t *testing.T) {
+	require.True(t, unreadable(fmt.Errorf("x: %w: not JSON", drivers.ErrBadResponse)))
+	require.True(t, unreadable(fmt.Errorf("x: %w", drivers.ErrUnsupported)))
+	require.False(t, unreadable(fmt.Errorf("x: %w: %w: evicted", drivers.ErrBadResponse, drivers.ErrReplyBudget)))
+	require.False(t, unreadable(fmt.Errorf("x: %w", drivers.ErrTimeout)))
+	require.False(t, unreadable(fmt.Errorf("x: %w", drivers.ErrRefused)))
+	require.False(t, unreadable(fmt.Errorf("x: %w", drivers.ErrAuth)))
+	require.False(t, unreadable(nil))
 }

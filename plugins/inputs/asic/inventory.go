@@ -248,8 +248,13 @@ func nothingAnswered(err error) bool {
 }
 
 // unreadable is an answer a driver cannot read: something is there, but
-// not what the driver expects.
+// not what the driver expects. A reply cut by the gather's shared reply
+// budget says nothing about the firmware (a good miner's large reply is
+// cut when the budget is full), so it is not.
 func unreadable(err error) bool {
+	if errors.Is(err, drivers.ErrReplyBudget) {
+		return false
+	}
 	switch drivers.Result(err) {
 	case drivers.ResultBadResponse, drivers.ResultUnsupported:
 		return true
