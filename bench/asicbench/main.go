@@ -37,6 +37,8 @@ import (
 	"github.com/asicmetrics/telegraf-asic/plugins/inputs/asic"
 )
 
+var showErrors = flag.Bool("errors", false, "print the first three errors of each result to stderr")
+
 func main() {
 	mode := flag.String("mode", "plugin", "plugin, floor or range")
 	miners := flag.String("miners", "", "the fleet, as asic-sim wrote it (a range)")
@@ -259,6 +261,9 @@ func (a *statusAcc) AddFields(name string, f map[string]any, tags map[string]str
 			a.results = map[string]int{}
 		}
 		a.results[tags["result"]]++
+		if *showErrors && tags["result"] != "success" && a.results[tags["result"]] <= 3 {
+			fmt.Fprintf(os.Stderr, "%s %s: %v\n", tags["source"], tags["result"], f["error"])
+		}
 		a.mu.Unlock()
 	}
 	if name == "asic_discovery" && a.discovered != nil {

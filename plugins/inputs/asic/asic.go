@@ -476,7 +476,7 @@ func (a *Asic) driverFor(ctx context.Context, t drivers.Target, s snapshot) (dri
 		// now (the ports that refused are not asked), and that gives this
 		// gather a fresh result.
 		if answered(s.idErr) && slices.Equal(open, s.open) && now.Before(s.nextID) {
-			return nil, o, fmt.Errorf("%s accepts connections on port %s, as at its last failed identification %s ago (the next in %s): %w",
+			return nil, o, fmt.Errorf("%s accepts connections on port %s, as %s ago when nothing could read it (identified again in %s): %w",
 				t.Host, joinPorts(open), now.Sub(s.failedAt).Round(time.Second),
 				s.nextID.Sub(now).Round(time.Second), s.idErr)
 		}

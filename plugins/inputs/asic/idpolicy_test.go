@@ -226,7 +226,7 @@ func TestGarbageMinerBacksOff(t *testing.T) {
 	acc := &testutil.Accumulator{}
 	require.NoError(t, pp.Gather(acc))
 	_, f := statusOf(t, acc, pp.source)
-	require.Contains(t, f["error"], "accepts connections on port "+strconv.Itoa(m.port())+", as at its last failed identification")
+	require.Contains(t, f["error"], "accepts connections on port "+strconv.Itoa(m.port())+", as 0s ago when nothing could read it (identified again in 1m0s)")
 	require.Contains(t, f["error"], "no known firmware")
 	pp.checkDials()
 
