@@ -113,25 +113,32 @@ func Identify(ctx context.Context, t drivers.Target, v3Port int) (string, error)
 // port that refused, or never accepted a connection in time, is not asked
 // again; an RPC port that spoke HTTP gets no cgminer command more, one
 // that spoke cgminer no HTTP request. Nothing known gives
-// drivers.ErrUnsupported naming what answered and what it said, unless the
-// caller's deadline ended before every Ask was asked (drivers.ErrTimeout:
-// the deciding reply may be the one not asked); nothing answering gives
-// drivers.ErrRefused when every port refused, else drivers.ErrTimeout.
+// drivers.ErrUnsupported naming what answered and what it said; nothing
+// answering gives drivers.ErrRefused when every port refused, else
+// drivers.ErrTimeout.
 func IdentifyMiner(ctx context.Context, t drivers.Target, v3Port int) (Result, error) {
 	r, _, err := IdentifyKnown(ctx, t, v3Port, Known{})
 	return r, err
 }
 
+// Seen is how an identification went, also when it failed.
+type Seen struct {
+	// Open are the ports of the miner's host that accepted a connection:
+	// what a later check of the miner compares with.
+	Open []int
+	// Incomplete: a probe timed out or the deadline ended before every Ask
+	// was asked, so an unsupported verdict may only mean a slow miner.
+	Incomplete bool
+}
+
 // IdentifyKnown is IdentifyMiner that asks nothing of the ports k says
 // refused (a miner whose every port refused is drivers.ErrRefused without
-// a dial). It also returns the ports of the miner's host that accepted a
-// connection, also when identification failed: what a later check of the
-// miner compares with.
-func IdentifyKnown(ctx context.Context, t drivers.Target, v3Port int, k Known) (r Result, open []int, err error) {
+// a dial), and says how it went.
+func IdentifyKnown(ctx context.Context, t drivers.Target, v3Port int, k Known) (Result, Seen, error) {
 	id := newIdentifier(t, v3Port, families())
 	id.know(k)
-	r, err = id.run(ctx)
-	return r, id.open(), err
+	r, err := id.run(ctx)
+	return r, Seen{Open: id.open(), Incomplete: id.cut}, err
 }
 
 // know marks the ports k says refused as dead, with the refusal as their
@@ -231,7 +238,8 @@ type identifier struct {
 	// garbled are addresses whose HTTP answer was no HTTP.
 	garbled map[string]bool
 	conn    map[string]bool // accepted a connection at least once
-	// cut: the caller's deadline ended before every Ask was asked.
+	// cut: the caller's deadline ended before every Ask was asked, or a
+	// probe timed out: the deciding reply may be the one not had.
 	cut bool
 }
 
@@ -330,12 +338,6 @@ func (id *identifier) found(f family) (Result, error) {
 // failure is the error of a miner no family claimed: unsupported when
 // anything answered, refused when every port refused, else a timeout.
 func (id *identifier) failure() error {
-	if len(id.answers) > 0 && id.cut {
-		// What answered was not all there was to ask: on a slow miner or
-		// a starved box the deciding reply may be the one never asked.
-		return fmt.Errorf("identify %s: %w: the deadline ended before identification did; answered: %s", id.t.Host,
-			drivers.ErrTimeout, strings.Join(id.answers, "; "))
-	}
 	if len(id.answers) > 0 {
 		return fmt.Errorf("identify %s: %w: no known firmware; answered: %s", id.t.Host, drivers.ErrUnsupported,
 			strings.Join(id.answers, "; "))
@@ -412,6 +414,9 @@ func (id *identifier) dial(ctx context.Context, network, addr string) (net.Conn,
 // silent may speak another protocol (ePIC's HTTP waits for a request line
 // a cgminer request lacks); one that answered garbage answered.
 func (id *identifier) fail(addr, what string, err error, connected bool) {
+	if drivers.Result(err) == drivers.ResultTimeout {
+		id.cut = true
+	}
 	switch drivers.Result(err) {
 	case drivers.ResultConnectionRefused:
 		id.dead[addr] = err

@@ -213,9 +213,11 @@ func TestIdentifyOverTLS(t *testing.T) {
 }
 
 // A miner that answered but whose identification the caller's deadline
-// cut short is a timeout, not unsupported: the deciding reply may be one
-// never asked. With time for every Ask, the same miner is unsupported.
-func TestIdentifyCutByDeadlineIsTimeout(t *testing.T) {
+// cut short is still unsupported (something answered: DESIGN.md's rule),
+// but the identification says it was incomplete, so a caller does not
+// take the verdict for a final one. With time for every Ask it is
+// complete.
+func TestIdentifyCutByDeadlineIsIncomplete(t *testing.T) {
 	// A cgminer API that calls every command invalid: each family's own
 	// commands are worth asking.
 	rpc := &fakeminer.Miner{Replies: map[string][]byte{}, NUL: true, Latency: func() time.Duration { return 150 * time.Millisecond }}
@@ -225,15 +227,16 @@ func TestIdentifyCutByDeadlineIsTimeout(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := IdentifyMiner(ctx, target, closedPort(t))
+	_, seen, err := IdentifyKnown(ctx, target, closedPort(t), Known{})
 	require.Equal(t, drivers.ResultUnsupported, drivers.Result(err), "%v", err)
-	asked := len(rpc.Commands())
-	require.Greater(t, asked, 1, "the families' own commands are asked")
+	require.False(t, seen.Incomplete)
+	require.Equal(t, []int{rpc.Port()}, seen.Open)
+	require.Greater(t, len(rpc.Commands()), 1, "the families' own commands are asked")
 
 	ctx, cancel = context.WithTimeout(context.Background(), 250*time.Millisecond)
 	defer cancel()
-	_, err = IdentifyMiner(ctx, target, closedPort(t))
-	require.Equal(t, drivers.ResultTimeout, drivers.Result(err), "%v", err)
-	require.ErrorContains(t, err, "the deadline ended before identification did")
-	require.ErrorContains(t, err, `RPC "version"`, "what answered is still said")
+	_, seen, err = IdentifyKnown(ctx, target, closedPort(t), Known{})
+	require.Equal(t, drivers.ResultUnsupported, drivers.Result(err), "%v", err)
+	require.True(t, seen.Incomplete)
+	require.ErrorContains(t, err, `RPC "version"`, "what answered is said")
 }

@@ -280,6 +280,7 @@ func identifyKnownTraced(t *testing.T, ctx context.Context, f *fake, k Known) (R
 	id := newIdentifier(f.target, f.v3Port, families())
 	id.know(k)
 	r, err := id.run(ctx)
+	require.False(t, id.cut, "nothing timed out")
 	return r, id.open(), id.dials, err
 }
 

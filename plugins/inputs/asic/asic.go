@@ -444,9 +444,9 @@ func (a *Asic) gatherSafely(ctx context.Context, t drivers.Target, s snapshot) (
 //     (connection_refused or timeout when nothing accepts). When something
 //     accepts it is identified again, without asking the ports that
 //     refused, unless what it said last time was something no family reads
-//     (unsupported, bad_response): then only when the ports that accept
-//     changed or its backoff (1 minute, doubling up to identify_interval)
-//     has passed; until then its status says which ports accept now and
+//     (unsupported, bad_response) and nothing timed out in that
+//     identification: then only when the ports that accept changed or its
+//     backoff (1 minute, doubling up to identify_interval) has passed; until then its status says which ports accept now and
 //     what the last identification found.
 func (a *Asic) driverFor(ctx context.Context, t drivers.Target, s snapshot) (drivers.Driver, outcome, error) {
 	var o outcome
@@ -471,11 +471,12 @@ func (a *Asic) driverFor(ctx context.Context, t drivers.Target, s snapshot) (dri
 		if len(open) == 0 {
 			return nil, o, noneAccepted(t.Host, refused, len(a.minerPorts(t)))
 		}
-		// Only an answer no family could read is worth not asking again:
-		// a miner that accepted and said nothing costs one request to ask
-		// now (the ports that refused are not asked), and that gives this
-		// gather a fresh result.
-		if answered(s.idErr) && slices.Equal(open, s.open) && now.Before(s.nextID) {
+		// Only a complete identification that found nothing known is
+		// worth not redoing: a miner that accepted and said nothing, or
+		// one slow enough that a probe timed out, costs a request or two
+		// to ask now (the ports that refused are not asked), and that
+		// gives this gather a fresh result.
+		if answered(s.idErr) && !s.incomplete && slices.Equal(open, s.open) && now.Before(s.nextID) {
 			return nil, o, fmt.Errorf("%s accepts connections on port %s, as %s ago when nothing could read it (identified again in %s): %w",
 				t.Host, joinPorts(open), now.Sub(s.failedAt).Round(time.Second),
 				s.nextID.Sub(now).Round(time.Second), s.idErr)
@@ -486,8 +487,8 @@ func (a *Asic) driverFor(ctx context.Context, t drivers.Target, s snapshot) (dri
 	}
 	o.idRan = true
 	a.identifications.Add(1)
-	r, open, err := identify.IdentifyKnown(ctx, t, identify.WhatsminerV3Port, k)
-	o.open = open
+	r, seen, err := identify.IdentifyKnown(ctx, t, identify.WhatsminerV3Port, k)
+	o.open, o.incomplete = seen.Open, seen.Incomplete
 	if err != nil {
 		o.idErr = err
 		return nil, o, err

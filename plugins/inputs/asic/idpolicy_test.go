@@ -82,6 +82,15 @@ func (m *switchMiner) handle(c net.Conn) {
 		defer b.Close()
 		go func() { _, _ = io.Copy(b, c); b.(*net.TCPConn).CloseWrite() }()
 		_, _ = io.Copy(c, b)
+	case "slow":
+		// Says nothing to a cgminer command (as a miner too busy to
+		// answer within a probe's time), garbage to an HTTP request.
+		buf := make([]byte, 4)
+		if n, _ := io.ReadFull(c, buf); n == 4 && string(buf) == "GET " {
+			_, _ = c.Write([]byte("\x00\xfe\x13not a miner\xff\xff"))
+			return
+		}
+		_, _ = io.Copy(io.Discard, c)
 	default: // silent
 		_, _ = io.Copy(io.Discard, c)
 	}
@@ -382,4 +391,18 @@ func TestUnreadable(t *testing.T) {
 	require.False(t, unreadable(fmt.Errorf("x: %w", drivers.ErrRefused)))
 	require.False(t, unreadable(fmt.Errorf("x: %w", drivers.ErrAuth)))
 	require.False(t, unreadable(nil))
+}
+
+// An unsupported verdict reached while a probe timed out may only mean a
+// slow miner: it is not backed off, the next gather identifies it again.
+func TestIncompleteUnsupportedIsNotBackedOff(t *testing.T) {
+	host := "127.0.81.8"
+	m := startSwitch(t, host)
+	m.set("slow", "")
+	pp := newPolicyPlugin(t, host, m.port())
+	for range 2 {
+		result, ids, _ := pp.gather(t, m)
+		require.Equal(t, "unsupported", result, "its HTTP answer was an answer")
+		require.Equal(t, 1, ids, "identified on every gather")
+	}
 }

@@ -44,6 +44,9 @@ type idPolicy struct {
 	nextID   time.Time // the next identification after a failure, unless the miner's open ports change
 	open     []int     // ports that accepted during the last failed identification
 	idErr    error     // its error
+	// incomplete: a probe of it timed out, so its verdict may only mean
+	// a slow miner
+	incomplete bool
 	// scanRefused are the ports the scan that found the miner saw refuse,
 	// for its first identification only.
 	scanRefused []int
@@ -168,6 +171,7 @@ type outcome struct {
 	idRan      bool      // an identification ran in this gather
 	idErr      error     // its error, when it failed
 	open       []int     // ports that accepted during it
+	incomplete bool      // a probe of it timed out
 }
 
 // record keeps what one gather of a miner learned: when it last answered
@@ -200,7 +204,7 @@ func (inv *inventory) record(key string, o outcome, err error, now time.Time, in
 		e.idFails++
 		e.failedAt = now
 		e.nextID = now.Add(idBackoff(e.idFails, interval))
-		e.open, e.idErr = o.open, idErr
+		e.open, e.idErr, e.incomplete = o.open, idErr, o.incomplete
 	}
 	switch {
 	case o.idRan && o.idErr != nil:
