@@ -56,7 +56,7 @@ func startSwitch(t *testing.T, host string) *switchMiner {
 			}()
 		}
 	}()
-	t.Cleanup(func() { close(m.quit); ln.Close(); m.wg.Wait() })
+	t.Cleanup(func() { close(m.quit); _ = ln.Close(); m.wg.Wait() })
 	return m
 }
 
@@ -68,8 +68,8 @@ func (m *switchMiner) set(mode, backend string) {
 }
 
 func (m *switchMiner) handle(c net.Conn) {
-	defer c.Close()
-	stop := context.AfterFunc(contextOf(m.quit), func() { c.Close() })
+	defer func() { _ = c.Close() }()
+	stop := context.AfterFunc(contextOf(m.quit), func() { _ = c.Close() })
 	defer stop()
 	switch m.mode.Load().(string) {
 	case "garbage":
@@ -79,8 +79,8 @@ func (m *switchMiner) handle(c net.Conn) {
 		if err != nil {
 			return
 		}
-		defer b.Close()
-		go func() { _, _ = io.Copy(b, c); b.(*net.TCPConn).CloseWrite() }()
+		defer func() { _ = b.Close() }()
+		go func() { _, _ = io.Copy(b, c); _ = b.(*net.TCPConn).CloseWrite() }()
 		_, _ = io.Copy(c, b)
 	case "slow":
 		// Says nothing to a cgminer command (as a miner too busy to
@@ -303,7 +303,7 @@ func TestRefusedNeverIdentifiedMiner(t *testing.T) {
 	result, ids, _ := pp.gather(t, m)
 	require.Equal(t, "unsupported", result)
 	require.Equal(t, 1, ids)
-	m.ln.Close()
+	_ = m.ln.Close()
 	for range 2 {
 		result, ids, _ := pp.gather(t, m)
 		require.Equal(t, "connection_refused", result)
