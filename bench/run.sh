@@ -7,7 +7,10 @@
 # MODES="range" runs the range mode instead: the plugin given the range
 # itself, reporting its first scan (time, share of the fleet found, probes
 # asked again) and the gather after it. BUSY=N runs N CPU-bound processes
-# beside the benchmark. Usage: [MODES=...] [BUSY=N] bench/run.sh [N ...]
+# beside the benchmark. HOSTILE=0.05 makes that share of the N miners
+# hostile (internal/hostile's cgminer modes, served by another process:
+# asicbench -mode hostile-serve) and the rest simulated.
+# Usage: [MODES=...] [BUSY=N] [HOSTILE=share] bench/run.sh [N ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
@@ -18,6 +21,7 @@ latency=${LATENCY:-300ms}
 gathers=${GATHERS:-3}
 modes=${MODES:-floor plugin}
 busy=${BUSY:-0}
+hostile=${HOSTILE:-0}
 mkdir -p bin
 go build -o bin/asic-sim ./cmd/asic-sim
 go build -o bin/asicbench ./bench/asicbench
@@ -36,7 +40,17 @@ rows=()
 range_rows=()
 for n in "${sizes[@]}"; do
   conf=$(mktemp)
-  ./bin/asic-sim -n "$n" -port "$port" -latency "$latency" -refuse 0 -config-out "$conf" 2>/dev/null &
+  extra=()
+  nh=$(awk -v n="$n" -v s="$hostile" 'BEGIN{printf "%d", n*s}')
+  hpid=
+  if [ "$nh" -gt 0 ]; then
+    hfile=$(mktemp -u)
+    ./bin/asicbench -mode hostile-serve -hostile "$nh" -port "$port" -extra "$hfile" &
+    hpid=$!
+    for _ in $(seq 100); do [ -s "$hfile" ] && break; sleep 0.1; done
+    extra=(-extra "$hfile")
+  fi
+  ./bin/asic-sim -n "$((n - nh))" -port "$port" -latency "$latency" -refuse 0 -config-out "$conf" 2>/dev/null &
   sim=$!
   for _ in $(seq 100); do [ -s "$conf" ] && break; sleep 0.1; done
   range=$(grep -m1 -oE '"127\.1\.[0-9.]+-[0-9.]+"' "$conf" | tr -d '"')
@@ -44,9 +58,10 @@ for n in "${sizes[@]}"; do
     while read -r line; do
       if [ "$mode" = range ]; then range_rows+=("$line"); else rows+=("$line"); fi
       echo "$line" >&2
-    done < <(./bin/asicbench -mode "$mode" -miners "$range" -port "$port" -concurrency "$conc" -gathers "$gathers")
+    done < <(./bin/asicbench -mode "$mode" -miners "$range" -port "$port" -concurrency "$conc" -gathers "$gathers" "${extra[@]}")
   done
   kill "$sim"; wait "$sim" 2>/dev/null || true
+  if [ -n "$hpid" ]; then kill "$hpid"; wait "$hpid" 2>/dev/null || true; rm -f "$hfile"; fi
   rm -f "$conf"
   sleep 2 # let TIME_WAIT sockets of the last run drain a little
 done

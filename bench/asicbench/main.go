@@ -2,7 +2,13 @@
 // asic plugin with every miner listed ("plugin"), a bare client that only
 // does each miner's network round trip with no parsing or metric building
 // ("floor"), or the plugin given the range itself ("range": the background
-// scan, timed by its own asic_discovery point, then one gather). It prints
+// scan, timed by its own asic_discovery point, then one gather). Mode
+// "hostile-serve" serves misbehaving miners (internal/hostile, every mode
+// of the cgminer protocol in turn: silence, a byte a second, endless
+// streams, resets, half replies, garbage, HTML, TLS, deep nesting, huge
+// numbers and strings) on 127.3.x.y until killed, and writes their
+// addresses to -extra; the other modes then add those addresses to the
+// fleet they gather. It prints
 // one result line per gather (per scan in range mode); bench/run.sh turns
 // them into the tables in BENCHMARKS.md.
 package main
@@ -11,9 +17,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
+	"os/signal"
 	"runtime/pprof"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -21,9 +32,12 @@ import (
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/config"
 
+	"github.com/asicmetrics/telegraf-asic/internal/hostile"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/plugins/inputs/asic"
 )
+
+var showErrors = flag.Bool("errors", false, "print the first three errors of each result to stderr")
 
 func main() {
 	mode := flag.String("mode", "plugin", "plugin, floor or range")
@@ -33,7 +47,14 @@ func main() {
 	concurrency := flag.Int("concurrency", 1000, "miners at once")
 	gathers := flag.Int("gathers", 3, "gathers to run; the first includes identification")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the gathers after the first here")
+	extra := flag.String("extra", "", "a file of more miners, one address a line (hostile-serve writes it)")
+	hostiles := flag.Int("hostile", 0, "hostile-serve: how many hostile miners")
 	flag.Parse()
+
+	if *mode == "hostile-serve" {
+		serveHostile(*hostiles, *port, *extra)
+		return
+	}
 
 	p := asic.New()
 	p.Miners = []string{*miners}
@@ -51,6 +72,14 @@ func main() {
 		return
 	}
 	// Listed: every miner named one by one, so no gather depends on a scan.
+	if *extra != "" {
+		b, err := os.ReadFile(*extra)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		targets = append(targets, strings.Fields(string(b))...)
+	}
 	p.Miners = targets
 	if err := p.Init(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -74,8 +103,8 @@ func main() {
 		wall := time.Since(start)
 		cpu := cpuSeconds() - cpu0
 		p50, p99 := acc.percentiles()
-		fmt.Printf("mode=%s miners=%d gather=%d wall_s=%.2f cpu_s=%.2f rss_mb=%.0f miners_per_s=%.0f p50_s=%.3f p99_s=%.3f ok=%d metrics=%d\n",
-			*mode, len(targets), g, wall.Seconds(), cpu, maxRSSMB(), float64(len(targets))/wall.Seconds(), p50, p99, acc.ok, acc.metrics)
+		fmt.Printf("mode=%s miners=%d gather=%d wall_s=%.2f cpu_s=%.2f rss_mb=%.0f miners_per_s=%.0f p50_s=%.3f p99_s=%.3f ok=%d metrics=%d results=%s\n",
+			*mode, len(targets), g, wall.Seconds(), cpu, maxRSSMB(), float64(len(targets))/wall.Seconds(), p50, p99, acc.ok, acc.metrics, acc.resultCounts())
 	}
 }
 
@@ -99,9 +128,40 @@ func scanRange(p *asic.Asic, miners int) {
 	gather := time.Since(g0)
 	p.Stop()
 	found, _ := d["found"].(int64)
-	fmt.Printf("mode=range miners=%d scan_s=%.2f scan_wall_s=%.2f scan_cpu_s=%.2f found=%d share=%.2f%% retried=%d gather_s=%.2f status=%d ok=%d rss_mb=%.0f\n",
+	fmt.Printf("mode=range miners=%d scan_s=%.2f scan_wall_s=%.2f scan_cpu_s=%.2f found=%d share=%.2f%% retried=%d gather_s=%.2f status=%d ok=%d rss_mb=%.0f results=%s\n",
 		miners, d["duration_seconds"], scanWall.Seconds(), scanCPU, found, 100*float64(found)/float64(miners), d["retried"],
-		gather.Seconds(), len(acc.times), acc.ok, maxRSSMB())
+		gather.Seconds(), len(acc.times), acc.ok, maxRSSMB(), acc.resultCounts())
+}
+
+// serveHostile listens with n hostile cgminer miners on 127.3.0.1 and
+// the addresses after it, on port+10000 (the simulator holds port on every
+// address), writes them to out (host:port, one a line) and serves until
+// interrupted.
+func serveHostile(n, port int, out string) {
+	modes := hostile.Modes(hostile.CGMiner)
+	addr := netip.MustParseAddr("127.3.0.1")
+	port += 10000
+	var lines []string
+	for i := 0; i < n; i++ {
+		for b := addr.As4(); b[3] == 0 || b[3] == 255; b = addr.As4() {
+			addr = addr.Next()
+		}
+		s, err := hostile.Listen(net.JoinHostPort(addr.String(), strconv.Itoa(port)), hostile.CGMiner, modes[i%len(modes)])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer s.Close()
+		lines = append(lines, net.JoinHostPort(addr.String(), strconv.Itoa(port)))
+		addr = addr.Next()
+	}
+	if err := os.WriteFile(out, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
 }
 
 // floor does, per miner, the one round trip a driver does once the miner
@@ -118,7 +178,11 @@ func floor(hosts []string, port int, timeout time.Duration, concurrency int, acc
 			defer func() { <-sem }()
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
-			c := &cgminer.Client{Addr: fmt.Sprintf("%s:%d", h, port)}
+			addr := h
+			if _, _, err := net.SplitHostPort(h); err != nil {
+				addr = net.JoinHostPort(h, strconv.Itoa(port))
+			}
+			c := &cgminer.Client{Addr: addr}
 			start := time.Now()
 			_, err := c.Raw(ctx, req)
 			acc.record(time.Since(start).Seconds(), err == nil)
@@ -144,10 +208,12 @@ func maxRSSMB() float64 {
 // times from asic_status, and a count of metrics (not the metrics: storing
 // 600,000 of them would measure the benchmark, not the plugin).
 type statusAcc struct {
-	mu         sync.Mutex
-	times      []float64
-	ok         int
-	metrics    int
+	mu      sync.Mutex
+	times   []float64
+	ok      int
+	metrics int
+	results map[string]int // asic_status results
+
 	discovered chan map[string]any // range mode: the first asic_discovery point
 }
 
@@ -158,6 +224,18 @@ func (a *statusAcc) record(sec float64, ok bool) {
 		a.ok++
 	}
 	a.mu.Unlock()
+}
+
+// resultCounts is "result:count,..." of the asic_status points, sorted.
+func (a *statusAcc) resultCounts() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []string
+	for r, n := range a.results {
+		out = append(out, r+":"+strconv.Itoa(n))
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
 }
 
 func (a *statusAcc) percentiles() (float64, float64) {
@@ -178,6 +256,15 @@ func (a *statusAcc) AddFields(name string, f map[string]any, tags map[string]str
 	if name == "asic_status" {
 		rt, _ := f["response_time_seconds"].(float64)
 		a.record(rt, tags["result"] == "success")
+		a.mu.Lock()
+		if a.results == nil {
+			a.results = map[string]int{}
+		}
+		a.results[tags["result"]]++
+		if *showErrors && tags["result"] != "success" && a.results[tags["result"]] <= 3 {
+			fmt.Fprintf(os.Stderr, "%s %s: %v\n", tags["source"], tags["result"], f["error"])
+		}
+		a.mu.Unlock()
 	}
 	if name == "asic_discovery" && a.discovered != nil {
 		select {

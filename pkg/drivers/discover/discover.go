@@ -54,9 +54,14 @@ type Progress struct {
 
 // Result is what one scan saw.
 type Result struct {
-	Found    []string // hosts where a port accepted, in input order
-	Probed   int      // hosts probed to the end (all of them unless ctx ended)
-	Retried  int      // probes asked again after no answer
+	Found []string // hosts where a port accepted, in input order
+	// Refused holds, for each host of Found (same index), the ports that
+	// refused a connection during the scan: an identification right after
+	// it need not ask them again. A port neither open nor refused was
+	// silent, or was not waited for once another port accepted.
+	Refused  [][]int
+	Probed   int // hosts probed to the end (all of them unless ctx ended)
+	Retried  int // probes asked again after no answer
 	Duration time.Duration
 }
 
@@ -82,6 +87,7 @@ func (s *Scanner) Scan(ctx context.Context, hosts []string) Result {
 	defer stop()
 
 	found := make([]bool, len(hosts))
+	refused := make([][]int, len(hosts))
 	var probed, nFound, retried atomic.Int64
 	progressDone := s.reportProgress(&probed, &nFound, len(hosts))
 
@@ -93,10 +99,11 @@ func (s *Scanner) Scan(ctx context.Context, hosts []string) Result {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok, done, n := s.probeHost(ctx, h, p)
+			ok, done, n, states := s.probeHost(ctx, h, p)
 			retried.Add(int64(n))
 			if ok {
 				found[i] = true
+				refused[i] = s.portsIn(states, portRefused)
 				nFound.Add(1)
 			}
 			if done {
@@ -109,12 +116,67 @@ func (s *Scanner) Scan(ctx context.Context, hosts []string) Result {
 
 	res := Result{Probed: int(probed.Load()), Retried: int(retried.Load()), Duration: time.Since(began)}
 	res.Found = make([]string, 0, nFound.Load())
+	res.Refused = make([][]int, 0, nFound.Load())
 	for i, ok := range found {
 		if ok {
 			res.Found = append(res.Found, hosts[i])
+			res.Refused = append(res.Refused, refused[i])
 		}
 	}
 	return res
+}
+
+// portsIn lists the ports whose state is st (nil when none).
+func (s *Scanner) portsIn(states []portState, st portState) []int {
+	var out []int
+	for i, v := range states {
+		if v == st {
+			out = append(out, s.Ports[i])
+		}
+	}
+	return out
+}
+
+// Check dials every port of host once, all at the same time, and waits for
+// each to accept, refuse or stay silent for wait (or until ctx ends). It is
+// what a gather asks of a miner that no identification could read: one
+// connection per port, which tells whether anything is there now and
+// whether what is there changed. dial nil uses a net.Dialer. open and
+// refused are in the order of ports.
+func Check(ctx context.Context, dial func(ctx context.Context, network, addr string) (net.Conn, error),
+	host string, ports []int, wait time.Duration) (open, refused []int) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	states := make([]portState, len(ports))
+	var wg sync.WaitGroup
+	for i, port := range ports {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := dial(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+			switch {
+			case err == nil:
+				_ = c.Close()
+				states[i] = portOpen
+			case errors.Is(err, syscall.ECONNREFUSED):
+				states[i] = portRefused
+			}
+		}()
+	}
+	wg.Wait()
+	for i, st := range states {
+		switch st {
+		case portOpen:
+			open = append(open, ports[i])
+		case portRefused:
+			refused = append(refused, ports[i])
+		}
+	}
+	return open, refused
 }
 
 func (s *Scanner) timeout() time.Duration {
@@ -163,9 +225,10 @@ func (s *Scanner) reportProgress(probed, found *atomic.Int64, total int) func() 
 
 // probeHost runs the attempts of one host. It is called holding a pacer
 // slot, which it releases. ok: a port accepted; done: the host was probed
-// to the end (not cut by ctx); retried: attempts after the first.
-func (s *Scanner) probeHost(ctx context.Context, host string, p *pacer) (ok, done bool, retried int) {
-	states := make([]portState, len(s.Ports))
+// to the end (not cut by ctx); retried: attempts after the first; states:
+// what each port did.
+func (s *Scanner) probeHost(ctx context.Context, host string, p *pacer) (ok, done bool, retried int, states []portState) {
+	states = make([]portState, len(s.Ports))
 	wait := s.timeout()
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
@@ -177,11 +240,11 @@ func (s *Scanner) probeHost(ctx context.Context, host string, p *pacer) (ok, don
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return false, false, retried
+				return false, false, retried, states
 			case <-t.C:
 			}
 			if p.acquire(ctx) != nil {
-				return false, false, retried
+				return false, false, retried, states
 			}
 			retried++
 		}
@@ -189,7 +252,7 @@ func (s *Scanner) probeHost(ctx context.Context, host string, p *pacer) (ok, don
 		localTrouble := s.attempt(ctx, host, states, wait<<attempt)
 		p.release()
 		if ctx.Err() != nil {
-			return false, false, retried
+			return false, false, retried, states
 		}
 		lost := localTrouble
 		unknown := false
@@ -210,7 +273,7 @@ func (s *Scanner) probeHost(ctx context.Context, host string, p *pacer) (ok, don
 			p.grow()
 		}
 		if ok || !unknown || attempt >= s.retries() {
-			return ok, true, retried
+			return ok, true, retried, states
 		}
 	}
 }

@@ -239,3 +239,50 @@ func BenchmarkScanSilent16(b *testing.B) {
 		b.ReportMetric(res.Duration.Seconds(), "scan_s")
 	}
 }
+
+// The scan hands identification the ports that refused, per found host:
+// a dialer that refuses some ports at once and accepts one only after the
+// refusals are in stands for a loopback miner (refusals arrive first).
+func TestScanReportsRefusedPorts(t *testing.T) {
+	miner := []string{"127.94.0.7"}
+	rpcPort, webPort, v3Port := freePort(t, "127.94.0.7"), freePort(t, "127.94.0.7"), freePort(t, "127.94.0.7")
+	listen(t, miner, rpcPort)
+	var refusedSeen sync.WaitGroup
+	refusedSeen.Add(2)
+	var d net.Dialer
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		_, port, _ := net.SplitHostPort(addr)
+		if port == fmt.Sprint(rpcPort) {
+			refusedSeen.Wait()
+			return d.DialContext(ctx, network, addr)
+		}
+		defer refusedSeen.Done()
+		return d.DialContext(ctx, network, addr)
+	}
+	s := &Scanner{Ports: []int{rpcPort, webPort, v3Port}, Timeout: time.Second, Concurrency: 4, Dial: dial}
+	res := s.Scan(context.Background(), miner)
+	require.Equal(t, miner, res.Found)
+	require.Equal(t, [][]int{{webPort, v3Port}}, res.Refused)
+}
+
+// Check tells, in one dial per port, which ports accept and which refuse;
+// a silent one is neither, after the wait.
+func TestCheckOpenRefusedSilent(t *testing.T) {
+	host := "127.94.0.9"
+	open, closed := freePort(t, host), freePort(t, host)
+	listen(t, []string{host}, open)
+	var dials atomic.Int32
+	var d net.Dialer
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		if addr == net.JoinHostPort(host, "9") { // stands for a dropped SYN
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		return d.DialContext(ctx, network, addr)
+	}
+	o, r := Check(context.Background(), dial, host, []int{closed, 9, open}, 200*time.Millisecond)
+	require.Equal(t, []int{open}, o)
+	require.Equal(t, []int{closed}, r)
+	require.Equal(t, int32(3), dials.Load())
+}

@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -83,6 +84,14 @@ type Result struct {
 	Firmware string
 }
 
+// Known is what the caller learnt about the miner's ports shortly before
+// (a scan's connect probes, a check): ports that refused a connection are
+// not asked again. A refusal is only worth reusing while fresh: a miner
+// that was booting may listen now.
+type Known struct {
+	Refused []int
+}
+
 // Identify tells the driver of a miner; see IdentifyMiner.
 func Identify(ctx context.Context, t drivers.Target, v3Port int) (string, error) {
 	r, err := IdentifyMiner(ctx, t, v3Port)
@@ -108,7 +117,67 @@ func Identify(ctx context.Context, t drivers.Target, v3Port int) (string, error)
 // answering gives drivers.ErrRefused when every port refused, else
 // drivers.ErrTimeout.
 func IdentifyMiner(ctx context.Context, t drivers.Target, v3Port int) (Result, error) {
-	return newIdentifier(t, v3Port, families()).run(ctx)
+	r, _, err := IdentifyKnown(ctx, t, v3Port, Known{})
+	return r, err
+}
+
+// Seen is how an identification went, also when it failed.
+type Seen struct {
+	// Open are the ports of the miner's host that accepted a connection:
+	// what a later check of the miner compares with.
+	Open []int
+	// Incomplete: a probe timed out or the deadline ended before every Ask
+	// was asked, so an unsupported verdict may only mean a slow miner.
+	Incomplete bool
+}
+
+// IdentifyKnown is IdentifyMiner that asks nothing of the ports k says
+// refused (a miner whose every port refused is drivers.ErrRefused without
+// a dial), and says how it went.
+func IdentifyKnown(ctx context.Context, t drivers.Target, v3Port int, k Known) (Result, Seen, error) {
+	id := newIdentifier(t, v3Port, families())
+	id.know(k)
+	r, err := id.run(ctx)
+	return r, Seen{Open: id.open(), Incomplete: id.cut}, err
+}
+
+// know marks the ports k says refused as dead, with the refusal as their
+// error (so a miner where they all refused is connection_refused).
+func (id *identifier) know(k Known) {
+	for _, p := range k.Refused {
+		addr := net.JoinHostPort(id.t.Host, strconv.Itoa(p))
+		if id.dead[addr] == nil {
+			id.fail(addr, "", fmt.Errorf("%s: %w: refused a connection just before", addr, drivers.ErrRefused), false)
+		}
+	}
+}
+
+// open lists the ports of the miner's host that accepted a connection,
+// sorted.
+func (id *identifier) open() []int {
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	var out []int
+	add := func(addr string) {
+		h, ps, err := net.SplitHostPort(addr)
+		if err != nil || h != id.t.Host {
+			return
+		}
+		if p, err := strconv.Atoi(ps); err == nil && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	for a := range id.conn {
+		add(a)
+	}
+	for a := range id.said {
+		add(a)
+	}
+	for a := range id.garbled {
+		add(a)
+	}
+	slices.Sort(out)
+	return out
 }
 
 type family struct {
@@ -169,6 +238,9 @@ type identifier struct {
 	// garbled are addresses whose HTTP answer was no HTTP.
 	garbled map[string]bool
 	conn    map[string]bool // accepted a connection at least once
+	// cut: the caller's deadline ended before every Ask was asked, or a
+	// probe timed out: the deciding reply may be the one not had.
+	cut bool
 }
 
 func newIdentifier(t drivers.Target, v3Port int, fams []family) *identifier {
@@ -299,6 +371,7 @@ func (id *identifier) failure() error {
 func (id *identifier) ask(ctx context.Context, a drivers.Ask) bool {
 	// A probe started with no time left would only add a connection.
 	if dl, ok := ctx.Deadline(); ctx.Err() != nil || ok && time.Until(dl) < minProbe {
+		id.cut = true
 		return false
 	}
 	switch a.API {
@@ -341,6 +414,9 @@ func (id *identifier) dial(ctx context.Context, network, addr string) (net.Conn,
 // silent may speak another protocol (ePIC's HTTP waits for a request line
 // a cgminer request lacks); one that answered garbage answered.
 func (id *identifier) fail(addr, what string, err error, connected bool) {
+	if drivers.Result(err) == drivers.ResultTimeout {
+		id.cut = true
+	}
 	switch drivers.Result(err) {
 	case drivers.ResultConnectionRefused:
 		id.dead[addr] = err
@@ -351,9 +427,11 @@ func (id *identifier) fail(addr, what string, err error, connected bool) {
 	case drivers.ResultBadResponse, drivers.ResultAuthFailed:
 		// It answered, if not in a way any API expects; the error already
 		// names the address.
-		if len(id.answers) < maxAnswers && !id.said[addr] {
+		if !id.said[addr] {
 			id.said[addr] = true
-			id.answers = append(id.answers, what+": "+err.Error())
+			if len(id.answers) < maxAnswers {
+				id.answers = append(id.answers, what+": "+err.Error())
+			}
 		}
 		return
 	}
@@ -371,10 +449,13 @@ func (id *identifier) fail(addr, what string, err error, connected bool) {
 func (id *identifier) answered(addr, what, status string, body []byte) {
 	// The first thing each port said: the rest (404s of the families'
 	// endpoints) adds length, not insight.
-	if len(id.answers) >= maxAnswers || id.said[addr] {
+	if id.said[addr] {
 		return
 	}
 	id.said[addr] = true
+	if len(id.answers) >= maxAnswers {
+		return
+	}
 	s := addr + " " + what + ":"
 	if status != "" {
 		s += " " + status

@@ -1,6 +1,7 @@
 package identify
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -209,4 +211,33 @@ func TestIdentifyOverTLS(t *testing.T) {
 	_, err = IdentifyMiner(testCtx(t), target, closed)
 	require.Equal(t, drivers.ResultUnsupported, drivers.Result(err), "%v", err)
 	require.Contains(t, err.Error(), "TLS")
+}
+
+// A miner that answered but whose identification the caller's deadline
+// cut short is still unsupported (something answered: DESIGN.md's rule),
+// but the identification says it was incomplete, so a caller does not
+// take the verdict for a final one. With time for every Ask it is
+// complete.
+func TestIdentifyCutByDeadlineIsIncomplete(t *testing.T) {
+	// A cgminer API that calls every command invalid: each family's own
+	// commands are worth asking.
+	rpc := &fakeminer.Miner{Replies: map[string][]byte{}, NUL: true, Latency: func() time.Duration { return 150 * time.Millisecond }}
+	require.NoError(t, rpc.Start("127.0.0.1:0"))
+	t.Cleanup(rpc.Close)
+	target := drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: rpc.Port(), Web: closedPort(t), GRPC: closedPort(t)}}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, seen, err := IdentifyKnown(ctx, target, closedPort(t), Known{})
+	require.Equal(t, drivers.ResultUnsupported, drivers.Result(err), "%v", err)
+	require.False(t, seen.Incomplete)
+	require.Equal(t, []int{rpc.Port()}, seen.Open)
+	require.Greater(t, len(rpc.Commands()), 1, "the families' own commands are asked")
+
+	ctx, cancel = context.WithTimeout(context.Background(), 250*time.Millisecond)
+	defer cancel()
+	_, seen, err = IdentifyKnown(ctx, target, closedPort(t), Known{})
+	require.Equal(t, drivers.ResultUnsupported, drivers.Result(err), "%v", err)
+	require.True(t, seen.Incomplete)
+	require.ErrorContains(t, err, `RPC "version"`, "what answered is said")
 }

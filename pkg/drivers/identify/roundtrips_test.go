@@ -274,3 +274,50 @@ func BenchmarkIdentifyStockAntminer(b *testing.B) {
 		}
 	}
 }
+
+// identifyKnownTraced is identifyTraced with what a scan learnt.
+func identifyKnownTraced(t *testing.T, ctx context.Context, f *capserve.Miner, k Known) (Result, []int, []string, error) {
+	t.Helper()
+	id := newIdentifier(f.Target, f.V3Port, families())
+	id.know(k)
+	r, err := id.run(ctx)
+	require.False(t, id.cut, "nothing timed out")
+	return r, id.open(), id.dials, err
+}
+
+// Ports a scan saw refuse are not asked again: a Whatsminer on API v3
+// only (its 4028 and web closed, as on recent firmware with the old API
+// off) is identified with the one v3 connection, where without the scan's
+// knowledge the refused 4028 and gRPC ports are dialled too.
+func TestIdentifyKnownRefusedPortsAreNotAsked(t *testing.T) {
+	c := capserve.Load(t, capDir("whatsminer/M60S_v3_20251209.16.Rel2"))
+	f := capserve.Start(t, c, capserve.Spec{V3: true})
+	v3 := addr(f.V3Port)
+	r, open, dials, err := identifyKnownTraced(t, testCtx(t), f, Known{})
+	require.NoError(t, err)
+	require.Equal(t, "whatsminer", r.Driver)
+	require.Contains(t, dials, addr(f.Target.Ports.RPC), "without knowledge the refused 4028 is dialled")
+	require.Greater(t, len(dials), 1, "%v", dials)
+	require.Equal(t, []int{f.V3Port}, open)
+
+	k := Known{Refused: []int{f.Target.Ports.RPC, f.Target.Ports.Web, f.Target.Ports.GRPC}}
+	r2, _, dials, err := identifyKnownTraced(t, testCtx(t), f, k)
+	require.NoError(t, err)
+	require.Equal(t, r, r2, "the same identification")
+	require.NotEmpty(t, dials)
+	for _, d := range dials {
+		require.Equal(t, v3, d, "only the v3 port is dialled: %v", dials)
+	}
+}
+
+// A miner whose every port refused the scan is connection_refused without
+// a single dial.
+func TestIdentifyKnownAllRefused(t *testing.T) {
+	f := capserve.Start(t, capserve.Capture{}, capserve.Spec{})
+	k := Known{Refused: []int{f.Target.Ports.RPC, f.Target.Ports.Web, f.V3Port, f.Target.Ports.GRPC}}
+	_, open, dials, err := identifyKnownTraced(t, testCtx(t), f, k)
+	require.ErrorIs(t, err, drivers.ErrRefused)
+	require.Equal(t, drivers.ResultConnectionRefused, drivers.Result(err))
+	require.Empty(t, dials)
+	require.Empty(t, open)
+}

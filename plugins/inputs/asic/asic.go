@@ -11,8 +11,13 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"net"
 	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/influxdata/telegraf"
@@ -60,8 +65,8 @@ type Asic struct {
 	// miners, in the background; what a scan finds joins the inventory.
 	DiscoverInterval config.Duration `toml:"discover_interval"`
 	// IdentifyInterval is how long an identification stands before the
-	// miner is identified again (it is also redone when the miner stops
-	// answering its driver).
+	// miner is identified again, and the longest backoff between
+	// identifications of a miner no family reads (see driverFor).
 	IdentifyInterval config.Duration `toml:"identify_interval"`
 	// ForgetAfter is how long a miner found by a scan keeps its place in
 	// the inventory (and its asic_status, up=false) after its last answer.
@@ -99,6 +104,12 @@ type Asic struct {
 	waited    bool      // the first gather has waited for the first scan
 	stopScan  context.CancelFunc
 	scanWG    sync.WaitGroup
+
+	// clock and checkDial stand in for time.Now and a net.Dialer in
+	// tests; identifications counts identifications run (tests).
+	clock           func() time.Time
+	checkDial       func(ctx context.Context, network, addr string) (net.Conn, error)
+	identifications atomic.Int64
 
 	mu        sync.Mutex
 	instances map[string]drivers.Driver // one per driver name
@@ -363,10 +374,11 @@ func (a *Asic) gatherMiner(acc telegraf.Accumulator, s snapshot, user, pass stri
 	defer cancel()
 	start := time.Now()
 
-	data, driverName, identified, err := a.gatherSafely(ctx, dt, s)
+	data, o, err := a.gatherSafely(ctx, dt, s)
+	driverName := o.driver
 	elapsed := time.Since(start)
-	now := time.Now()
-	a.inv.record(source, driverName, identified, err, now)
+	now := a.now()
+	a.inv.record(source, o, err, now, time.Duration(a.IdentifyInterval))
 	if err != nil {
 		addStatus(acc, source, nil, err, nil, elapsed, now)
 		// Miners found in a CIDR block or range come and go; only miners
@@ -390,49 +402,149 @@ func (a *Asic) gatherMiner(acc telegraf.Accumulator, s snapshot, user, pass stri
 
 // gatherSafely identifies the miner if needed and runs its driver. A panic
 // in a driver is a bug, but it must cost only this miner's data.
-func (a *Asic) gatherSafely(ctx context.Context, t drivers.Target, s snapshot) (data *drivers.MinerData, name string, identified time.Time, err error) {
+func (a *Asic) gatherSafely(ctx context.Context, t drivers.Target, s snapshot) (data *drivers.MinerData, o outcome, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			data = nil
-			err = fmt.Errorf("%w: driver %q failed internally: %v", drivers.ErrBadResponse, name, r)
+			err = fmt.Errorf("%w: driver %q failed internally: %v", drivers.ErrBadResponse, o.driver, r)
 			if a.Log != nil {
-				a.Log.Errorf("driver %q panicked on %s: %v\n%s", name, t.Host, r, debug.Stack())
+				a.Log.Errorf("driver %q panicked on %s: %v\n%s", o.driver, t.Host, r, debug.Stack())
 			}
 		}
 	}()
-	d, identified, err := a.driverFor(ctx, t, s)
+	d, o, err := a.driverFor(ctx, t, s)
 	if err != nil {
-		return nil, "", time.Time{}, err
+		return nil, o, err
 	}
-	name = d.Name()
+	o.driver = d.Name()
 	data, err = d.Gather(ctx, t)
 	if err == nil && data == nil {
-		err = fmt.Errorf("%w: driver %q returned no data", drivers.ErrBadResponse, name)
+		err = fmt.Errorf("%w: driver %q returned no data", drivers.ErrBadResponse, o.driver)
 	}
-	return data, name, identified, err
+	return data, o, err
 }
 
-// driverFor is the miner's driver: the configured one, the one its
-// inventory entry remembers while identify_interval has not passed, or a
-// fresh identification (recorded in the inventory after the gather).
-func (a *Asic) driverFor(ctx context.Context, t drivers.Target, s snapshot) (drivers.Driver, time.Time, error) {
+// driverFor is the miner's driver, by these rules (DESIGN.md: the
+// identification is cached, and redone when it fails or after
+// identify_interval), chosen so that a miner that fails costs about what
+// a good one does:
+//
+//   - the configured driver, when it is not "auto";
+//   - the driver its inventory entry remembers, while identify_interval
+//     has not passed. A gather of it that times out or is refused keeps it
+//     (one connection next gather, not an identification); one that gets
+//     an answer the driver cannot read drops it (record), so a miner with
+//     new firmware is identified on the next gather. When the interval has
+//     passed it is identified again; if nothing answers that, the driver
+//     stays and the next try follows the backoff below;
+//   - a miner not identified yet is identified; the first time after a
+//     scan, without asking the ports the scan saw refuse;
+//   - a miner whose identification failed is first checked: one connect
+//     to each of its ports, which gives this gather a fresh result
+//     (connection_refused or timeout when nothing accepts). When something
+//     accepts it is identified again, without asking the ports that
+//     refused, unless what it said last time was something no family reads
+//     (unsupported, bad_response) and nothing timed out in that
+//     identification: then only when the ports that accept changed or its
+//     backoff (1 minute, doubling up to identify_interval) has passed; until then its status says which ports accept now and
+//     what the last identification found.
+func (a *Asic) driverFor(ctx context.Context, t drivers.Target, s snapshot) (drivers.Driver, outcome, error) {
+	var o outcome
 	if a.fixed != nil {
-		return a.fixed, time.Time{}, nil
+		return a.fixed, o, nil
 	}
-	if s.driver != "" && (a.IdentifyInterval == 0 || time.Since(s.identified) < time.Duration(a.IdentifyInterval)) {
-		if d, err := a.instance(s.driver); err == nil {
-			return d, s.identified, nil
+	now := a.now()
+	interval := time.Duration(a.IdentifyInterval)
+	if s.driver != "" {
+		due := interval > 0 && now.Sub(s.identified) >= interval
+		if !due || now.Before(s.nextID) {
+			if d, err := a.instance(s.driver); err == nil {
+				o.driver, o.identified = s.driver, s.identified
+				return d, o, nil
+			}
 		}
 	}
-	name, err := identify.Identify(ctx, t, identify.WhatsminerV3Port)
-	if err != nil {
-		return nil, time.Time{}, err
+	var k identify.Known
+	switch {
+	case s.driver == "" && s.idFails > 0:
+		open, refused := discover.Check(ctx, a.checkDial, t.Host, a.minerPorts(t), checkWait)
+		if len(open) == 0 {
+			return nil, o, noneAccepted(t.Host, refused, len(a.minerPorts(t)))
+		}
+		// Only a complete identification that found nothing known is
+		// worth not redoing: a miner that accepted and said nothing, or
+		// one slow enough that a probe timed out, costs a request or two
+		// to ask now (the ports that refused are not asked), and that
+		// gives this gather a fresh result.
+		if answered(s.idErr) && !s.incomplete && slices.Equal(open, s.open) && now.Before(s.nextID) {
+			return nil, o, fmt.Errorf("%s accepts connections on port %s, as %s ago when nothing could read it (identified again in %s): %w",
+				t.Host, joinPorts(open), now.Sub(s.failedAt).Round(time.Second),
+				s.nextID.Sub(now).Round(time.Second), s.idErr)
+		}
+		k.Refused = refused
+	case s.driver == "":
+		k.Refused = s.scanRefused
 	}
-	d, err := a.instance(name)
+	o.idRan = true
+	a.identifications.Add(1)
+	r, seen, err := identify.IdentifyKnown(ctx, t, identify.WhatsminerV3Port, k)
+	o.open, o.incomplete = seen.Open, seen.Incomplete
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("%w: %w", drivers.ErrUnsupported, err)
+		o.idErr = err
+		return nil, o, err
 	}
-	return d, time.Now(), nil
+	d, err := a.instance(r.Driver)
+	if err != nil {
+		err = fmt.Errorf("%w: %w", drivers.ErrUnsupported, err)
+		o.idErr = err
+		return nil, o, err
+	}
+	o.identified = now
+	return d, o, nil
+}
+
+func (a *Asic) now() time.Time {
+	if a.clock != nil {
+		return a.clock()
+	}
+	return time.Now()
+}
+
+// checkWait bounds how long a check waits for a port to accept: miners on
+// a LAN accept in milliseconds; a port silent this long counts as neither
+// open nor refused.
+const checkWait = 1500 * time.Millisecond
+
+// minerPorts are the ports identification may ask, sorted: the RPC, web,
+// API v3 and gRPC ports.
+func (a *Asic) minerPorts(t drivers.Target) []int {
+	or := func(v, def int) int {
+		if v != 0 {
+			return v
+		}
+		return def
+	}
+	ps := []int{or(t.Ports.RPC, drivers.DefaultRPCPort), or(t.Ports.Web, drivers.DefaultWebPort),
+		identify.WhatsminerV3Port, or(t.Ports.GRPC, drivers.DefaultGRPCPort)}
+	slices.Sort(ps)
+	return slices.Compact(ps)
+}
+
+// noneAccepted is a check where no port accepted: refused when every port
+// refused, else a timeout.
+func noneAccepted(host string, refused []int, ports int) error {
+	if len(refused) == ports {
+		return fmt.Errorf("%s: port %s: %w", host, joinPorts(refused), drivers.ErrRefused)
+	}
+	return fmt.Errorf("%s: no port accepted a connection within %s: %w", host, checkWait, drivers.ErrTimeout)
+}
+
+func joinPorts(ps []int) string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = strconv.Itoa(p)
+	}
+	return strings.Join(out, ",")
 }
 
 // instance is the block's one instance of a driver. Drivers serve many

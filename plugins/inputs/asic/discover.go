@@ -75,12 +75,15 @@ func (a *Asic) scan(ctx context.Context, acc telegraf.Accumulator) {
 	now := time.Now()
 	answeredNow := make(map[string]bool, len(res.Found))
 	newCount := 0
-	for _, h := range res.Found {
+	for i, h := range res.Found {
 		k := a.known[h]
 		answeredNow[h] = true
 		if a.inv.add(k.t, k.order, now) {
 			newCount++
 		}
+		// What refused now need not be asked by the miner's first
+		// identification.
+		a.inv.setRefused(h, res.Refused[i])
 	}
 	lost := 0
 	for _, t := range a.ranges {
@@ -158,8 +161,11 @@ func (a *Asic) Discover(ctx context.Context) ([]Found, error) {
 		return nil, err
 	}
 	list := append([]target(nil), a.targets...)
-	for _, h := range a.probe(ctx).Found {
+	refused := make([][]int, len(list), len(list)+len(a.ranges))
+	res := a.probe(ctx)
+	for i, h := range res.Found {
 		list = append(list, a.known[h].t)
+		refused = append(refused, res.Refused[i])
 	}
 	out := make([]Found, len(list))
 	sem := make(chan struct{}, a.Concurrency)
@@ -170,14 +176,14 @@ func (a *Asic) Discover(ctx context.Context) ([]Found, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			out[i] = a.discoverOne(ctx, a.minerTarget(t, user, pass), t)
+			out[i] = a.discoverOne(ctx, a.minerTarget(t, user, pass), t, refused[i])
 		}()
 	}
 	wg.Wait()
 	return out, nil
 }
 
-func (a *Asic) discoverOne(ctx context.Context, dt drivers.Target, t target) Found {
+func (a *Asic) discoverOne(ctx context.Context, dt drivers.Target, t target, refused []int) Found {
 	f := Found{Address: t.key()}
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(a.Timeout))
 	defer cancel()
@@ -185,7 +191,9 @@ func (a *Asic) discoverOne(ctx context.Context, dt drivers.Target, t target) Fou
 	name := a.Driver
 	if a.fixed == nil {
 		var err error
-		name, err = identify.Identify(ctx, dt, identify.WhatsminerV3Port)
+		var r identify.Result
+		r, _, err = identify.IdentifyKnown(ctx, dt, identify.WhatsminerV3Port, identify.Known{Refused: refused})
+		name = r.Driver
 		f.Identify = time.Since(start)
 		if err != nil {
 			f.Err = err

@@ -32,6 +32,24 @@ type entry struct {
 	driver     string    // identified driver; "" until identified
 	identified time.Time // when driver was identified
 	lastAnswer time.Time // zero: never answered
+	idPolicy
+}
+
+// idPolicy is what the plugin remembers of a miner's failed
+// identifications, so that a miner no family reads is not identified again
+// on every gather (see driverFor).
+type idPolicy struct {
+	idFails  int       // identifications in a row that failed
+	failedAt time.Time // when the last one failed
+	nextID   time.Time // the next identification after a failure, unless the miner's open ports change
+	open     []int     // ports that accepted during the last failed identification
+	idErr    error     // its error
+	// incomplete: a probe of it timed out, so its verdict may only mean
+	// a slow miner
+	incomplete bool
+	// scanRefused are the ports the scan that found the miner saw refuse,
+	// for its first identification only.
+	scanRefused []int
 }
 
 // snapshot is an entry as a gather sees it, copied out of the lock.
@@ -39,6 +57,7 @@ type snapshot struct {
 	t          target
 	driver     string
 	identified time.Time
+	idPolicy
 }
 
 func newInventory() *inventory { return &inventory{m: map[string]*entry{}} }
@@ -100,7 +119,7 @@ func (inv *inventory) list() []snapshot {
 	out := make([]snapshot, len(es))
 	slices.SortFunc(es, func(a, b *entry) int { return cmp.Compare(a.order, b.order) })
 	for i, e := range es {
-		out[i] = snapshot{t: e.t, driver: e.driver, identified: e.identified}
+		out[i] = snapshot{t: e.t, driver: e.driver, identified: e.identified, idPolicy: e.idPolicy}
 	}
 	inv.mu.Unlock()
 	return out
@@ -135,10 +154,33 @@ func (inv *inventory) takeForgotten() int {
 	return n
 }
 
+// setRefused keeps the ports a scan saw refuse on a miner not identified
+// yet, for its first identification.
+func (inv *inventory) setRefused(key string, ports []int) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if e, ok := inv.m[key]; ok && e.driver == "" && e.idFails == 0 {
+		e.scanRefused = ports
+	}
+}
+
+// outcome is what one gather learnt about a miner's identification.
+type outcome struct {
+	driver     string    // the driver that read (or tried to read) it; "" when none
+	identified time.Time // when that driver was identified
+	idRan      bool      // an identification ran in this gather
+	idErr      error     // its error, when it failed
+	open       []int     // ports that accepted during it
+	incomplete bool      // a probe of it timed out
+}
+
 // record keeps what one gather of a miner learned: when it last answered
-// (anything but a timeout or a refusal is an answer) and its driver. A
-// failed miner's identification is dropped so it is identified again.
-func (inv *inventory) record(key, driver string, identified time.Time, err error, now time.Time) {
+// (anything but a timeout or a refusal is an answer) and its
+// identification, by the rules of driverFor: a driver that timed out or
+// was refused stays; one that got an answer it cannot read is dropped, so
+// the next gather identifies the miner again; a failed identification is
+// retried after a backoff that doubles up to identify_interval.
+func (inv *inventory) record(key string, o outcome, err error, now time.Time, interval time.Duration) {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	e, ok := inv.m[key]
@@ -149,14 +191,79 @@ func (inv *inventory) record(key, driver string, identified time.Time, err error
 		e.lastAnswer = now
 		inv.version++
 	}
-	switch {
-	case err != nil && e.driver != "":
-		e.driver, e.identified = "", time.Time{}
-		inv.version++
-	case err == nil && driver != "" && (driver != e.driver || !identified.Equal(e.identified)):
-		e.driver, e.identified = driver, identified
-		inv.version++
+	if o.idRan || o.driver != "" {
+		e.scanRefused = nil // used (or not needed) once
 	}
+	drop := func() {
+		if e.driver != "" {
+			e.driver, e.identified = "", time.Time{}
+			inv.version++
+		}
+	}
+	failed := func(idErr error) {
+		e.idFails++
+		e.failedAt = now
+		e.nextID = now.Add(idBackoff(e.idFails, interval))
+		e.open, e.idErr, e.incomplete = o.open, idErr, o.incomplete
+	}
+	switch {
+	case o.idRan && o.idErr != nil:
+		failed(o.idErr)
+		if !nothingAnswered(o.idErr) {
+			drop() // something answers that no family reads
+		}
+	case o.idRan && unreadable(err):
+		// Identified just now, and its own driver cannot read it: as if no
+		// family had claimed it, or every gather would identify it again.
+		failed(err)
+		drop()
+	case o.idRan:
+		e.idPolicy = idPolicy{}
+		if o.driver != e.driver || !o.identified.Equal(e.identified) {
+			e.driver, e.identified = o.driver, o.identified
+			inv.version++
+		}
+	case o.driver != "" && unreadable(err):
+		// Its driver got an answer it cannot read: new firmware, or
+		// something else at the address. Identify it on the next gather.
+		e.idPolicy = idPolicy{}
+		drop()
+	}
+}
+
+// idBackoffBase is the wait before the first identification after a failed
+// one; it doubles with each failure in a row, up to identify_interval.
+const idBackoffBase = time.Minute
+
+func idBackoff(fails int, interval time.Duration) time.Duration {
+	if interval <= 0 {
+		interval = defaultIdentifyInterval
+	}
+	d := idBackoffBase
+	for i := 1; i < fails && d < interval; i++ {
+		d *= 2
+	}
+	return min(d, interval)
+}
+
+// nothingAnswered is a failure where no port answered at all.
+func nothingAnswered(err error) bool {
+	return !answered(err)
+}
+
+// unreadable is an answer a driver cannot read: something is there, but
+// not what the driver expects. A reply cut by the gather's shared reply
+// budget says nothing about the firmware (a good miner's large reply is
+// cut when the budget is full), so it is not.
+func unreadable(err error) bool {
+	if errors.Is(err, drivers.ErrReplyBudget) {
+		return false
+	}
+	switch drivers.Result(err) {
+	case drivers.ResultBadResponse, drivers.ResultUnsupported:
+		return true
+	}
+	return false
 }
 
 // answered is whether a gather's outcome shows something alive at the
