@@ -156,13 +156,30 @@ func (pp *policyPlugin) checkDials() map[string]int {
 func (pp *policyPlugin) gather(t *testing.T, m *switchMiner) (string, int, int) {
 	t.Helper()
 	ids0 := pp.identifications.Load()
+	// Accepts of a gather run outside this helper (or of the one before)
+	// may still be on their way: let them land before counting anew.
+	settleAccepts(m)
 	m.accepts.Store(0)
 	acc := &testutil.Accumulator{}
 	require.NoError(t, pp.Gather(acc))
-	time.Sleep(50 * time.Millisecond) // the server's Accept may return after the client's connect
+	settleAccepts(m) // the server's Accept may return after the client's connect
 	result, _ := statusOf(t, acc, pp.source)
 	require.Equal(t, 1, count(acc, "asic_status", pp.source))
 	return result, int(pp.identifications.Load() - ids0), int(m.accepts.Load())
+}
+
+// settleAccepts waits until the server's accept count has stood still for
+// 100 ms (at most 2 s): a count, not a timing, is what the tests assert.
+func settleAccepts(m *switchMiner) {
+	last := m.accepts.Load()
+	for range 20 {
+		time.Sleep(100 * time.Millisecond)
+		n := m.accepts.Load()
+		if n == last {
+			return
+		}
+		last = n
+	}
 }
 
 func (pp *policyPlugin) driver() string { return pp.State().Miners[0].Driver }
