@@ -128,9 +128,12 @@ CONF
   fi
 } > "$work/telegraf.conf"
 
-echo "e2e: running Telegraf with asic-execd under inputs.execd for 12 s"
+echo "e2e: running Telegraf with asic-execd under inputs.execd for 20 s"
 # --once exits 1 with execd even when all is well; run under a timeout.
-timeout -s INT 12 "$work/telegraf" --config "$work/telegraf.conf" >"$work/telegraf.log" 2>&1 || true
+# The first gather waits for the first scan of the empty range (its
+# silent addresses are asked again after 1, 2 and 4 s): 20 s leave several
+# gathers after it, so the pool counters are seen to grow.
+timeout -s INT 20 "$work/telegraf" --config "$work/telegraf.conf" >"$work/telegraf.log" 2>&1 || true
 if grep -E "field type conflict|Error writing to outputs" "$work/telegraf.log"; then
   echo "e2e: Telegraf reported write errors" >&2
   exit 1
