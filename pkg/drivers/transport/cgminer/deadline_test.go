@@ -1,9 +1,7 @@
 package cgminer
 
 import (
-	"bytes"
 	"context"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -13,19 +11,6 @@ import (
 	"github.com/asicmetrics/telegraf-asic/internal/hostile"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 )
-
-// goroutinesIn counts the goroutines whose stack mentions fn.
-func goroutinesIn(fn string) int {
-	buf := make([]byte, 16<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	n := 0
-	for _, g := range bytes.Split(buf, []byte("\n\n")) {
-		if bytes.Contains(g, []byte(fn)) {
-			n++
-		}
-	}
-	return n
-}
 
 // Miners that accept and never answer, or answer a byte a second: while
 // they are in flight the client runs no goroutine of its own beyond each
@@ -42,7 +27,7 @@ func TestInFlightGoroutines(t *testing.T) {
 		addrs = append(addrs, hostile.Start(t, hostile.CGMiner, mode).Addr())
 	}
 	const client = "transport/cgminer.(*Client)"
-	require.Zero(t, goroutinesIn(client))
+	require.Zero(t, hostile.GoroutinesIn(client))
 	release := make(chan struct{})
 	var started, wg sync.WaitGroup
 	errs := make([]error, miners)
@@ -59,11 +44,11 @@ func TestInFlightGoroutines(t *testing.T) {
 	}
 	started.Wait()
 	time.Sleep(500 * time.Millisecond) // all connected and waiting
-	require.LessOrEqual(t, goroutinesIn(client), miners, "a goroutine per miner in flight at most")
+	require.LessOrEqual(t, hostile.GoroutinesIn(client), miners, "a goroutine per miner in flight at most")
 	close(release)
 	wg.Wait()
 	for i, err := range errs {
 		require.Equal(t, drivers.ResultTimeout, drivers.Result(err), "miner %d: %v", i, err)
 	}
-	require.Zero(t, goroutinesIn(client), "nothing left once the calls returned")
+	require.Zero(t, hostile.GoroutinesIn(client), "nothing left once the calls returned")
 }

@@ -1,11 +1,9 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -17,27 +15,14 @@ import (
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 )
 
-// goroutinesIn counts the goroutines whose stack mentions fn.
-func goroutinesIn(fn string) int {
-	buf := make([]byte, 16<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	n := 0
-	for _, g := range bytes.Split(buf, []byte("\n\n")) {
-		if bytes.Contains(g, []byte(fn)) {
-			n++
-		}
-	}
-	return n
-}
-
 // waitGoroutines polls until no goroutine mentions fn or limit passes, and
 // returns how many are left.
 func waitGoroutines(fn string, limit time.Duration) int {
 	end := time.Now().Add(limit)
-	for goroutinesIn(fn) > 0 && time.Now().Before(end) {
+	for hostile.GoroutinesIn(fn) > 0 && time.Now().Before(end) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	return goroutinesIn(fn)
+	return hostile.GoroutinesIn(fn)
 }
 
 const connLoop = "net/http.(*persistConn).readLoop"
@@ -73,7 +58,7 @@ func TestConnectionsEndWithTheDeadline(t *testing.T) {
 	for i, err := range errs {
 		require.NoError(t, err, "miner %d", i)
 	}
-	require.LessOrEqual(t, goroutinesIn(connLoop), miners, "one connection per miner, reused for its pages")
+	require.LessOrEqual(t, hostile.GoroutinesIn(connLoop), miners, "one connection per miner, reused for its pages")
 	require.Zero(t, waitGoroutines(connLoop, deadline+3*time.Second),
 		"connections outlived their miners' deadline (idle timeout is a minute)")
 }
