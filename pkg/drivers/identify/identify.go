@@ -129,6 +129,11 @@ type Seen struct {
 	// Incomplete: a probe timed out or the deadline ended before every Ask
 	// was asked, so an unsupported verdict may only mean a slow miner.
 	Incomplete bool
+	// Guess: the verdict is a guess (drivers.Guess), not a certainty. A
+	// guess from an incomplete identification may be wrong: the Ask that
+	// would have told the family apart (Vnish's web info beside stock
+	// Bitmain's "Antminer") may be the one that timed out.
+	Guess bool
 }
 
 // IdentifyKnown is IdentifyMiner that asks nothing of the ports k says
@@ -138,7 +143,7 @@ func IdentifyKnown(ctx context.Context, t drivers.Target, v3Port int, k Known) (
 	id := newIdentifier(t, v3Port, families())
 	id.know(k)
 	r, err := id.run(ctx)
-	return r, Seen{Open: id.open(), Incomplete: id.cut}, err
+	return r, Seen{Open: id.open(), Incomplete: id.cut, Guess: err == nil && id.guessed}, err
 }
 
 // know marks the ports k says refused as dead, with the refusal as their
@@ -241,6 +246,8 @@ type identifier struct {
 	// cut: the caller's deadline ended before every Ask was asked, or a
 	// probe timed out: the deciding reply may be the one not had.
 	cut bool
+	// guessed: the verdict was a guess, not a certainty.
+	guessed bool
 }
 
 func newIdentifier(t drivers.Target, v3Port int, fams []family) *identifier {
@@ -283,6 +290,7 @@ func (id *identifier) run(ctx context.Context) (Result, error) {
 		}
 	}
 	if f, c := id.best(); c >= drivers.Guess {
+		id.guessed = c == drivers.Guess
 		return id.found(f)
 	}
 	return Result{}, id.failure()

@@ -437,6 +437,9 @@ func (a *Asic) gatherSafely(ctx context.Context, t drivers.Target, s snapshot) (
 //     new firmware is identified on the next gather. When the interval has
 //     passed it is identified again; if nothing answers that, the driver
 //     stays and the next try follows the backoff below;
+//   - a miner whose identification was a guess with a probe cut short
+//     (identify.Seen) is identified again on the next gathers, up to
+//     maxProvisional times, keeping its driver when that fails;
 //   - a miner not identified yet is identified; the first time after a
 //     scan, without asking the ports the scan saw refuse;
 //   - a miner whose identification failed is first checked: one connect
@@ -457,7 +460,8 @@ func (a *Asic) driverFor(ctx context.Context, t drivers.Target, s snapshot) (dri
 	interval := time.Duration(a.IdentifyInterval)
 	if s.driver != "" {
 		due := interval > 0 && now.Sub(s.identified) >= interval
-		if !due || now.Before(s.nextID) {
+		o.recheck = s.provisional > 0 && s.provisional <= maxProvisional
+		if (!due || now.Before(s.nextID)) && !o.recheck {
 			if d, err := a.instance(s.driver); err == nil {
 				o.driver, o.identified = s.driver, s.identified
 				return d, o, nil
@@ -489,8 +493,18 @@ func (a *Asic) driverFor(ctx context.Context, t drivers.Target, s snapshot) (dri
 	a.identifications.Add(1)
 	r, seen, err := identify.IdentifyKnown(ctx, t, identify.WhatsminerV3Port, k)
 	o.open, o.incomplete = seen.Open, seen.Incomplete
+	o.guess = err == nil && seen.Incomplete && seen.Guess
 	if err != nil {
 		o.idErr = err
+		if o.recheck && ctx.Err() == nil {
+			// The guess it has is still the best there is: this gather
+			// goes on as one with a remembered driver.
+			if d, ierr := a.instance(s.driver); ierr == nil {
+				o.idRan, o.idErr = false, nil
+				o.driver, o.identified = s.driver, s.identified
+				return d, o, nil
+			}
+		}
 		return nil, o, err
 	}
 	d, err := a.instance(r.Driver)

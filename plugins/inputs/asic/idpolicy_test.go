@@ -1,10 +1,12 @@
 package asic
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -16,6 +18,7 @@ import (
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 
+	"github.com/asicmetrics/telegraf-asic/internal/capserve"
 	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 )
@@ -91,6 +94,13 @@ func (m *switchMiner) handle(c net.Conn) {
 			return
 		}
 		_, _ = io.Copy(io.Discard, c)
+	case "anthillos":
+		// Vnish's web UI: its root page names AnthillOS (capserve.RootVnish).
+		if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+			return
+		}
+		body := capserve.RootVnish.Body
+		_, _ = fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
 	default: // silent
 		_, _ = io.Copy(io.Discard, c)
 	}
@@ -421,5 +431,51 @@ func TestIncompleteUnsupportedIsNotBackedOff(t *testing.T) {
 		result, ids, _ := pp.gather(t, m)
 		require.Equal(t, "unsupported", result, "its HTTP answer was an answer")
 		require.Equal(t, 1, ids, "identified on every gather")
+	}
+}
+
+// A guess reached while a probe was cut short is provisional: the probe
+// that timed out may be the one that tells the family apart. Here the
+// 4028 port says "Antminer" (a guess of stock firmware, which Vnish's
+// replies say too) while the web port is silent; when the web port
+// answers with Vnish's page, the next gather identifies it as Vnish. A web
+// port that stays silent costs an identification on the next
+// maxProvisional gathers only, then the guess stands.
+func TestProvisionalGuessIsIdentifiedAgain(t *testing.T) {
+	for _, webComesBack := range []bool{true, false} {
+		host := "127.0.81.9"
+		if !webComesBack {
+			host = "127.0.81.10"
+		}
+		m := startSwitch(t, host)
+		m.set("capture", capture(t, s19))
+		web := startSwitch(t, host)
+		web.set("silent", "")
+		pp := newPolicyPlugin(t, host, m.port(), web.port())
+		pp.Timeout = config.Duration(4 * time.Second)
+
+		_, ids, _ := pp.gather(t, m)
+		require.Equal(t, 1, ids)
+		require.Equal(t, "antminer", pp.driver(), "the guess is used")
+		require.Equal(t, 1, pp.inv.list()[0].provisional)
+
+		if webComesBack {
+			web.set("anthillos", "")
+			_, ids, _ = pp.gather(t, m)
+			require.Equal(t, 1, ids, "identified again")
+			require.Equal(t, "vnish", pp.driver())
+			require.Zero(t, pp.inv.list()[0].provisional, "a certain verdict settles it")
+			_, ids, _ = pp.gather(t, m)
+			require.Zero(t, ids)
+			continue
+		}
+		for i := range maxProvisional {
+			_, ids, _ = pp.gather(t, m)
+			require.Equal(t, 1, ids, "recheck %d", i+1)
+			require.Equal(t, "antminer", pp.driver(), "the guess is kept")
+		}
+		_, ids, _ = pp.gather(t, m)
+		require.Zero(t, ids, "after %d rechecks the guess stands", maxProvisional)
+		require.Equal(t, "antminer", pp.driver())
 	}
 }

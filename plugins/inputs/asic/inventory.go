@@ -32,8 +32,20 @@ type entry struct {
 	driver     string    // identified driver; "" until identified
 	identified time.Time // when driver was identified
 	lastAnswer time.Time // zero: never answered
+	// provisional counts identifications in a row that ended in a guess
+	// with a probe cut short (identify.Seen): the driver is used, but the
+	// miner is identified again on the next gathers, up to
+	// maxProvisional times, since the cut probe may have been the one
+	// that tells the family (Vnish from stock Bitmain) apart.
+	provisional int
 	idPolicy
 }
+
+// maxProvisional is how many gathers in a row identify again a miner whose
+// identification was a guess cut short; after that the guess stands until
+// identify_interval (a box too busy to finish identification should not
+// pay for it on every gather).
+const maxProvisional = 3
 
 // idPolicy is what the plugin remembers of a miner's failed
 // identifications, so that a miner no family reads is not identified again
@@ -54,9 +66,10 @@ type idPolicy struct {
 
 // snapshot is an entry as a gather sees it, copied out of the lock.
 type snapshot struct {
-	t          target
-	driver     string
-	identified time.Time
+	t           target
+	driver      string
+	identified  time.Time
+	provisional int
 	idPolicy
 }
 
@@ -119,7 +132,7 @@ func (inv *inventory) list() []snapshot {
 	out := make([]snapshot, len(es))
 	slices.SortFunc(es, func(a, b *entry) int { return cmp.Compare(a.order, b.order) })
 	for i, e := range es {
-		out[i] = snapshot{t: e.t, driver: e.driver, identified: e.identified, idPolicy: e.idPolicy}
+		out[i] = snapshot{t: e.t, driver: e.driver, identified: e.identified, provisional: e.provisional, idPolicy: e.idPolicy}
 	}
 	inv.mu.Unlock()
 	return out
@@ -172,6 +185,8 @@ type outcome struct {
 	idErr      error     // its error, when it failed
 	open       []int     // ports that accepted during it
 	incomplete bool      // a probe of it timed out
+	guess      bool      // it succeeded with a guess cut short (provisional)
+	recheck    bool      // it ran because the driver was provisional
 }
 
 // record keeps what one gather of a miner learned: when it last answered
@@ -205,6 +220,18 @@ func (inv *inventory) record(key string, o outcome, err error, now time.Time, in
 		e.failedAt = now
 		e.nextID = now.Add(idBackoff(e.idFails, interval))
 		e.open, e.idErr, e.incomplete = o.open, idErr, o.incomplete
+	}
+	switch {
+	case o.idRan && o.idErr == nil && o.guess:
+		if o.recheck {
+			e.provisional++
+		} else {
+			e.provisional = 1
+		}
+	case o.idRan && o.idErr == nil:
+		e.provisional = 0
+	case o.recheck:
+		e.provisional++ // a recheck that failed counts too
 	}
 	switch {
 	case o.idRan && o.idErr != nil:
