@@ -5,8 +5,8 @@
 //     has it, which is then preferred), expectedHashrate (GH/s, newer
 //     firmware), power (W), voltage (input, mV), temp/temp2 (chip °C),
 //     vrTemp (regulator °C, the board temperature), frequency (MHz),
-//     asicCount, smallCoreCount, fanrpm/fan2rpm (LuckyMiner: fanSpeed),
-//     fanspeed (%), hostname,
+//     asicCount, smallCoreCount, fanrpm/fan2rpm (LuckyMiner: fanSpeed;
+//     NerdQAxe: fanrpm2), fanspeed/fanspeed2 (%), hostname,
 //     macAddr, version, uptimeSeconds, ASICModel, deviceModel,
 //     sharesAccepted/Rejected, stratumURL/Port/User and the fallback pool,
 //     isUsingFallbackStratum, isStratumConnected (NerdQAxe), power_fault.
@@ -169,17 +169,18 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 		d.Boards = []drivers.Board{b}
 	}
 
-	pct := f.Float("fanspeed")
-	for i, k := range []string{"fanrpm", "fan2rpm"} {
-		rpm := f.Int(k)
-		if rpm == nil && i == 0 {
-			rpm = f.Int("fanSpeed") // LuckyMiner's fork: RPM as fanSpeed, % as fanspeed
+	// The second fan is fan2rpm in AxeOS, fanrpm2/fanspeed2 in NerdQAxe's
+	// fork; LuckyMiner's fork sends the first fan's RPM as fanSpeed.
+	for i, k := range [][3]string{{"fanrpm", "fanSpeed", "fanspeed"}, {"fan2rpm", "fanrpm2", "fanspeed2"}} {
+		rpm := f.Int(k[0])
+		if rpm == nil {
+			rpm = f.Int(k[1])
 		}
 		if rpm == nil || (i > 0 && *rpm <= 0) {
 			continue // a second fan the board lacks
 		}
 		fan := drivers.Fan{Index: i, RPM: rpm}
-		if i == 0 && pct != nil {
+		if pct := f.Float(k[2]); pct != nil {
 			fan.Percent = pct
 		}
 		d.Fans = append(d.Fans, fan)

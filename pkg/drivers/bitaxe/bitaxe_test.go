@@ -110,6 +110,43 @@ func TestParseCaptures(t *testing.T) {
 			require.Equal(t, int64(26610), *p.Accepted)
 			require.Equal(t, int64(182), *p.Rejected)
 		},
+		// A real NerdQAxe++ on NerdOS v1.1.0-beta1: four BM1370, two fans
+		// as fanrpm/fanspeed and fanrpm2/fanspeed2, asicTemps all 0.
+		"NerdQAxePlusPlus_v1.1.0-beta1": func(t *testing.T, d *drivers.MinerData) {
+			require.Equal(t, "NerdQAxe++", d.Model, "deviceModel")
+			require.Equal(t, "v1.1.0-beta1", d.FirmwareVersion)
+			require.Equal(t, "AC:A7:04:FB:77:D0", d.MAC)
+			require.Equal(t, "qaxe6", d.Hostname)
+			require.InDelta(t, 5.511287, *d.Hashrate, 1e-12, "hashRate_1m 5511.287 GH/s")
+			// smallCoreCount 2040 x asicCount 4 x frequency 680 MHz = 5548800 MH/s
+			require.InDelta(t, 5.5488, *d.ExpectedHashrate, 1e-12, "expected TH/s")
+			require.InDelta(t, 103.0, *d.PowerWatts, 1e-12, "power W")
+			require.Equal(t, int64(43173), *d.UptimeSeconds)
+			require.Len(t, d.Boards, 1)
+			b := d.Boards[0]
+			require.InDelta(t, 55.9375, *b.Temperature, 1e-12, "vrTemp °C")
+			require.InDelta(t, 59.875, *b.ChipTemperature, 1e-12, "temp °C")
+			require.Equal(t, int64(4), *b.Chips, "asicCount")
+			require.InDelta(t, 680.0, *b.FrequencyMHz, 1e-12, "MHz")
+			require.InDelta(t, 12.25, *b.VoltageVolts, 1e-12, "voltage 12250 mV")
+			require.Len(t, d.Fans, 2, "fanCount 2")
+			require.Equal(t, 0, d.Fans[0].Index)
+			require.Equal(t, int64(1796), *d.Fans[0].RPM, "fanrpm")
+			require.InDelta(t, 54.0, *d.Fans[0].Percent, 1e-12, "fanspeed %")
+			require.Equal(t, 1, d.Fans[1].Index)
+			require.Equal(t, int64(1557), *d.Fans[1].RPM, "fanrpm2")
+			require.InDelta(t, 40.0, *d.Fans[1].Percent, 1e-12, "fanspeed2 %")
+			require.Len(t, d.Pools, 2)
+			p := d.Pools[0]
+			require.Equal(t, "172.17.1.6", p.URL.Host)
+			require.Equal(t, 2018, p.URL.Port, "stratumPort")
+			require.Equal(t, "abc.qaxe6", p.User)
+			require.Equal(t, int64(3492), *p.Accepted, "sharesAccepted")
+			require.Equal(t, int64(3), *p.Rejected, "sharesRejected")
+			fb := d.Pools[1]
+			require.Equal(t, "solo.ckpool.org", fb.URL.Host)
+			require.Equal(t, 3333, fb.URL.Port)
+		},
 		"Supra_asic-only": func(t *testing.T, d *drivers.MinerData) {
 			require.Equal(t, "Bitaxe", d.Make)
 			require.Equal(t, "Supra", d.Model, "deviceModel")
