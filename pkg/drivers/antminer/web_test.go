@@ -61,6 +61,53 @@ func TestParseWebOnlyS23(t *testing.T) {
 	require.True(t, *d.IsMining)
 }
 
+// A stock S21 from its web pages alone; the pages come from two polls
+// (summary.cgi elapsed 3817, stats.cgi elapsed 8152), as captured.
+func TestParseWebOnlyS21(t *testing.T) {
+	w := httpapi.RepliesFromRaw(httpapitest.LoadWebDir(t, captures+"/S21_20240711_web"))
+	d := ParseWithWeb(nil, w)
+	require.Empty(t, d.Problems)
+	require.Equal(t, "S21", d.Model, "INFO.type / minertype \"Antminer S21\"")
+	require.Equal(t, "stock", d.Firmware)
+	require.Equal(t, "sha256", d.Algorithm)
+	require.Equal(t, "Thu Jul 11 16:38:25 CST 2024", d.FirmwareVersion, "INFO.CompileTime")
+	require.Equal(t, "1.0.0", d.APIVersion, "STATUS.api_version")
+	require.Equal(t, "02:50:53:09:DA:D9", d.MAC, "get_system_info macaddr")
+	require.Equal(t, "Antminer", d.Hostname)
+	require.Equal(t, "SMTTATUBDJAAI00A5", d.SerialNumber, "serinum")
+	// summary rate_5s 206238.69 GH/s / 1e3; rate_ideal 200000 GH/s
+	require.InDelta(t, 206.23869, *d.Hashrate, 1e-9, "TH/s")
+	require.InDelta(t, 200.0, *d.ExpectedHashrate, 1e-9, "expected TH/s")
+	require.Nil(t, d.PowerWatts, "no watt on this model's stats.cgi")
+	require.Equal(t, int64(3817), *d.UptimeSeconds, "summary elapsed, s")
+	require.Len(t, d.Boards, 3)
+	for i, want := range []struct {
+		ths, pcb, chip float64
+		sn             string
+	}{
+		{67.29341, 68, 73, "SMTTYRHBDJAAI019D"}, // rate_real 67293.41 GH/s; temp_pcb [54,54,68,68]; temp_chip [59,59,73,73]
+		{68.91675, 67, 72, "SMTTYRHBDJAAI019N"},
+		{70.69163, 68, 73, "SMTTYRHBDJAAI019S"},
+	} {
+		b := d.Boards[i]
+		require.Equal(t, i, b.Index)
+		require.InDelta(t, want.ths, *b.Hashrate, 1e-9, "board %d TH/s", i)
+		require.InDelta(t, 67.525, *b.ExpectedHashrate, 1e-9, "board %d rate_ideal 67525 GH/s", i)
+		require.Equal(t, want.pcb, *b.Temperature, "board %d PCB °C", i)
+		require.Equal(t, want.chip, *b.ChipTemperature, "board %d chip °C", i)
+		require.Equal(t, int64(108), *b.Chips, "board %d asic_num", i)
+		require.InDelta(t, 490.0, *b.FrequencyMHz, 1e-9, "board %d freq_avg", i)
+		require.Equal(t, want.sn, b.SerialNumber)
+	}
+	require.Len(t, d.Fans, 4)
+	for i := range d.Fans {
+		require.Equal(t, int64(7000), *d.Fans[i].RPM, "fan %d", i)
+	}
+	require.NotNil(t, d.Errors, "the summary has a status list")
+	require.Empty(t, d.Errors, `rate, network, fans, temp all "s"`)
+	require.True(t, *d.IsMining)
+}
+
 // 4028 capture plus web pages: the web adds identity, light, errors; the
 // 4028 values stay.
 func TestParseWithWebMerge(t *testing.T) {

@@ -35,6 +35,9 @@ var apiOnly = map[string]string{
 	"antminer/S19Pro_49.0.1.3_20201211_overheating": "antminer", // stats
 	"antminer/S19_49.0.1.3_20201211_sleeping":       "antminer",
 	"antminer/S23Hyd_AML_20260626":                  "antminer", // stats
+	"antminer/S21_20240711_rpc":                     "antminer", // version Type "Antminer S21"
+	"antminer/S21_20240711_web":                     "",         // web pages only
+	"bitaxe/NerdQAxePlusPlus_v1.1.0-beta1":          "",         // web API only
 	"antminer/S9_30.0.1.3_20190731":                 "antminer",
 	"antminer/S9_asicseer_20191111":                 "antminer", // version Type "Antminer S9", BMMiner "2.4.0-asicseer-1.1.9-f7b7"
 	"antminer/S9k_13.10.1.3_20190929":               "antminer",
@@ -172,25 +175,27 @@ func TestIdentifyEveryCapture(t *testing.T) {
 // pages, the RPC port refused. "" marks folders whose pages need a login
 // or sit behind a realm: honestly unsupported.
 var webOnly = map[string]string{
-	"bitaxe/LuckyMinerLV07_1.1.0":         "bitaxe",    // /api/system/info
-	"bitaxe/Supra401_v2.4.5":              "bitaxe",    // /api/system/info ASICModel, boardVersion
-	"bitaxe/Supra_asic-only":              "",          // /api/system/asic only: no identity of its own
-	"vnish/S21Pro_1.2.7":                  "vnish",     // /api/v1/info fw_name "Vnish"
-	"goldshell/sc5proii_2.2.0":            "goldshell", // /mcb/status model and firmware
-	"goldshell/sclite_2.2.0":              "goldshell",
-	"marathon/KS5Pro_rel3.14_584":         "", // /kaonsu is asked behind Bitmain's or MaraFW's realm only
-	"marathon/KS5Pro_rel3.14_584_sleep":   "",
-	"antminer/S23Hyd_AML_20260626":        "",
-	"auradine/at1500_fluxos":              "", // its API is on 8080 with a token
-	"elphapex/DG1Plus_1.0.2":              "", // behind the Daoge realm
-	"epic/S19XP_PowerPlay-BMS1.5.13":      "", // its API is on the RPC port
-	"epic/BlockMiner_Sia_epic-miner2.0.6": "",
-	"hammer/D10_2023-05-28":               "",
-	"iceriver/KS5L_ICM168_3_2_10":         "",
-	"innosilicon/a11_a10-1.1.0_handmade":  "",
-	"innosilicon/a11mx_issue211":          "",
-	"innosilicon/T1_dragonmint_2018":      "",
-	"sealminer/A2_2025091001":             "", // its pages need a session from login.php
+	"bitaxe/LuckyMinerLV07_1.1.0":          "bitaxe",    // /api/system/info
+	"bitaxe/Supra401_v2.4.5":               "bitaxe",    // /api/system/info ASICModel, boardVersion
+	"bitaxe/Supra_asic-only":               "",          // /api/system/asic only: no identity of its own
+	"vnish/S21Pro_1.2.7":                   "vnish",     // /api/v1/info fw_name "Vnish"
+	"goldshell/sc5proii_2.2.0":             "goldshell", // /mcb/status model and firmware
+	"goldshell/sclite_2.2.0":               "goldshell",
+	"marathon/KS5Pro_rel3.14_584":          "", // /kaonsu is asked behind Bitmain's or MaraFW's realm only
+	"marathon/KS5Pro_rel3.14_584_sleep":    "",
+	"antminer/S23Hyd_AML_20260626":         "",
+	"antminer/S21_20240711_web":            "",       // behind Bitmain's Digest realm
+	"bitaxe/NerdQAxePlusPlus_v1.1.0-beta1": "bitaxe", // /api/system/info deviceModel, ASICModel
+	"auradine/at1500_fluxos":               "",       // its API is on 8080 with a token
+	"elphapex/DG1Plus_1.0.2":               "",       // behind the Daoge realm
+	"epic/S19XP_PowerPlay-BMS1.5.13":       "",       // its API is on the RPC port
+	"epic/BlockMiner_Sia_epic-miner2.0.6":  "",
+	"hammer/D10_2023-05-28":                "",
+	"iceriver/KS5L_ICM168_3_2_10":          "",
+	"innosilicon/a11_a10-1.1.0_handmade":   "",
+	"innosilicon/a11mx_issue211":           "",
+	"innosilicon/T1_dragonmint_2018":       "",
+	"sealminer/A2_2025091001":              "", // its pages need a session from login.php
 }
 
 func TestIdentifyWebEndpointsBehindAnUnfamiliarPage(t *testing.T) {
