@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/braiins/bosapi"
@@ -31,6 +32,9 @@ type Snapshot struct {
 	Locate     *bosapi.LocateDeviceStatusResponse
 	APIVersion *bosapi.ApiVersion
 	Problems   []error
+	// At is when the replies were read; zero when unknown (then GetErrors'
+	// whole history is reported, see errors).
+	At time.Time
 }
 
 // Method names, used in problems and as the REST reply keys.
@@ -327,12 +331,25 @@ func (p *apiParser) powerLimit(s *Snapshot) {
 }
 
 // errors come from GetErrors; without it, the tuner state is the error
-// report (an ERROR state is one error).
+// report (an ERROR state is one error). GetErrors is a log that outlives
+// restarts (real replies hold weeks of entries, some stamped 2015 before
+// the clock was set, and the same message every few minutes): what the
+// miner reports now is the entries since bosminer started (At minus its
+// uptime, with a minute's slack for the two clocks), each message once.
+// An entry without a readable timestamp is kept.
 func (p *apiParser) errors(s *Snapshot) {
 	switch {
 	case s.Errors != nil:
 		p.d.Errors = []drivers.MinerError{}
+		var since time.Time
+		if up := s.Details.GetBosminerUptimeS(); !s.At.IsZero() && up > 0 && up < uint64(100*365*24*time.Hour/time.Second) {
+			since = s.At.Add(-time.Duration(up)*time.Second - time.Minute)
+		}
+		seen := map[drivers.MinerError]bool{}
 		for _, e := range s.Errors.GetErrors() {
+			if ts, err := time.Parse(time.RFC3339Nano, e.GetTimestamp()); err == nil && ts.Before(since) {
+				continue
+			}
 			me := drivers.MinerError{Message: strings.TrimSpace(e.GetMessage())}
 			for _, c := range e.GetErrorCodes() {
 				if c.GetCode() != "" {
@@ -343,9 +360,10 @@ func (p *apiParser) errors(s *Snapshot) {
 					break
 				}
 			}
-			if me.Message == "" && me.Code == "" {
+			if (me.Message == "" && me.Code == "") || seen[me] {
 				continue
 			}
+			seen[me] = true
 			p.d.Errors = append(p.d.Errors, me)
 		}
 	case s.Tuner != nil:

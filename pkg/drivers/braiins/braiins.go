@@ -33,7 +33,9 @@
 //   - GetPoolGroups / pools/: the groups' pools flattened in priority order.
 //   - GetActivePerformanceMode / performance/mode: PowerLimitWatts (the tuner
 //     power target); GetTunerState and GetMinerConfiguration are fallbacks.
-//   - GetErrors / miner/errors: Errors; without it, a tuner in ERROR state.
+//   - GetErrors / miner/errors: Errors, the entries since bosminer started,
+//     each once (the reply is a log kept across restarts); without it, a
+//     tuner in ERROR state.
 //   - GetLocateDeviceStatus / actions/locate: FaultLight.
 //   - GetApiVersion / version/: APIVersion.
 //
@@ -248,12 +250,14 @@ func (drv *Driver) gatherVia(ctx context.Context, t drivers.Target, p apiPath, c
 		if err != nil {
 			return nil, err
 		}
+		s.At = time.Now()
 		return ParseAPI(s), nil
 	case pathREST:
 		raw, err := drv.gatherREST(ctx, t, connect)
 		if err != nil {
 			return nil, err
 		}
+		raw.At = time.Now()
 		return ParseREST(raw), nil
 	}
 	return cgminer.Gather(ctx, t, Commands, Parse)

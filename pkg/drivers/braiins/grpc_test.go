@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
@@ -157,7 +158,7 @@ func (m *grpcMiner) GetErrors(ctx context.Context, _ *bosapi.GetErrorsRequest) (
 		return nil, err
 	}
 	return &bosapi.GetErrorsResponse{Errors: []*bosapi.MinerError{{
-		Timestamp:  "2025-03-21T08:15:00Z",
+		Timestamp:  time.Now().UTC().Format(time.RFC3339), // of this run
 		Message:    "Hashboard 4: no chips found",
 		ErrorCodes: []*bosapi.ErrorCode{{Code: "HB_NO_CHIPS", Reason: "Chain enumeration found 0 chips"}},
 	}}}, nil

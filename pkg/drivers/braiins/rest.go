@@ -37,6 +37,7 @@ var restPaths = map[string]string{
 type RESTReplies struct {
 	Bodies map[string][]byte
 	Failed []error
+	At     time.Time // when they were read (Snapshot.At)
 }
 
 // restAPI names the REST API in errors.

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -61,7 +62,7 @@ func TestParseRESTCaptures(t *testing.T) {
 				{80.53223907359612, 84.4959716172, 48.5, 63.5, 35.125, 48.5, 13.738724999999999, 634.423076, 65, "THQGYSCBDJIAH12AD"},
 			},
 			fanRPM: []int64{5943, 5943, 5943, 5973}, fanPct: 92, // target_speed_ratio 0.92
-			pool0Accepted: 848, pool0Rejected: 0, errors: 129,
+			pool0Accepted: 848, pool0Rejected: 0, errors: 23,
 		},
 		{
 			dir: "captured_S19XP_bos-25.11_rest", model: "S19 XP", fw: "25.11", api: "1.1.0",
@@ -73,7 +74,7 @@ func TestParseRESTCaptures(t *testing.T) {
 				{38.78148593476335, 39.887174553324, 56, 71, 44, 56, 12.606122448979592, 401.53409, 110, "YNAHYPDBCJEJD00MY"},
 			},
 			fanRPM: []int64{5879, 5819, 5909, 5909}, fanPct: 100,
-			pool0Accepted: 5048, pool0Rejected: 10, errors: 54,
+			pool0Accepted: 5048, pool0Rejected: 10, errors: 5,
 		},
 		{
 			// serial_number null: no serial.
@@ -86,7 +87,7 @@ func TestParseRESTCaptures(t *testing.T) {
 				{49.225760703946996, 49.32326852041201, 54, 69, 41.5, 54, 12.93826530612245, 500, 110, "NGSBYPDBCJBBA0309"},
 			},
 			fanRPM: []int64{5904, 5874, 5874, 5904}, fanPct: 100,
-			pool0Accepted: 10460, pool0Rejected: 18, errors: 8,
+			pool0Accepted: 10460, pool0Rejected: 18, errors: 2,
 		},
 	} {
 		t.Run(tc.dir, func(t *testing.T) {
@@ -150,8 +151,8 @@ func TestParseRESTCaptures(t *testing.T) {
 			require.Equal(t, b(false), p1.Active)
 
 			// GetErrors is the miner's error history (entries weeks older
-			// than this bosminer run): the driver reports every entry
-			// today; see testdata/README-captured.md.
+			// than this bosminer run, the same message every few minutes).
+			// Without the time of reading, every distinct entry is kept.
 			require.Len(t, d.Errors, tc.errors)
 		})
 	}
@@ -165,10 +166,41 @@ func TestParseRESTCapturedErrorCodes(t *testing.T) {
 	for _, e := range d.Errors {
 		codes[e.Code]++
 	}
-	require.Equal(t, 2, codes["V2"])
-	require.Equal(t, 2, codes["H1"])
-	require.Equal(t, 125, codes[""])
+	require.Equal(t, 1, codes["V2"], "logged twice, reported once")
+	require.Equal(t, 1, codes["H1"])
+	require.Equal(t, 21, codes[""])
 	require.Contains(t, d.Errors, drivers.MinerError{Code: "H1", Message: "{ERR:H1} Hashboard 1 has a problem, but this is a NoPIC miner and bosminer can't disable it individually for safety reasons"})
+}
+
+// Read at a known time, only the entries since bosminer started are the
+// miner's errors now. Each capture was read after its pool's last share
+// (pools.json, on the miner's own clock; 2026-04-17 17:0x-17:2x UTC) and
+// bosminer had been up 7039, 20359 and 69685 s: every entry of the history
+// (newest 2026-04-08 and 04-10) is from an earlier run, and a miner at 98%
+// of nominal reports no error. Had it been read a minute after its newest
+// entry, that entry (a pool host that does not resolve) would be its one
+// error, however often it was logged.
+func TestParseRESTCapturedErrorsOfThisRun(t *testing.T) {
+	for _, tc := range []struct {
+		dir             string
+		lastShare       int64 // pools[0].stats.last_share_time.seconds
+		newest, message string
+	}{
+		{"captured_S21Pro_bos-26.04_rest", 1776445677, "2026-04-08T08:16:48.007413Z", `Failed to resolve ("a830bcc3.bos.braiins.com", 3336)`},
+		{"captured_S19XP_bos-25.11_rest", 1776446537, "2026-04-10T08:09:55.661376Z", `Failed to resolve ("mine.ocean.xyz", 3334)`},
+		{"captured_S19XP_bos-25.07_rest", 1776446524, "2026-04-08T08:03:18.155033Z", `Failed to resolve ("a830bcc3.bos.braiins.com", 3336)`},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			d := ParseREST(&RESTReplies{Bodies: loadCapturedREST(t, tc.dir), At: time.Unix(tc.lastShare, 0)})
+			require.Empty(t, d.Errors)
+			require.NotNil(t, d.Errors, "GetErrors answered: no errors, not unknown")
+
+			newest, err := time.Parse(time.RFC3339Nano, tc.newest)
+			require.NoError(t, err)
+			d = ParseREST(&RESTReplies{Bodies: loadCapturedREST(t, tc.dir), At: newest.Add(time.Minute)})
+			require.Equal(t, []drivers.MinerError{{Message: tc.message}}, d.Errors)
+		})
+	}
 }
 
 // The captured 26.04 replies through the driver's REST transport and login.

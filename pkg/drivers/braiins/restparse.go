@@ -22,7 +22,7 @@ func ParseREST(r *RESTReplies) *drivers.MinerData {
 	if r == nil {
 		r = &RESTReplies{}
 	}
-	rp := &restParser{s: &Snapshot{}}
+	rp := &restParser{s: &Snapshot{At: r.At}}
 	rp.s.Problems = append(rp.s.Problems, r.Failed...)
 	for _, m := range []string{mDetails, mStats, mHashboards, mErrors, mCooling, mPools, mPerfMode, mTuner, mConfig, mLocate, mVersion} {
 		body, ok := r.Bodies[m]
