@@ -11,7 +11,7 @@
 //     chain_acnN, temp_pcbN/temp_chipN dash strings (else tempN PCB and
 //     temp2_N chip), freq_avgN/freqN/frequencyN, chain_voltageN/chain_volN, chain_SNN ->
 //     Boards; fan_num + fanN -> Fans; total_rateideal -> ExpectedHashrate;
-//     total_power/chain_power/chain_consumptionN -> PowerWatts; Mode 254 ->
+//     total_power/chain_consumptionN -> PowerWatts; Mode 254 ->
 //     sleeping. The new_api form (STATS[0].chain[]) is read too.
 //   - pools: the standard cgminer mapping.
 //
