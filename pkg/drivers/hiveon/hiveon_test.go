@@ -27,9 +27,9 @@ type boardWant struct {
 
 type want struct {
 	ths, expTHs float64 // TH/s, TH/s
-	uptimeS             int64
-	boards              []boardWant
-	fansRPM             []int64
+	uptimeS     int64
+	boards      []boardWant
+	fansRPM     []int64
 }
 
 // Each case is a capture folder and, optionally, another of its files to
