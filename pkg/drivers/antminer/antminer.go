@@ -5,7 +5,10 @@
 // One joined request "version+summary+stats+pools" (one connection per
 // command when the firmware rejects "+") feeds:
 //   - version: Type -> Model, CompileTime -> FirmwareVersion, API ->
-//     APIVersion, BMMiner/CGMiner "rwglr" -> firmware "mskminer".
+//     APIVersion, BMMiner/CGMiner "rwglr" -> firmware "mskminer"; custom
+//     firmware that keeps this API is tagged by what it writes: Type
+//     "... Blissz v2.06 beta" -> firmware "blissz", version "2.06 beta";
+//     BMMiner "2.4.0-asicseer-1.1.9-f7b7" -> "asicseer", "1.1.9-f7b7".
 //   - summary: "GHS 5s" -> Hashrate, Elapsed -> UptimeSeconds.
 //   - stats (STATS[0] identity, STATS[1] data): chain_rateN, chain_rateidealN,
 //     chain_acnN, temp_pcbN/temp_chipN dash strings (else tempN PCB and
@@ -277,6 +280,11 @@ func (p *parser) identity() {
 		if strings.Contains(hay, "rwglr") && !strings.Contains(hay, "hiveon") {
 			d.Firmware = "mskminer"
 			if v := mskFirmwareVersion(p.typ); v != "" {
+				d.FirmwareVersion = v
+			}
+		} else if tag, v := customFirmware(p.typ, p.minerName); tag != "" {
+			d.Firmware = tag
+			if v != "" {
 				d.FirmwareVersion = v
 			}
 		}

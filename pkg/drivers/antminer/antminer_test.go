@@ -77,7 +77,8 @@ func TestParseCaptures(t *testing.T) {
 		// D3 (X11): bmminer's "GHS" holds MH/s on X11 builds (hashunit):
 		// "GHS 5s" "16346.64" = 16.35 GH/s = 0.01634664e12 H/s.
 		"D3_Blissz2.06_20180105": {
-			model: "D3 Blissz v2.06 beta", firmware: "stock", algo: "x11", fwVersion: "Fri Jan 05 16:48:56 CST 2018",
+			// Type "Antminer D3 Blissz v2.06 beta": model D3 on Blissz 2.06 beta.
+			model: "D3", firmware: "blissz", algo: "x11", fwVersion: "2.06 beta",
 			ths: 0.01634664, uptimeS: 54422, mining: true,
 			boards: []boardWant{ // chain_rateN MH/s; tempN PCB; temp2_N chip
 				{index: 0, ths: 5287.83e-6, tempC: p(46), chipC: p(69), chips: 60, freqMHz: p(450)},
@@ -118,7 +119,8 @@ func TestParseCaptures(t *testing.T) {
 		// chain_rateN "0.00000", chain_acnN 0, chain_acsN "": only chains
 		// 6-8 hold boards. "GHS 5s" "13402.14" GH/s; total_rateideal 13466.25.
 		"S9_asicseer_20191111": {
-			model: "S9", firmware: "stock", algo: "sha256", fwVersion: "Mon Nov 11 17:07:20 CST 2019", apiVersion: "3.1",
+			// BMMiner "2.4.0-asicseer-1.1.9-f7b7": AsicSeer 1.1.9, not stock.
+			model: "S9", firmware: "asicseer", algo: "sha256", fwVersion: "1.1.9-f7b7", apiVersion: "3.1",
 			ths: 13.40214, expTHs: p(13.46625), uptimeS: 102, mining: true,
 			boards: []boardWant{
 				{index: 0, ths: 4.46765, expTHs: p(4.48875), tempC: p(57), chipC: p(87), chips: 63, freqMHz: p(625)},
@@ -439,8 +441,20 @@ func TestCleanModel(t *testing.T) {
 		"Antminer S19 (88)":              "S19 No PIC",
 		"Antminer L3+":                   "L3+",
 		"  Antminer  S19j  Pro  ":        "S19j Pro",
+		"Antminer D3 Blissz v2.06 beta":  "D3",
+		"Antminer L3+ blissz v1.02":      "L3+",
 	} {
 		require.Equal(t, want, CleanModel(in), "%q", in)
+	}
+	for _, c := range [][4]string{
+		{"Antminer D3 Blissz v2.06 beta", "4.10.0", "blissz", "2.06 beta"},
+		{"Antminer S9", "2.4.0-asicseer-1.1.9-f7b7", "asicseer", "1.1.9-f7b7"},
+		{"Antminer S9", "2.0.0", "", ""},
+		{"Antminer S19 Pro", "1.0.0", "", ""},
+	} {
+		tag, v := customFirmware(c[0], c[1])
+		require.Equal(t, c[2], tag, "%q %q", c[0], c[1])
+		require.Equal(t, c[3], v, "%q %q", c[0], c[1])
 	}
 	require.Equal(t, "scrypt", Algorithm("L7"))
 	require.Equal(t, "sha256", Algorithm("S21"))

@@ -4,7 +4,7 @@ package models
 
 // table is every model of models.csv, sorted by make and model.
 var table = []Spec{
-	{Make: "Antminer", Model: "D3", Algorithm: "x11", Boards: 3, ChipsPerBoard: 60, Fans: 4, FansKnown: true},
+	{Make: "Antminer", Model: "D3", Algorithm: "x11", Boards: 3, ChipsPerBoard: 60, Fans: 2, FansKnown: true},
 	{Make: "Antminer", Model: "D7", Algorithm: "x11", Boards: 3, ChipsPerBoard: 70, Fans: 4, FansKnown: true},
 	{Make: "Antminer", Model: "D9", Algorithm: "x11", Boards: 3, ChipsPerBoard: 126, Fans: 4, FansKnown: true},
 	{Make: "Antminer", Model: "DR5", Algorithm: "blake256", Boards: 3, ChipsPerBoard: 72, Fans: 2, FansKnown: true},

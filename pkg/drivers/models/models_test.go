@@ -96,6 +96,11 @@ func TestApplyL3PlusAndAvalon(t *testing.T) {
 	require.Equal(t, i64(240), a1047.ExpectedChips, "2 boards x 120 chips = TA[240]")
 	require.Equal(t, i64(120), a1047.Boards[1].ExpectedChips)
 
+	d3 := &drivers.MinerData{Make: "Antminer", Model: "D3", Boards: boards(3)}
+	Apply(d3)
+	require.Equal(t, i64(2), d3.ExpectedFans, "fan_num 2 in the real D3 reply")
+	require.Equal(t, "x11", d3.Algorithm)
+
 	// Whatsminer: expected_chips is per miner, per board on the boards.
 	w := &drivers.MinerData{Make: "Whatsminer", Model: "M60S VK40", Boards: boards(3)}
 	Apply(w)
