@@ -19,7 +19,8 @@
 // Expected hashrate, when the firmware does not send it, is
 // smallCoreCount × asicCount × frequency MH/s (one hash per core per
 // clock). Quirks: booleans come as 0/1 or true/false; stratumURL is a bare
-// host or a URL with a scheme; NerdQAxe answers /api/system/asic with a
+// host or a URL with a scheme, joined with stratumPort into the pool's whole
+// URL (stratum+tcp:// when it names none); NerdQAxe answers /api/system/asic with a
 // redirect to its HTML UI, which is why that page is asked only when
 // needed.
 package bitaxe
@@ -275,9 +276,9 @@ func poolURL(host string, port *int64) poolmetrics.URL {
 		if path != "" {
 			s += "/" + path
 		}
-		u2 := poolmetrics.ParseURL(s)
-		if u2.Parsed {
-			u2.Raw = u.Raw
+		// The joined form is the pool's whole URL (scheme://host:port),
+		// as every other driver reports it.
+		if u2 := poolmetrics.ParseURL(s); u2.Parsed {
 			return u2
 		}
 	}
