@@ -16,7 +16,7 @@
 //     Boards; fan_num + fanN -> Fans; total_rateideal -> ExpectedHashrate;
 //     total_power/chain_consumptionN -> PowerWatts; Mode 254 ->
 //     sleeping. The new_api form (STATS[0].chain[]) is read too.
-//   - pools: the standard cgminer mapping.
+//   - pools: the standard cgminer mapping; empty slots (URL "") are no pool.
 //
 // At the same time the web UI (Digest auth, default root/root; see web.go)
 // is read on one keep-alive connection: get_system_info (MAC, hostname,
@@ -53,6 +53,7 @@ import (
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
+	"github.com/asicmetrics/telegraf-asic/pkg/poolmetrics"
 )
 
 // Name is the driver name.
@@ -205,7 +206,7 @@ func ParseBMMiner(b *cgminer.Batch, opt Options) *drivers.MinerData {
 		if _, ok := r["POOLS"]; !ok {
 			d.Problem(fmt.Errorf("command %q: %w: no POOLS section", "pools", drivers.ErrBadResponse))
 		}
-		d.Pools = cgminer.Pools(r)
+		d.Pools = configuredPools(cgminer.Pools(r))
 	}
 	p.finish()
 	return d
@@ -357,4 +358,17 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// configuredPools drops the priority slots that hold no pool: bmminer
+// lists all three, an empty one with URL "" (and sometimes a user). The
+// others keep their index, their place in the list.
+func configuredPools(ps []poolmetrics.Pool) []poolmetrics.Pool {
+	out := ps[:0:0]
+	for _, p := range ps {
+		if p.URL.Raw != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -59,7 +59,7 @@ func TestParseCaptures(t *testing.T) {
 				{index: 2, ths: 126.06e-6, tempC: p(46), chipC: p(56), chips: 72},
 				{index: 3, ths: 126.59e-6, tempC: p(45), chipC: p(53), chips: 72},
 			},
-			fansRPM: []int64{3840, 3810}, pools: 3,
+			fansRPM: []int64{3840, 3810}, pools: 1,
 		},
 		// summary "GHS 5s" "368.40" MH/s = 0.0003684 TH/s; chain 3 is dead
 		// (chain_rate3 "0.00", chain_acn3 0, temp3 0) and still a board.
@@ -85,7 +85,7 @@ func TestParseCaptures(t *testing.T) {
 				{index: 1, ths: 5631.41e-6, tempC: p(46), chipC: p(67), chips: 60, freqMHz: p(450)},
 				{index: 2, ths: 5427.41e-6, tempC: p(48), chipC: p(62), chips: 60, freqMHz: p(450)},
 			},
-			fansRPM: []int64{6030, 5790}, pools: 5,
+			fansRPM: []int64{6030, 5790}, pools: 3, // slots 1 and 2 empty: 0, 3, 4 stay
 		},
 		// E3 (Ethash): "GHS 5s" "197.30" is MH/s; nine 2-chip chains (1-3, 8-13).
 		"E3_20180704": {
@@ -102,7 +102,7 @@ func TestParseCaptures(t *testing.T) {
 				{index: 11, ths: 23.99e-6, tempC: p(45), chipC: p(63), chips: 2},
 				{index: 12, ths: 20.13e-6, tempC: p(39), chipC: p(58), chips: 2},
 			},
-			fansRPM: []int64{3600, 3720}, pools: 3,
+			fansRPM: []int64{3600, 3720}, pools: 1,
 		},
 		// Z11 (Equihash): "GHS 5s" "141.54" is kSol/s = 141.54e-9 x 10^12 Sol/s.
 		"Z11_9.0.0.5_20190312": {
@@ -113,7 +113,7 @@ func TestParseCaptures(t *testing.T) {
 				{index: 1, ths: 42.26e-9, tempC: p(63), chipC: p(83), chips: 3, freqMHz: p(731)},
 				{index: 2, ths: 46.03e-9, tempC: p(63), chipC: p(90), chips: 3, freqMHz: p(731)},
 			},
-			fansRPM: []int64{5640, 5760}, pools: 3,
+			fansRPM: []int64{5640, 5760}, pools: 1,
 		},
 		// asicseer S9 build: all 16 chain slots listed, empty ones with
 		// chain_rateN "0.00000", chain_acnN 0, chain_acsN "": only chains
@@ -206,7 +206,7 @@ func TestParseCaptures(t *testing.T) {
 				{index: 1, ths: 0, tempC: p(89), chipC: p(94), chips: 114, freqMHz: p(525)},
 				{index: 2, ths: 0, tempC: p(92), chipC: p(97), chips: 114, freqMHz: p(525)},
 			},
-			fansRPM: []int64{5160, 5280, 6240, 6120}, pools: 3,
+			fansRPM: []int64{5160, 5280, 6240, 6120}, pools: 1,
 		},
 		// Asleep with Mode 2: 0 GH/s. Chains 2 and 3 only (miner_count 2): slots 1 and 2.
 		"S19_49.0.1.3_20201211_sleeping": {
@@ -227,7 +227,7 @@ func TestParseCaptures(t *testing.T) {
 				{index: 1, ths: 4.62455, expTHs: p(4.62087), chips: 63, freqMHz: p(650.40)},
 				{index: 2, ths: 4.64041, expTHs: p(4.62131), tempC: p(73), chipC: p(62), chips: 63, freqMHz: p(647.00)},
 			},
-			fansRPM: []int64{3720, 2400}, pools: 3,
+			fansRPM: []int64{3720, 2400}, pools: 2,
 		},
 		// S9k: version.raw has trailing garbage after the object; "25-61" -> 61, "51-85" -> 85.
 		"S9k_13.10.1.3_20190929": {
@@ -340,7 +340,12 @@ func checkWant(t *testing.T, d *drivers.MinerData, w want) {
 		require.Equal(t, i, d.Fans[i].Index)
 		require.Equal(t, rpm, *d.Fans[i].RPM, "fan %d RPM", i)
 	}
+	// Empty priority slots (URL "") are not pools.
 	require.Len(t, d.Pools, w.pools, "pools")
+	for _, p := range d.Pools {
+		require.NotEmpty(t, p.URL.Raw, "pool %d", p.Index)
+		require.NotEmpty(t, p.URL.Scheme, "pool %d", p.Index)
+	}
 }
 
 func optFloat(t *testing.T, want, got *float64, msg string, args ...any) {
@@ -538,4 +543,17 @@ func TestDeadFanKept(t *testing.T) {
 	for i, rpm := range []int64{6000, 5880, 0, 5040} {
 		require.Equal(t, rpm, *d.Fans[i].RPM, "fan %d RPM", i)
 	}
+}
+
+// The D3's POOLS lists five slots; 1 (user "xxx", URL "") and 2 (all
+// empty) hold no pool. The three pools keep their place in the list.
+func TestEmptyPoolSlotsDropped(t *testing.T) {
+	d := parseDir(t, filepath.Join(captures, "D3_Blissz2.06_20180105"))
+	var idx []int
+	for _, p := range d.Pools {
+		idx = append(idx, p.Index)
+	}
+	require.Equal(t, []int{0, 3, 4}, idx)
+	require.Equal(t, "stratum+tcp://dash.suprnova.cc:9991", d.Pools[1].URL.Raw)
+	require.Equal(t, "devFeeMiner.9", d.Pools[1].User)
 }
