@@ -447,12 +447,15 @@ func TestCleanModel(t *testing.T) {
 		"Antminer L3+":                   "L3+",
 		"  Antminer  S19j  Pro  ":        "S19j Pro",
 		"Antminer D3 Blissz v2.06 beta":  "D3",
+		"Antminer D3 Blissz v1.1":        "D3",
 		"Antminer L3+ blissz v1.02":      "L3+",
 	} {
 		require.Equal(t, want, CleanModel(in), "%q", in)
 	}
 	for _, c := range [][4]string{
 		{"Antminer D3 Blissz v2.06 beta", "4.10.0", "blissz", "2.06 beta"},
+		// Another D3's Type, pasted in getminera/minera#194 (2017).
+		{"Antminer D3 Blissz v1.1", "4.10.0", "blissz", "1.1"},
 		{"Antminer S9", "2.4.0-asicseer-1.1.9-f7b7", "asicseer", "1.1.9-f7b7"},
 		{"Antminer S9", "2.0.0", "", ""},
 		{"Antminer S19 Pro", "1.0.0", "", ""},
