@@ -32,6 +32,9 @@
 //     IsMining, ECMM (controller error bits), Ver/LVer -> firmware and model
 //     when version is missing.
 //
+// Not read: a PSU fan speed (no Avalon reply seen carries one) and the
+// 10xx PS[] list's output power PS[4] (the supply's DC side, not the wall).
+//
 // Quirks handled: bare nan in replies (repaired by the transport), a blob
 // token glued to the previous one ("Elapsed[1]BOOTBY[1]"), keys with spaces
 // ("Nonce Mask"), and MGHS being the average since start, which the board
