@@ -201,6 +201,9 @@ type Object struct {
 // Obj is the object read.
 func (b Object) Obj() jsonval.Obj { return b.o }
 
+// Fields is the reader b is bound with.
+func (b Object) Fields() Fields { return b.f }
+
 // Float is Fields.Float on the bound object.
 func (b Object) Float(keys ...string) *float64 { return b.f.Float(b.o, keys...) }
 

@@ -16,9 +16,11 @@ const (
 	SchemeV2    = "stratum2+tcp"
 )
 
-// URL is a pool URL split into its parts. Raw always holds what the miner
-// sent (trimmed); the other parts are empty or zero when they could not be
-// read, and Parsed tells whether Host was found.
+// URL is a pool URL split into its parts. Raw is the URL as the miner sent
+// it (trimmed), with "stratum+tcp://" put in front of a bare host:port so
+// that it reads scheme://host:port like every other pool URL; the other
+// parts are empty or zero when they could not be read, and Parsed tells
+// whether Host was found.
 type URL struct {
 	Raw    string
 	Scheme string // one of the Scheme* constants; "" when unknown
@@ -54,6 +56,7 @@ func ParseURL(s string) URL {
 	if rest == "" {
 		return u
 	}
+	bare := false
 	if i := strings.Index(rest, "://"); i >= 0 {
 		scheme := strings.ToLower(rest[:i])
 		rest = rest[i+3:]
@@ -67,6 +70,7 @@ func ParseURL(s string) URL {
 	} else {
 		// A bare host:port is what most firmware means by stratum v1.
 		u.Scheme = SchemeV1
+		bare = true
 	}
 	// Drop credentials some UIs embed (user@host); they are not the host.
 	// NiceHash's "#xnsub" (extranonce subscribe) and any query are options,
@@ -84,6 +88,11 @@ func ParseURL(s string) URL {
 	u.Host = strings.ToLower(host)
 	u.Port = port
 	u.Parsed = true
+	// A bare name without a port ("DevFee", a placeholder) is left as sent:
+	// it is not an address a scheme would make whole.
+	if bare && port > 0 {
+		u.Raw = SchemeV1 + "://" + u.Raw
+	}
 	if u.Scheme == SchemeV2 {
 		u.Pubkey = strings.Trim(path, "/ ")
 	}

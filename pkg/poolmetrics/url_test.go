@@ -16,12 +16,18 @@ func TestParseURL(t *testing.T) {
 		{"antminer stock", "stratum+tcp://stratum.antpool.com:3333",
 			URL{Raw: "stratum+tcp://stratum.antpool.com:3333", Scheme: SchemeV1, Host: "stratum.antpool.com", Port: 3333, Parsed: true}},
 		{"braiins bare host:port", "stratum.braiins.com:3333",
-			URL{Raw: "stratum.braiins.com:3333", Scheme: SchemeV1, Host: "stratum.braiins.com", Port: 3333, Parsed: true}},
+			URL{Raw: "stratum+tcp://stratum.braiins.com:3333", Scheme: SchemeV1, Host: "stratum.braiins.com", Port: 3333, Parsed: true}},
 		{"nicehash xnsub fragment", "stratum+tcp://aaa.com:9999#xnsub",
 			URL{Raw: "stratum+tcp://aaa.com:9999#xnsub", Scheme: SchemeV1, Host: "aaa.com", Port: 9999, Parsed: true}},
 		{"hiveon devfee placeholder", "DevFee",
 			URL{Raw: "DevFee", Scheme: SchemeV1, Host: "devfee", Parsed: true}},
 		{"empty slot", "", URL{}},
+		{"epic current pool", "sc.luxor.tech:700",
+			URL{Raw: "stratum+tcp://sc.luxor.tech:700", Scheme: SchemeV1, Host: "sc.luxor.tech", Port: 700, Parsed: true}},
+		{"bare host, no port: as sent", "eusolo.ckpool.org",
+			URL{Raw: "eusolo.ckpool.org", Scheme: SchemeV1, Host: "eusolo.ckpool.org", Parsed: true}},
+		{"bare host:port with worker", "worker@pool.example:3333",
+			URL{Raw: "stratum+tcp://worker@pool.example:3333", Scheme: SchemeV1, Host: "pool.example", Port: 3333, Parsed: true}},
 		{"ssl", "stratum+ssl://btc.global.luxor.tech:700",
 			URL{Raw: "stratum+ssl://btc.global.luxor.tech:700", Scheme: SchemeV1SSL, Host: "btc.global.luxor.tech", Port: 700, Parsed: true}},
 		{"tls alias", "stratum+tls://pool.example:443",
@@ -104,6 +110,12 @@ func FuzzParseURL(f *testing.F) {
 		case "", SchemeV1, SchemeV1SSL, SchemeV2:
 		default:
 			t.Fatalf("scheme %q is not one of the three", u.Scheme)
+		}
+		// Raw, completed or not, reads back as the same URL.
+		if u.Parsed {
+			if v := ParseURL(u.Raw); v != u {
+				t.Fatalf("ParseURL(%q).Raw = %q reads back as %+v, not %+v", s, u.Raw, v, u)
+			}
 		}
 	})
 }

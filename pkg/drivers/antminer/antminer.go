@@ -5,15 +5,18 @@
 // One joined request "version+summary+stats+pools" (one connection per
 // command when the firmware rejects "+") feeds:
 //   - version: Type -> Model, CompileTime -> FirmwareVersion, API ->
-//     APIVersion, BMMiner/CGMiner "rwglr" -> firmware "mskminer".
+//     APIVersion, BMMiner/CGMiner "rwglr" -> firmware "mskminer"; custom
+//     firmware that keeps this API is tagged by what it writes: Type
+//     "... Blissz v2.06 beta" -> firmware "blissz", version "2.06 beta";
+//     BMMiner "2.4.0-asicseer-1.1.9-f7b7" -> "asicseer", "1.1.9-f7b7".
 //   - summary: "GHS 5s" -> Hashrate, Elapsed -> UptimeSeconds.
 //   - stats (STATS[0] identity, STATS[1] data): chain_rateN, chain_rateidealN,
 //     chain_acnN, temp_pcbN/temp_chipN dash strings (else tempN PCB and
 //     temp2_N chip), freq_avgN/freqN/frequencyN, chain_voltageN/chain_volN, chain_SNN ->
 //     Boards; fan_num + fanN -> Fans; total_rateideal -> ExpectedHashrate;
-//     total_power/chain_power/chain_consumptionN -> PowerWatts; Mode 254 ->
+//     total_power/chain_consumptionN -> PowerWatts; Mode 254 ->
 //     sleeping. The new_api form (STATS[0].chain[]) is read too.
-//   - pools: the standard cgminer mapping.
+//   - pools: the standard cgminer mapping; empty slots (URL "") are no pool.
 //
 // At the same time the web UI (Digest auth, default root/root; see web.go)
 // is read on one keep-alive connection: get_system_info (MAC, hostname,
@@ -50,6 +53,7 @@ import (
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
+	"github.com/asicmetrics/telegraf-asic/pkg/poolmetrics"
 )
 
 // Name is the driver name.
@@ -202,7 +206,7 @@ func ParseBMMiner(b *cgminer.Batch, opt Options) *drivers.MinerData {
 		if _, ok := r["POOLS"]; !ok {
 			d.Problem(fmt.Errorf("command %q: %w: no POOLS section", "pools", drivers.ErrBadResponse))
 		}
-		d.Pools = cgminer.Pools(r)
+		d.Pools = configuredPools(cgminer.Pools(r))
 	}
 	p.finish()
 	return d
@@ -279,6 +283,11 @@ func (p *parser) identity() {
 			if v := mskFirmwareVersion(p.typ); v != "" {
 				d.FirmwareVersion = v
 			}
+		} else if tag, v := customFirmware(p.typ, p.minerName); tag != "" {
+			d.Firmware = tag
+			if v != "" {
+				d.FirmwareVersion = v
+			}
 		}
 	}
 }
@@ -349,4 +358,17 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// configuredPools drops the priority slots that hold no pool: bmminer
+// lists all three, an empty one with URL "" (and sometimes a user). The
+// others keep their index, their place in the list.
+func configuredPools(ps []poolmetrics.Pool) []poolmetrics.Pool {
+	out := ps[:0:0]
+	for _, p := range ps {
+		if p.URL.Raw != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -59,7 +59,7 @@ func TestParseCaptures(t *testing.T) {
 				{index: 2, ths: 126.06e-6, tempC: p(46), chipC: p(56), chips: 72},
 				{index: 3, ths: 126.59e-6, tempC: p(45), chipC: p(53), chips: 72},
 			},
-			fansRPM: []int64{3840, 3810}, pools: 3,
+			fansRPM: []int64{3840, 3810}, pools: 1,
 		},
 		// summary "GHS 5s" "368.40" MH/s = 0.0003684 TH/s; chain 3 is dead
 		// (chain_rate3 "0.00", chain_acn3 0, temp3 0) and still a board.
@@ -77,14 +77,15 @@ func TestParseCaptures(t *testing.T) {
 		// D3 (X11): bmminer's "GHS" holds MH/s on X11 builds (hashunit):
 		// "GHS 5s" "16346.64" = 16.35 GH/s = 0.01634664e12 H/s.
 		"D3_Blissz2.06_20180105": {
-			model: "D3 Blissz v2.06 beta", firmware: "stock", algo: "x11", fwVersion: "Fri Jan 05 16:48:56 CST 2018",
+			// Type "Antminer D3 Blissz v2.06 beta": model D3 on Blissz 2.06 beta.
+			model: "D3", firmware: "blissz", algo: "x11", fwVersion: "2.06 beta",
 			ths: 0.01634664, uptimeS: 54422, mining: true,
 			boards: []boardWant{ // chain_rateN MH/s; tempN PCB; temp2_N chip
 				{index: 0, ths: 5287.83e-6, tempC: p(46), chipC: p(69), chips: 60, freqMHz: p(450)},
 				{index: 1, ths: 5631.41e-6, tempC: p(46), chipC: p(67), chips: 60, freqMHz: p(450)},
 				{index: 2, ths: 5427.41e-6, tempC: p(48), chipC: p(62), chips: 60, freqMHz: p(450)},
 			},
-			fansRPM: []int64{6030, 5790}, pools: 5,
+			fansRPM: []int64{6030, 5790}, pools: 3, // slots 1 and 2 empty: 0, 3, 4 stay
 		},
 		// E3 (Ethash): "GHS 5s" "197.30" is MH/s; nine 2-chip chains (1-3, 8-13).
 		"E3_20180704": {
@@ -101,7 +102,7 @@ func TestParseCaptures(t *testing.T) {
 				{index: 11, ths: 23.99e-6, tempC: p(45), chipC: p(63), chips: 2},
 				{index: 12, ths: 20.13e-6, tempC: p(39), chipC: p(58), chips: 2},
 			},
-			fansRPM: []int64{3600, 3720}, pools: 3,
+			fansRPM: []int64{3600, 3720}, pools: 1,
 		},
 		// Z11 (Equihash): "GHS 5s" "141.54" is kSol/s = 141.54e-9 x 10^12 Sol/s.
 		"Z11_9.0.0.5_20190312": {
@@ -112,13 +113,14 @@ func TestParseCaptures(t *testing.T) {
 				{index: 1, ths: 42.26e-9, tempC: p(63), chipC: p(83), chips: 3, freqMHz: p(731)},
 				{index: 2, ths: 46.03e-9, tempC: p(63), chipC: p(90), chips: 3, freqMHz: p(731)},
 			},
-			fansRPM: []int64{5640, 5760}, pools: 3,
+			fansRPM: []int64{5640, 5760}, pools: 1,
 		},
 		// asicseer S9 build: all 16 chain slots listed, empty ones with
 		// chain_rateN "0.00000", chain_acnN 0, chain_acsN "": only chains
 		// 6-8 hold boards. "GHS 5s" "13402.14" GH/s; total_rateideal 13466.25.
 		"S9_asicseer_20191111": {
-			model: "S9", firmware: "stock", algo: "sha256", fwVersion: "Mon Nov 11 17:07:20 CST 2019", apiVersion: "3.1",
+			// BMMiner "2.4.0-asicseer-1.1.9-f7b7": AsicSeer 1.1.9, not stock.
+			model: "S9", firmware: "asicseer", algo: "sha256", fwVersion: "1.1.9-f7b7", apiVersion: "3.1",
 			ths: 13.40214, expTHs: p(13.46625), uptimeS: 102, mining: true,
 			boards: []boardWant{
 				{index: 0, ths: 4.46765, expTHs: p(4.48875), tempC: p(57), chipC: p(87), chips: 63, freqMHz: p(625)},
@@ -204,7 +206,7 @@ func TestParseCaptures(t *testing.T) {
 				{index: 1, ths: 0, tempC: p(89), chipC: p(94), chips: 114, freqMHz: p(525)},
 				{index: 2, ths: 0, tempC: p(92), chipC: p(97), chips: 114, freqMHz: p(525)},
 			},
-			fansRPM: []int64{5160, 5280, 6240, 6120}, pools: 3,
+			fansRPM: []int64{5160, 5280, 6240, 6120}, pools: 1,
 		},
 		// Asleep with Mode 2: 0 GH/s. Chains 2 and 3 only (miner_count 2): slots 1 and 2.
 		"S19_49.0.1.3_20201211_sleeping": {
@@ -225,7 +227,7 @@ func TestParseCaptures(t *testing.T) {
 				{index: 1, ths: 4.62455, expTHs: p(4.62087), chips: 63, freqMHz: p(650.40)},
 				{index: 2, ths: 4.64041, expTHs: p(4.62131), tempC: p(73), chipC: p(62), chips: 63, freqMHz: p(647.00)},
 			},
-			fansRPM: []int64{3720, 2400}, pools: 3,
+			fansRPM: []int64{3720, 2400}, pools: 2,
 		},
 		// S9k: version.raw has trailing garbage after the object; "25-61" -> 61, "51-85" -> 85.
 		"S9k_13.10.1.3_20190929": {
@@ -264,7 +266,7 @@ func TestParseCaptures(t *testing.T) {
 	// GH/s = 203.00701 TH/s, Elapsed 59129; no boards or fans without stats.
 	cases["S21_20240711_rpc"] = want{
 		model: "S21", firmware: "stock", algo: "sha256", fwVersion: "Thu Jul 11 16:38:25 CST 2024", apiVersion: "3.1",
-		ths: 203.00701, uptimeS: 59129, mining: true, pools: 3,
+		ths: 203.00701, uptimeS: 59129, mining: true, pools: 1,
 	}
 
 	dirs, err := os.ReadDir(captures)
@@ -351,7 +353,12 @@ func checkWant(t *testing.T, d *drivers.MinerData, w want) {
 		require.Equal(t, i, d.Fans[i].Index)
 		require.Equal(t, rpm, *d.Fans[i].RPM, "fan %d RPM", i)
 	}
+	// Empty priority slots (URL "") are not pools.
 	require.Len(t, d.Pools, w.pools, "pools")
+	for _, p := range d.Pools {
+		require.NotEmpty(t, p.URL.Raw, "pool %d", p.Index)
+		require.NotEmpty(t, p.URL.Scheme, "pool %d", p.Index)
+	}
 }
 
 func optFloat(t *testing.T, want, got *float64, msg string, args ...any) {
@@ -452,8 +459,23 @@ func TestCleanModel(t *testing.T) {
 		"Antminer S19 (88)":              "S19 No PIC",
 		"Antminer L3+":                   "L3+",
 		"  Antminer  S19j  Pro  ":        "S19j Pro",
+		"Antminer D3 Blissz v2.06 beta":  "D3",
+		"Antminer D3 Blissz v1.1":        "D3",
+		"Antminer L3+ blissz v1.02":      "L3+",
 	} {
 		require.Equal(t, want, CleanModel(in), "%q", in)
+	}
+	for _, c := range [][4]string{
+		{"Antminer D3 Blissz v2.06 beta", "4.10.0", "blissz", "2.06 beta"},
+		// Another D3's Type, pasted in getminera/minera#194 (2017).
+		{"Antminer D3 Blissz v1.1", "4.10.0", "blissz", "1.1"},
+		{"Antminer S9", "2.4.0-asicseer-1.1.9-f7b7", "asicseer", "1.1.9-f7b7"},
+		{"Antminer S9", "2.0.0", "", ""},
+		{"Antminer S19 Pro", "1.0.0", "", ""},
+	} {
+		tag, v := customFirmware(c[0], c[1])
+		require.Equal(t, c[2], tag, "%q %q", c[0], c[1])
+		require.Equal(t, c[3], v, "%q %q", c[0], c[1])
 	}
 	require.Equal(t, "scrypt", Algorithm("L7"))
 	require.Equal(t, "sha256", Algorithm("S21"))
@@ -540,10 +562,10 @@ func TestDeadFanKept(t *testing.T) {
 }
 
 // The S21's empty pool slots answer "Status": "Deed" (sic) with an empty
-// URL: not alive, not active, no host.
+// URL: they hold no pool and are not reported.
 func TestParseS21PoolsDeed(t *testing.T) {
 	d := parseDir(t, filepath.Join(captures, "S21_20240711_rpc"))
-	require.Len(t, d.Pools, 3)
+	require.Len(t, d.Pools, 1, "two Deed slots dropped")
 	p0 := d.Pools[0]
 	require.Equal(t, "stratum.braiins.com", p0.URL.Host)
 	require.Equal(t, 3333, p0.URL.Port)
@@ -553,9 +575,17 @@ func TestParseS21PoolsDeed(t *testing.T) {
 	require.Equal(t, int64(0), *p0.Stale)
 	require.True(t, *p0.Alive)
 	require.True(t, *p0.Active, "Stratum Active true")
-	for _, p := range d.Pools[1:] {
-		require.False(t, p.URL.Parsed, "pool %d: empty URL", p.Index)
-		require.False(t, *p.Alive, "pool %d: Deed", p.Index)
-		require.False(t, *p.Active, "pool %d", p.Index)
+}
+
+// The D3's POOLS lists five slots; 1 (user "xxx", URL "") and 2 (all
+// empty) hold no pool. The three pools keep their place in the list.
+func TestEmptyPoolSlotsDropped(t *testing.T) {
+	d := parseDir(t, filepath.Join(captures, "D3_Blissz2.06_20180105"))
+	var idx []int
+	for _, p := range d.Pools {
+		idx = append(idx, p.Index)
 	}
+	require.Equal(t, []int{0, 3, 4}, idx)
+	require.Equal(t, "stratum+tcp://dash.suprnova.cc:9991", d.Pools[1].URL.Raw)
+	require.Equal(t, "devFeeMiner.9", d.Pools[1].User)
 }

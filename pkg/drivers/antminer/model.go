@@ -12,11 +12,39 @@ var (
 	mskVersion  = regexp.MustCompile(`(?i)\s+v\.?\s*[0-9][0-9.]*\s*$`) // MSKMiner "S19-88 v.2.6.0.39"
 	vnishVer    = regexp.MustCompile(`(?i)\(\s*vnish\s+([^)\s]+)\s*\)`)
 	spaces      = regexp.MustCompile(`\s+`)
+	// Custom firmware that names itself in bmminer's Type or version
+	// string: "Antminer D3 Blissz v2.06 beta", "2.4.0-asicseer-1.1.9-f7b7".
+	blisszType  = regexp.MustCompile(`(?i)\s+blissz\b\s*(.*)$`)
+	asicseerVer = regexp.MustCompile(`(?i)\basicseer[-_ ]+v?([0-9][0-9A-Za-z.\-]*)`)
 )
 
+// customFirmware tells custom firmware that keeps Bitmain's API by what it
+// writes into Type or the BMMiner/CGMiner version: its firmware tag and
+// version, or "" for none.
+func customFirmware(typ, minerName string) (tag, version string) {
+	if i := strings.IndexAny(typ, "\r\n"); i >= 0 {
+		typ = typ[:i]
+	}
+	if m := blisszType.FindStringSubmatch(strings.TrimSpace(typ)); m != nil {
+		v := strings.TrimSpace(m[1])
+		if len(v) > 1 && (v[0] == 'v' || v[0] == 'V') && v[1] >= '0' && v[1] <= '9' {
+			v = v[1:]
+		}
+		return "blissz", v
+	}
+	if m := asicseerVer.FindStringSubmatch(minerName); m != nil {
+		return "asicseer", m[1]
+	}
+	if strings.Contains(strings.ToLower(minerName), "asicseer") {
+		return "asicseer", ""
+	}
+	return "", ""
+}
+
 // CleanModel turns a bmminer Type ("Antminer S19 Pro", "Antminer S9\nV1.3.58",
-// "Antminer S19 (Vnish 1.2.6)", "Antminer S9 Hiveon", "S19-88 v.2.6.0.39 ")
-// into the canonical model ("S19 Pro", "S9", "S19", "S9", "S19 No PIC").
+// "Antminer S19 (Vnish 1.2.6)", "Antminer S9 Hiveon", "S19-88 v.2.6.0.39 ",
+// "Antminer D3 Blissz v2.06 beta") into the canonical model ("S19 Pro", "S9",
+// "S19", "S9", "S19 No PIC", "D3").
 func CleanModel(typ string) string {
 	s := typ
 	// Old S9 firmware appends the hardware revision on a second line.
@@ -33,6 +61,7 @@ func CleanModel(typ string) string {
 		s = parenSuffix.ReplaceAllString(s, "")
 	}
 	s = mskVersion.ReplaceAllString(s, "")
+	s = blisszType.ReplaceAllString(s, "") // the firmware, not the model
 	for _, p := range []string{"antminer ", "bitmain "} {
 		if len(s) >= len(p) && strings.EqualFold(s[:len(p)], p) {
 			s = s[len(p):]

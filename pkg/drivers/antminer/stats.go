@@ -363,48 +363,26 @@ func legacyFans(f drivers.Object) []drivers.Fan {
 	return out
 }
 
-// legacyPower: total_power (MSKMiner), chain_power "3250 W" / "1089.00 (AB)"
-// (Hiveon), else the sum of per-chain chain_consumptionN (Vnish) or
-// chain_powerN.
+// legacyPower: total_power (MSKMiner), else the sum of per-chain
+// chain_consumptionN (Vnish). Hiveon's chain_power / chain_powerN are not
+// read: they are the firmware's model of the boards' power, not a wall
+// reading (a real S9 reply 69 s after start says 34.65 W at 11.8 TH/s).
 func legacyPower(f drivers.Object, chains []int) *float64 {
 	if v := f.Float("total_power"); v != nil && *v > 0 {
 		return v
 	}
-	if v, ok := f.Obj()["chain_power"]; ok && v != nil {
-		if w := leadingNumber(v); w != nil {
-			if *w > 0 {
-				return w
-			}
-		} else {
-			f.Bad("chain_power", v)
+	var sum float64
+	seen := false
+	for _, n := range chains {
+		if v := f.Float("chain_consumption" + strconv.Itoa(n)); v != nil {
+			sum += *v
+			seen = true
 		}
 	}
-	for _, pre := range []string{"chain_consumption", "chain_power"} {
-		var sum float64
-		seen := false
-		for _, n := range chains {
-			if v := f.Float(pre + strconv.Itoa(n)); v != nil {
-				sum += *v
-				seen = true
-			}
-		}
-		if seen && sum > 0 {
-			return &sum
-		}
+	if seen && sum > 0 {
+		return &sum
 	}
 	return nil
-}
-
-// leadingNumber reads "3250 W", "1089.00 (AB)" or a number.
-func leadingNumber(v any) *float64 {
-	if s, ok := v.(string); ok {
-		fs := strings.Fields(s)
-		if len(fs) == 0 {
-			return nil
-		}
-		return jsonval.Float(fs[0])
-	}
-	return jsonval.Float(v)
 }
 
 // newAPIStats reads {"command":"stats","new_api":true}: STATS[0] with

@@ -125,7 +125,7 @@ func parseWithWeb(b *cgminer.Batch, w *httpapi.Replies) (d *drivers.MinerData, s
 		}
 	}
 	if p := rs["pools"]; p != nil && !answered("pools") {
-		d.Pools = WebPools(p)
+		d.Pools = configuredPools(WebPools(p))
 	}
 	if errs := WebErrors(rs["summary"]); errs != nil {
 		d.Errors = errs

@@ -5,9 +5,11 @@
 // Token[0].Token, sent back as the header "Token: <token>".
 //
 // Which source feeds which field:
-//   - 4028 summary: "MHS 1m" (MH/s, 1-minute average; "MHS 5s" when absent)
-//     -> Hashrate TH/s, Elapsed (s) -> UptimeSeconds.
-//   - 4028 devs: ID (1-based) -> board ID-1, "MHS 1m"/"MHS 5s" -> Hashrate,
+//   - 4028 summary: "MHS 5s" (MH/s; "MHS 1m" when absent) -> Hashrate TH/s,
+//     Elapsed (s) -> UptimeSeconds. GCMiner's devs have only "MHS 5s", so
+//     the total is read over the same window as the boards it sums (its
+//     1-minute figure can be half the 5 s one, as in the captured AT1500).
+//   - 4028 devs: ID (1-based) -> board ID-1, "MHS 5s"/"MHS 1m" -> Hashrate,
 //     Status "Alive" -> Active, Temperature -> Temperature when the web
 //     temperature page is missing.
 //   - 4028 pools: the standard cgminer mapping. 4028 version: API.
@@ -223,9 +225,9 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		d.APIVersion = v.S("API")
 	}
 	if s := first(r["summary"], "SUMMARY"); s != nil {
-		d.Hashrate = mhs(s.F("MHS 1m", "MHS 5s"))
+		d.Hashrate = mhs(s.F("MHS 5s", "MHS 1m"))
 		if d.Hashrate == nil {
-			d.Problem(errors.New(`command "summary": no "MHS 1m"/"MHS 5s" hashrate`))
+			d.Problem(errors.New(`command "summary": no "MHS 5s"/"MHS 1m" hashrate`))
 		}
 		if e := s.I("Elapsed"); e != nil && *e >= 0 {
 			d.UptimeSeconds = e
@@ -243,7 +245,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 				continue
 			}
 			x := bd(idx)
-			x.Hashrate = mhs(e.F("MHS 1m", "MHS 5s"))
+			x.Hashrate = mhs(e.F("MHS 5s", "MHS 1m"))
 			if st := e.S("Status"); st != "" {
 				x.Active = drivers.Ptr(strings.EqualFold(st, "Alive"))
 			}

@@ -3,28 +3,37 @@
 //
 // One connection asks "version+summary+devs+pools+estats"; firmware that
 // rejects "+" is asked one command per connection, and firmware without
-// estats is asked "stats", which carries the same data.
+// estats is asked "stats", which carries the same data. A miner that
+// refuses every command but stats (devs included) is read from stats alone.
 //
 //   - version: Model (MODEL, else PROD without "AvalonMiner "), MAC (12 hex
 //     digits), FirmwareVersion (VERSION/LVERSION), APIVersion, SerialNumber (DNA).
 //   - devs: Hashrate = sum of "MHS 1m" (the 1-minute average; MH/s -> TH/s),
-//     falling back to summary's. DEVS Temperature (-273 or 0) is never read.
+//     falling back to summary's, then to the blobs' GHSspd (current speed),
+//     then GHSavg (average since start). DEVS Temperature (-273 or 0) is
+//     never read.
 //   - summary: UptimeSeconds (Elapsed, cgminer's own uptime).
 //   - pools: the standard cgminer pool list.
 //   - estats/stats: each STATS entry carries "MM ID<n>" (also "MM ID0:Summary",
 //     plus "HBinfo" on the Avalon Q) text blobs of Key[value] tokens, one per
 //     module. From A10 on a module is the whole miner and lists its boards:
-//     MGHS (board GH/s), MTmax (hottest chip °C), MTavg (chip mean °C),
+//     MGHS (board GH/s, average since start: they sum to GHSavg; a
+//     one-board miner's board takes GHSspd, the current speed), MTmax (hottest chip °C), MTavg (chip mean °C),
 //     HBITemp/HBOTemp (board inlet/outlet °C), PVT_T<b> (per-chip °C, chips =
 //     non-zero readings), ECHU (per-board error bits). On 7xx/8xx/9xx a
 //     controller drives many single-board modules (MM ID1..n across AUC
 //     entries); each module becomes one board (GHSmm, TMax, Temp, Freq, DNA).
 //     Miner level: GHSmm -> ExpectedHashrate (GH/s), Temp (Avalon Q: ITemp)
 //     -> EnvTemperature,
-//     Fan1..FanN / Fan (RPM) with FanR (%), WALLPOWER -> PowerWatts, MPO ->
+//     Fan1..FanN / Fan (RPM) with FanR (%), WALLPOWER (else PS[6], the
+//     supply's input W, where PS[4] is its output; see psWall) ->
+//     PowerWatts, MPO ->
 //     PowerLimitWatts, Led (1 = on) -> FaultLight, SYSTEMSTATU "In Work" ->
 //     IsMining, ECMM (controller error bits), Ver/LVer -> firmware and model
 //     when version is missing.
+//
+// Not read: a PSU fan speed (no Avalon reply seen carries one) and the
+// 10xx PS[] list's output power PS[4] (the supply's DC side, not the wall).
 //
 // Quirks handled: bare nan in replies (repaired by the transport), a blob
 // token glued to the previous one ("Elapsed[1]BOOTBY[1]"), keys with spaces
@@ -34,6 +43,7 @@ package avalon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
@@ -60,12 +70,27 @@ var Commands = []string{"version", "summary", "devs", "pools", "estats"}
 func (*Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
 	c := &cgminer.Client{Addr: t.RPCAddr()}
 	b := c.Multi(ctx, Commands...)
+	if _, err := b.Reply("estats"); err != nil && ctx.Err() == nil && apiAnswered(b) {
+		// Older firmware has no estats; stats carries the same blobs. Some
+		// answer stats and refuse every other command (devs included): that
+		// miner is still read from stats.
+		b.Fill(c.Multi(ctx, "stats"))
+	}
 	if err := b.Err(); err != nil {
 		return nil, fmt.Errorf("avalon: %w", err)
 	}
-	if _, err := b.Reply("estats"); err != nil && ctx.Err() == nil {
-		// Older firmware has no estats; stats carries the same blobs.
-		b.Fill(c.Multi(ctx, "stats"))
-	}
 	return Parse(b), nil
+}
+
+// apiAnswered tells whether the miner spoke its API: a reply, or a refusal
+// of a command in its STATUS (not a timeout or a refused connection).
+func apiAnswered(b *cgminer.Batch) bool {
+	for _, cmd := range Commands {
+		_, err := b.Reply(cmd)
+		var api *drivers.APIError
+		if err == nil || errors.As(err, &api) {
+			return true
+		}
+	}
+	return false
 }

@@ -165,11 +165,15 @@ var cases = []struct {
 		require.Equal(t, "21072802_4ec6bb0_211fc46", d.FirmwareVersion)
 		require.Equal(t, "02010000cbd2fd6d", d.SerialNumber)
 		require.Empty(t, d.MAC)
-		require.Nil(t, d.Hashrate, "no devs/summary: total is the board sum")
+		// No devs/summary: the blob's current speed GHSspd[81072.68] GH/s.
+		f64(t, 81.07268, d.Hashrate, "GHSspd TH/s")
+		// The boards' MGHS are averages since start:
 		// 26907.01 + 26025.06 + 26724.56 = 79656.63 GH/s = GHSavg
-		f64(t, 79.65663, d.TotalHashrate(), "board sum TH/s")
+		require.InDelta(t, 79.65663, *sumBoards(d), eps, "board sum TH/s")
 		f64(t, 83.92304, d.ExpectedHashrate, "GHSmm 83923.04 GH/s")
-		require.Nil(t, d.PowerWatts, "no WALLPOWER on this firmware")
+		// No WALLPOWER; PS[0 1214 1316 242 3189 1320 3504]: PS[6] = 3504 W at the
+		// wall beside PS[4] = 3189 W out (13.16 V x 242 A).
+		f64(t, 3504, d.PowerWatts, "PS[6] W")
 		f64(t, 3200, d.PowerLimitWatts, "MPO W")
 		f64(t, 30, d.EnvTemperature, "Temp °C")
 		i64(t, 24684, d.UptimeSeconds, "STATS[0].Elapsed s")
@@ -190,9 +194,13 @@ var cases = []struct {
 		require.Equal(t, "1047", d.Model) // Ver[1047-19120401_d46bc64_0367a8b]
 		require.Equal(t, "19120401_d46bc64_0367a8b", d.FirmwareVersion)
 		require.Equal(t, "0201000017cdf409", d.SerialNumber)
-		// 18727.58 + 18507.76 = 37235.34 GH/s
-		f64(t, 37.23534, d.TotalHashrate(), "board sum TH/s")
+		// No devs/summary and no GHSspd: GHSavg[37235.34] GH/s (average since
+		// start) = 18727.58 + 18507.76, the boards' MGHS.
+		f64(t, 37.23534, d.Hashrate, "GHSavg TH/s")
+		require.InDelta(t, 37.23534, *sumBoards(d), eps, "board sum TH/s")
 		f64(t, 37.76867, d.ExpectedHashrate, "GHSmm 37768.67 GH/s")
+		// PS[0 1212 1315 174 2288 1320] has no PS[6]: 2288 W is the supply's
+		// output (HS_RCD's P_P), not the wall.
 		require.Nil(t, d.PowerWatts)
 		require.Nil(t, d.PowerLimitWatts, "no MPO on this firmware")
 		f64(t, 28, d.EnvTemperature, "Temp °C")
@@ -324,13 +332,15 @@ var cases = []struct {
 		f64(t, 3.69849575, d.Hashrate, "devs MHS 1m 3698495.75 MH/s")
 		f64(t, 4.02968, d.ExpectedHashrate, "GHSmm 4029.68 GH/s")
 		f64(t, 125, d.PowerLimitWatts, "MPO W")
-		require.Nil(t, d.PowerWatts)
+		require.Nil(t, d.PowerWatts, "PS[0 0 0 4 2712 125 306]: PS[6] 306 < PS[4], not the 10xx+ layout")
 		f64(t, 60, d.EnvTemperature, "Temp °C")
 		i64(t, 112603, d.UptimeSeconds, "summary Elapsed s")
 		require.Equal(t, drivers.Ptr(true), d.FaultLight, "Led[1]")
-		// MGHS[2697.96]; MTavg[101]; MTmax[104]; PVT_T0 has 10 readings; Freq[0.00] is absent.
+		// The one board makes the current speed GHSspd[3001.77] (MGHS[2697.96] is the
+		// average since start); MTavg[101]; MTmax[104]; PVT_T0 has 10 readings;
+		// Freq[0.00] is absent. devs (3.698 TH/s above) was captured at another poll.
 		checkBoards(t, d, []boardWant{
-			{ths: p(2.69796), temp: p(101), chip: p(104), chips: n(10), serial: "0201000032a6ff04"},
+			{ths: p(3.00177), temp: p(101), chip: p(104), chips: n(10), serial: "0201000032a6ff04"},
 		})
 		require.Equal(t, []int64{6570}, fanRPMs(d))
 		require.NotNil(t, d.Errors)
@@ -348,6 +358,7 @@ var cases = []struct {
 		require.Equal(t, drivers.Ptr(false), d.IsMining)
 		f64(t, 55.03279, d.ExpectedHashrate, "GHSmm 55032.79 GH/s")
 		f64(t, 800, d.PowerLimitWatts, "MPO W")
+		require.Nil(t, d.PowerWatts, "idle: PS[0 1222 4 0 0 2245 146] has no output power")
 		f64(t, 26, d.EnvTemperature, "ITemp[26] °C: the Q's air intake (it has no Temp)")
 		i64(t, 37714, d.UptimeSeconds, "summary Elapsed s")
 		// MGHS[44499.41] is the average since start: 0 while stopped.

@@ -46,14 +46,24 @@ func (p *parser) boardsOf(m *module, several bool, mi int) {
 	if spd := m.one("GHSspd"); spd != nil && *spd == 0 {
 		stopped = true
 	}
+	// MGHS is the average since start (the boards sum to GHSavg); a
+	// one-board miner's board makes the whole current speed, GHSspd.
+	var spd *float64
+	if n == 1 {
+		spd = m.one("GHSspd")
+	}
 	tmax, tavg := positive(m.one("TMax")), positive(m.one("TAvg"))
 	offset := len(p.d.Boards)
 	for b := 0; b < n; b++ {
 		bd := drivers.Board{Index: offset + b}
-		if b < len(mghs) {
-			h := hashunit.GH.THs(mghs[b])
-			if stopped {
-				h = 0
+		if b < len(mghs) || spd != nil {
+			var h float64
+			switch {
+			case stopped:
+			case spd != nil && *spd >= 0:
+				h = hashunit.GH.THs(*spd)
+			case b < len(mghs):
+				h = hashunit.GH.THs(mghs[b])
 			}
 			bd.Hashrate = &h
 		}

@@ -69,10 +69,38 @@ func TestGatherSingleNoEstats(t *testing.T) {
 	require.Equal(t, "Nano 3", d.Model)
 	f64(t, 3.69849575, d.Hashrate, "devs MHS 1m TH/s")
 	require.Len(t, d.Boards, 1)
-	f64(t, 2.69796, d.Boards[0].Hashrate, "MGHS TH/s")
+	f64(t, 3.00177, d.Boards[0].Hashrate, "GHSspd TH/s")
 	i64(t, 10, d.Boards[0].Chips, "chips")
 	i64(t, 112603, d.UptimeSeconds, "uptime s")
 	require.Len(t, d.Pools, 3)
+}
+
+// Firmware that answers stats and refuses every other command (devs
+// included) is read from stats, not given up on.
+func TestGatherStatsOnly(t *testing.T) {
+	for _, c := range []struct {
+		folder string
+		ths    float64
+		boards int
+	}{
+		{"A1246_21072802_4ec6bb0", 81.07268, 3},              // GHSspd[81072.68]
+		{"Avalon1047_19120401_d46bc64_0367a8b", 37.23534, 2}, // GHSavg[37235.34]
+	} {
+		t.Run(c.folder, func(t *testing.T) {
+			reps, err := fakeminer.LoadDir(filepath.Join(captures, c.folder))
+			require.NoError(t, err)
+			for _, multi := range []bool{true, false} {
+				m := &fakeminer.Miner{Replies: reps, Multi: multi, NUL: true}
+				d, err := gather(t, startFake(t, m))
+				require.NoError(t, err)
+				require.Equal(t, drivers.ResultSuccess, drivers.Result(err))
+				require.Equal(t, "stats", m.Commands()[len(m.Commands())-1])
+				f64(t, c.ths, d.Hashrate, "hashrate TH/s")
+				require.Len(t, d.Boards, c.boards)
+				problemsMention(t, d, "version", "summary", "devs", "pools")
+			}
+		})
+	}
 }
 
 // The edited foreman capture (bare nan, stray trailing quote) answering

@@ -113,8 +113,8 @@ func (p *parser) stats(cmd string, r jsonval.Obj) {
 
 func (p *parser) modules(mods []*module) {
 	d := p.d
-	var expected, power, limit float64
-	var haveExp, havePower, haveLimit bool
+	var expected, power, limit, spd, avg float64
+	var haveExp, havePower, haveLimit, haveSpd, haveAvg bool
 	for mi, m := range mods {
 		// ECHU/ECMM are the firmware's error report: present and clean is
 		// an empty list, not an unknown one.
@@ -134,6 +134,17 @@ func (p *parser) modules(mods []*module) {
 		if v := m.one("WALLPOWER"); v != nil {
 			power += *v
 			havePower = true
+		} else if v := psWall(m); v != nil {
+			power += *v
+			havePower = true
+		}
+		if v := m.one("GHSspd"); v != nil && *v >= 0 {
+			spd += hashunit.GH.THs(*v)
+			haveSpd = true
+		}
+		if v := m.one("GHSavg"); v != nil && *v >= 0 {
+			avg += hashunit.GH.THs(*v)
+			haveAvg = true
 		}
 		if v := positive(m.one("MPO")); v != nil {
 			limit += *v
@@ -187,6 +198,26 @@ func (p *parser) modules(mods []*module) {
 	if haveLimit {
 		d.PowerLimitWatts = &limit
 	}
+	if haveSpd {
+		p.spdHash = &spd
+	}
+	if haveAvg {
+		p.avgHash = &avg
+	}
+}
+
+// psWall reads the wall power from the power supply's PS[] list, whose
+// layout the captures show: [status, V12 (x0.01 V), Vout (x0.01 V), Iout
+// (A), Pout (W, = Vout x Iout), ?, Pin (W)]. On the 1566 PS[6] equals
+// WALLPOWER; the 10xx list stops at PS[5] (no wall reading). PS[6] is taken
+// only beside a DC output it can exceed (a supply loses power): the Nano 3's
+// and the idle Avalon Q's lists do not fit that layout.
+func psWall(m *module) *float64 {
+	l := m.list("PS")
+	if len(l) < 7 || l[4] <= 0 || l[6] < l[4] {
+		return nil
+	}
+	return drivers.Ptr(l[6])
 }
 
 // dedupe keeps one module per DNA. An AUC controller that re-enumerates its

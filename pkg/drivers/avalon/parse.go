@@ -47,6 +47,8 @@ func Parse(src Source) *drivers.MinerData {
 type parser struct {
 	d       *drivers.MinerData
 	sumHash *float64 // summary hashrate, TH/s, when devs has none
+	spdHash *float64 // blobs' GHSspd (current speed), TH/s
+	avgHash *float64 // blobs' GHSavg (average since start), TH/s
 	uptime  *int64   // STATS Elapsed, when summary has none
 	blobVer string   // first module's Ver, for model and firmware fallbacks
 	blobLV  string
@@ -134,8 +136,12 @@ func (p *parser) devs(r jsonval.Obj) {
 // finish fills what the blobs give when version/summary/devs did not.
 func (p *parser) finish() {
 	d := p.d
-	if d.Hashrate == nil {
-		d.Hashrate = p.sumHash
+	// A miner that answers only estats/stats still has a hashrate: its
+	// current speed, else its average since start.
+	for _, h := range []*float64{p.sumHash, p.spdHash, p.avgHash} {
+		if d.Hashrate == nil {
+			d.Hashrate = h
+		}
 	}
 	if d.UptimeSeconds == nil {
 		d.UptimeSeconds = p.uptime

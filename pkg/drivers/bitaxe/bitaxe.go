@@ -9,7 +9,8 @@
 //     NerdQAxe: fanrpm2), fanspeed/fanspeed2 (%), hostname,
 //     macAddr, version, uptimeSeconds, ASICModel, deviceModel,
 //     sharesAccepted/Rejected, stratumURL/Port/User and the fallback pool,
-//     isUsingFallbackStratum, isStratumConnected (NerdQAxe), power_fault.
+//     isUsingFallbackStratum, isStratumConnected (NerdQAxe), NerdOS's
+//     stratum.usingFallback and stratum.pools[0].connected, power_fault.
 //   - GET /api/system/asic (asked only when info lacks asicCount or the
 //     device model, as newer ESP-Miner moved them there): asicCount,
 //     deviceModel, ASICModel.
@@ -19,7 +20,8 @@
 // Expected hashrate, when the firmware does not send it, is
 // smallCoreCount × asicCount × frequency MH/s (one hash per core per
 // clock). Quirks: booleans come as 0/1 or true/false; stratumURL is a bare
-// host or a URL with a scheme; NerdQAxe answers /api/system/asic with a
+// host or a URL with a scheme, joined with stratumPort into the pool's whole
+// URL (stratum+tcp:// when it names none); NerdQAxe answers /api/system/asic with a
 // redirect to its HTML UI, which is why that page is asked only when
 // needed.
 package bitaxe
@@ -234,10 +236,22 @@ func identify(d *drivers.MinerData, infoModel, asicModel, chip, board, host stri
 }
 
 // pools: the primary (index 0) and fallback (index 1) pool. The share
-// counters are the session's, counted on the pool in use.
+// counters are the session's, counted on the pool in use. NerdOS
+// (NerdQAxe) says which pool is in use and whether it is connected in its
+// "stratum" object instead: usingFallback, and pools[] with one entry for
+// the pool in use (failover mode), its "connected".
 func pools(f drivers.Object) []poolmetrics.Pool {
 	fallback := f.Bool("isUsingFallbackStratum")
 	connected := f.Bool("isStratumConnected")
+	if st := f.Obj().O("stratum"); st != nil {
+		sf := drivers.Fields{D: f.Fields().D, Source: f.Fields().Source + " stratum"}.Of(st)
+		if fallback == nil {
+			fallback = sf.Bool("usingFallback")
+		}
+		if ps := st.Objs("pools"); connected == nil && len(ps) == 1 {
+			connected = drivers.Fields{D: f.Fields().D, Source: f.Fields().Source + " stratum.pools[0]"}.Of(ps[0]).Bool("connected")
+		}
+	}
 	var out []poolmetrics.Pool
 	for i, pre := range []string{"stratum", "fallbackStratum"} {
 		host := f.Text(pre + "URL")
@@ -276,9 +290,9 @@ func poolURL(host string, port *int64) poolmetrics.URL {
 		if path != "" {
 			s += "/" + path
 		}
-		u2 := poolmetrics.ParseURL(s)
-		if u2.Parsed {
-			u2.Raw = u.Raw
+		// The joined form is the pool's whole URL (scheme://host:port),
+		// as every other driver reports it.
+		if u2 := poolmetrics.ParseURL(s); u2.Parsed {
 			return u2
 		}
 	}

@@ -66,6 +66,7 @@ func TestParseCaptures(t *testing.T) {
 			require.Equal(t, "stratum+tcp", p.URL.Scheme)
 			require.Equal(t, "btc.example.pool", p.URL.Host)
 			require.Equal(t, 3333, p.URL.Port, "stratumPort")
+			require.Equal(t, "stratum+tcp://btc.example.pool:3333", p.URL.Raw, "stratumURL + stratumPort, whole")
 			require.Equal(t, "asic-rs.test", p.User)
 			require.Equal(t, int64(0), *p.Accepted, "sharesAccepted")
 			require.Equal(t, int64(0), *p.Rejected, "sharesRejected")
@@ -78,6 +79,7 @@ func TestParseCaptures(t *testing.T) {
 			require.Equal(t, 1, fb.Index)
 			require.Equal(t, "btc2.example.pool", fb.URL.Host)
 			require.Equal(t, 3333, fb.URL.Port)
+			require.Equal(t, "stratum+tcp://btc2.example.pool:3333", fb.URL.Raw)
 			require.False(t, *fb.Active)
 			require.Nil(t, fb.Accepted)
 		},
@@ -106,6 +108,7 @@ func TestParseCaptures(t *testing.T) {
 			p := d.Pools[0]
 			require.Equal(t, "eusolo.ckpool.org", p.URL.Host)
 			require.Equal(t, 3333, p.URL.Port)
+			require.Equal(t, "stratum+tcp://eusolo.ckpool.org:3333", p.URL.Raw)
 			require.Equal(t, "Wallet", p.User)
 			require.Equal(t, int64(26610), *p.Accepted)
 			require.Equal(t, int64(182), *p.Rejected)
@@ -143,9 +146,15 @@ func TestParseCaptures(t *testing.T) {
 			require.Equal(t, "abc.qaxe6", p.User)
 			require.Equal(t, int64(3492), *p.Accepted, "sharesAccepted")
 			require.Equal(t, int64(3), *p.Rejected, "sharesRejected")
+			require.Equal(t, "stratum+tcp://172.17.1.6:2018", p.URL.Raw)
+			require.True(t, *p.Active, "stratum.usingFallback false")
+			require.True(t, *p.Alive, "stratum.pools[0].connected")
 			fb := d.Pools[1]
 			require.Equal(t, "solo.ckpool.org", fb.URL.Host)
 			require.Equal(t, 3333, fb.URL.Port)
+			require.False(t, *fb.Active)
+			require.Nil(t, fb.Alive, "NerdOS lists only the pool in use")
+			require.Nil(t, fb.Accepted)
 		},
 		"Supra_asic-only": func(t *testing.T, d *drivers.MinerData) {
 			require.Equal(t, "Bitaxe", d.Make)
@@ -204,6 +213,7 @@ func TestNewerFieldsHandMade(t *testing.T) {
 	require.Len(t, d.Pools, 2)
 	require.Equal(t, "eu.stratum.braiins.com", d.Pools[0].URL.Host)
 	require.Equal(t, 3333, d.Pools[0].URL.Port)
+	require.Equal(t, "stratum+tcp://eu.stratum.braiins.com:3333", d.Pools[0].URL.Raw, "scheme kept, port joined")
 	require.False(t, *d.Pools[0].Active)
 	require.True(t, *d.Pools[1].Active, "isUsingFallbackStratum true")
 	require.True(t, *d.Pools[1].Alive, "isStratumConnected")

@@ -412,7 +412,12 @@ func pools(f drivers.Fields, s jsonval.Obj) []poolmetrics.Pool {
 		i = len(out) - 1
 	}
 	p := &out[i]
-	p.URL = poolmetrics.ParseURL(url)
+	// "Current Pool" is host:port only; the configured entry it comes from
+	// carries the scheme (stratum+tcp, stratum+ssl), so it is kept when it
+	// names the same address.
+	if cu := poolmetrics.ParseURL(url); !(p.URL.Parsed && cu.Parsed && p.URL.Host == cu.Host && p.URL.Port == cu.Port) {
+		p.URL = cu
+	}
 	if user != "" {
 		p.User = user
 	}

@@ -115,6 +115,7 @@ func TestParseCaptures(t *testing.T) {
 		require.Equal(t, "stratum+tcp", p.URL.Scheme, `"mine.ocean.xyz:3334" has no scheme`)
 		require.Equal(t, "mine.ocean.xyz", p.URL.Host)
 		require.Equal(t, 3334, p.URL.Port)
+		require.Equal(t, "stratum+tcp://mine.ocean.xyz:3334", p.URL.Raw, "StratumConfigs[0].pool, the whole URL")
 		require.Equal(t, "randomuser.randomworker-0x81x19", p.User, "Current User")
 		require.Equal(t, int64(1862), *p.Accepted)
 		require.Equal(t, int64(2), *p.Rejected)
@@ -125,6 +126,21 @@ func TestParseCaptures(t *testing.T) {
 		require.True(t, *p.Alive, "IsPoolConnected")
 	}
 	require.Equal(t, 1, seen)
+}
+
+// The pool in use is named by "Current Pool" (host:port); the scheme of its
+// configured entry is kept (here edited to stratum+ssl), not replaced by
+// the stratum+tcp a bare host:port stands for.
+func TestCurrentPoolKeepsConfiguredScheme(t *testing.T) {
+	raw := load(t, filepath.Join(captures, "S19XP_PowerPlay-BMS1.5.13"))
+	for k, v := range raw {
+		raw[k] = []byte(strings.Replace(string(v), `"stratum+tcp://mine.ocean.xyz:3334"`, `"stratum+ssl://mine.ocean.xyz:3334"`, 1))
+	}
+	d := Parse(replies(raw))
+	require.Len(t, d.Pools, 1)
+	require.Equal(t, "stratum+ssl://mine.ocean.xyz:3334", d.Pools[0].URL.Raw)
+	require.Equal(t, "stratum+ssl", d.Pools[0].URL.Scheme)
+	require.Equal(t, "randomuser.randomworker-0x81x19", d.Pools[0].User, "Current User")
 }
 
 func TestBrokenPageKeepsTheRest(t *testing.T) {

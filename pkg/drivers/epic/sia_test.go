@@ -35,6 +35,7 @@ func TestParseBlockMinerSia(t *testing.T) {
 	require.Len(t, d.Pools, 1)
 	require.Equal(t, "sc.luxor.tech", d.Pools[0].URL.Host)
 	require.Equal(t, 700, d.Pools[0].URL.Port)
+	require.Equal(t, "stratum+tcp://sc.luxor.tech:700", d.Pools[0].URL.Raw, `"Current Pool" "sc.luxor.tech:700", no config list`)
 	require.Equal(t, int64(195336), *d.Pools[0].Accepted)
 	require.Equal(t, int64(165), *d.Pools[0].Rejected)
 }

@@ -3,8 +3,10 @@
 //
 // The replies are parsed by antminer.ParseBMMiner; Hiveon adds:
 //   - Type "Antminer S9 Hiveon" -> Model "S9";
-//   - stats chain_power ("3250 W", "1089.00 (AB)") -> PowerWatts (the first
-//     number; the per-chain chain_powerN sum when it is absent);
+//   - stats chain_power ("1089.00 (AB)") and chain_powerN are NOT power:
+//     they are the firmware's model of the boards' draw, not a wall reading
+//     (a real S9 reply 69 s after start says 34.65 W at 11.8 TH/s), so the
+//     power stays absent;
 //   - on the T9, boards made of chain triples (2,9,10), (3,11,12), (4,13,14):
 //     rates and chips summed, hottest temperatures; EnvTemperature = mean of
 //     the non-zero temp3_N of those chains.

@@ -26,10 +26,10 @@ type boardWant struct {
 }
 
 type want struct {
-	ths, expTHs, powerW float64 // TH/s, TH/s, W
-	uptimeS             int64
-	boards              []boardWant
-	fansRPM             []int64
+	ths, expTHs float64 // TH/s, TH/s
+	uptimeS     int64
+	boards      []boardWant
+	fansRPM     []int64
 }
 
 // Each case is a capture folder and, optionally, another of its files to
@@ -37,10 +37,11 @@ type want struct {
 func TestParseCaptures(t *testing.T) {
 	type key struct{ folder, stats string }
 	cases := map[key]want{
-		// "GHS 5s" "11781.40" GH/s; total_rateideal 11850.30; chain_power "34.65 (AB)" = 34.65 W
-		// (69 s after start); chains 6..8; temp6 59 PCB, temp2_6 74 chip.
+		// "GHS 5s" "11781.40" GH/s; total_rateideal 11850.30; chains 6..8; temp6 59 PCB,
+		// temp2_6 74 chip. chain_power "34.65 (AB)" 69 s after start (2.9 J/TH: not a
+		// wall reading) is not power.
 		{"S9_Hiveon_30.0.1.3_rwglr_20191120", "stats"}: {
-			ths: 11.7814, expTHs: 11.8503, powerW: 34.65, uptimeS: 69,
+			ths: 11.7814, expTHs: 11.8503, uptimeS: 69,
 			boards: []boardWant{
 				{ths: 3.91164, expTHs: 3.9501, tempC: 59, chipC: 74, chips: 63},
 				{ths: 3.9137, expTHs: 3.9501, tempC: 50, chipC: 65, chips: 63},
@@ -48,9 +49,9 @@ func TestParseCaptures(t *testing.T) {
 			},
 			fansRPM: []int64{3840, 4920},
 		},
-		// "GHS 5s" "11813.91" GH/s; chain_power "1089.00 (AB)" = 1089 W (3 x 363).
+		// "GHS 5s" "11813.91" GH/s; chain_power "1089.00 (AB)" (3 x 363) is not read either.
 		{"S9_Hiveon_30.0.1.3_rwglr_20191120", "stats_second_capture"}: {
-			ths: 11.81391, expTHs: 11.8503, powerW: 1089, uptimeS: 136,
+			ths: 11.81391, expTHs: 11.8503, uptimeS: 136,
 			boards: []boardWant{
 				{ths: 3.96789, expTHs: 3.9501, tempC: 62, chipC: 77, chips: 63},
 				{ths: 3.95587, expTHs: 3.9501, tempC: 54, chipC: 69, chips: 63},
@@ -84,7 +85,7 @@ func TestParseCaptures(t *testing.T) {
 			require.Equal(t, "3.1", d.APIVersion)
 			require.InDelta(t, w.ths, *d.Hashrate, 1e-9, "hashrate TH/s")
 			require.InDelta(t, w.expTHs, *d.ExpectedHashrate, 1e-9, "expected TH/s")
-			require.InDelta(t, w.powerW, *d.PowerWatts, 1e-9, "power W")
+			require.Nil(t, d.PowerWatts, "chain_power is Hiveon's estimate, not wall power")
 			require.Equal(t, w.uptimeS, *d.UptimeSeconds, "uptime s")
 			require.True(t, *d.IsMining)
 			require.Nil(t, d.EnvTemperature, "temp3_N are all 0 on the S9")
@@ -131,7 +132,7 @@ func TestT9Layout(t *testing.T) {
 	require.InDelta(t, 72.0, *d.Boards[1].ChipTemperature, 1e-9)
 	// Env = mean of non-zero temp3_N: (30 + 32 + 31) / 3 = 31 °C.
 	require.InDelta(t, 31.0, *d.EnvTemperature, 1e-9)
-	require.InDelta(t, 1280.0, *d.PowerWatts, 1e-9, `chain_power "1280 W"`)
+	require.Nil(t, d.PowerWatts, `chain_power "1280 W" is an estimate, not read`)
 	require.Len(t, d.Fans, 2)
 	require.Equal(t, int64(3600), *d.Fans[0].RPM, "fans start at fan3 here")
 	require.Equal(t, int64(3700), *d.Fans[1].RPM)
@@ -139,16 +140,16 @@ func TestT9Layout(t *testing.T) {
 
 func TestBrokenSectionKeepsTheRest(t *testing.T) {
 	raw := fakeminer.MustLoadDir(t, filepath.Join(captures, "S9_Hiveon_30.0.1.3_rwglr_20191120"))
-	raw["stats"] = []byte(strings.Replace(string(raw["stats"]), `"chain_power":"34.65 (AB)"`, `"chain_power":"n/a"`, 1))
+	raw["stats"] = []byte(strings.Replace(string(raw["stats"]), `"total_rateideal":11850.30`, `"total_rateideal":"n/a"`, 1))
 	d := Parse(cgminer.BatchFromRaw("test", raw))
-	// chain_power unreadable: named, and the per-chain sum 3 x 11.55 = 34.65 W is used.
-	require.InDelta(t, 34.65, *d.PowerWatts, 1e-9)
+	// total_rateideal unreadable: named, and the rest is kept.
+	require.InDelta(t, 11.7814, *d.Hashrate, 1e-9)
 	require.Len(t, d.Boards, 3)
 	var all []string
 	for _, p := range d.Problems {
 		all = append(all, p.Error())
 	}
-	require.Contains(t, strings.Join(all, "\n"), `command "stats": field "chain_power"`)
+	require.Contains(t, strings.Join(all, "\n"), `command "stats": field "total_rateideal"`)
 }
 
 func TestGatherEndToEnd(t *testing.T) {

@@ -4,7 +4,7 @@ package models
 
 // table is every model of models.csv, sorted by make and model.
 var table = []Spec{
-	{Make: "Antminer", Model: "D3", Algorithm: "x11", Boards: 3, ChipsPerBoard: 60, Fans: 4, FansKnown: true},
+	{Make: "Antminer", Model: "D3", Algorithm: "x11", Boards: 3, ChipsPerBoard: 60, Fans: 2, FansKnown: true},
 	{Make: "Antminer", Model: "D7", Algorithm: "x11", Boards: 3, ChipsPerBoard: 70, Fans: 4, FansKnown: true},
 	{Make: "Antminer", Model: "D9", Algorithm: "x11", Boards: 3, ChipsPerBoard: 126, Fans: 4, FansKnown: true},
 	{Make: "Antminer", Model: "DR5", Algorithm: "blake256", Boards: 3, ChipsPerBoard: 72, Fans: 2, FansKnown: true},
@@ -73,7 +73,7 @@ var table = []Spec{
 	{Make: "Auradine", Model: "AT2860", Algorithm: "sha256", Boards: 3, ChipsPerBoard: 0, Fans: 4, FansKnown: true},
 	{Make: "Auradine", Model: "AT2880", Algorithm: "sha256", Boards: 3, ChipsPerBoard: 0, Fans: 4, FansKnown: true},
 	{Make: "AvalonMiner", Model: "1026", Algorithm: "sha256", Boards: 3, ChipsPerBoard: 80, Fans: 2, FansKnown: true},
-	{Make: "AvalonMiner", Model: "1047", Algorithm: "sha256", Boards: 3, ChipsPerBoard: 80, Fans: 2, FansKnown: true},
+	{Make: "AvalonMiner", Model: "1047", Algorithm: "sha256", Boards: 2, ChipsPerBoard: 120, Fans: 2, FansKnown: true},
 	{Make: "AvalonMiner", Model: "1066", Algorithm: "sha256", Boards: 3, ChipsPerBoard: 114, Fans: 4, FansKnown: true},
 	{Make: "AvalonMiner", Model: "1126 Pro", Algorithm: "sha256", Boards: 3, ChipsPerBoard: 120, Fans: 4, FansKnown: true},
 	{Make: "AvalonMiner", Model: "1166 Pro", Algorithm: "sha256", Boards: 3, ChipsPerBoard: 120, Fans: 4, FansKnown: true},

@@ -89,6 +89,24 @@ func TestApplyL3PlusAndAvalon(t *testing.T) {
 	require.Equal(t, i64(2), a.ExpectedFans)
 	require.Equal(t, i64(160), a.Boards[0].ExpectedChips)
 
+	// The 1047 as its real replies show it (see README): 2 boards x 120 chips.
+	a1047 := &drivers.MinerData{Make: "AvalonMiner", Model: "1047", Algorithm: "sha256", Boards: boards(2)}
+	Apply(a1047)
+	require.Equal(t, i64(2), a1047.ExpectedBoards)
+	require.Equal(t, i64(240), a1047.ExpectedChips, "2 boards x 120 chips = TA[240]")
+	require.Equal(t, i64(120), a1047.Boards[1].ExpectedChips)
+
+	d3 := &drivers.MinerData{Make: "Antminer", Model: "D3", Boards: boards(3)}
+	Apply(d3)
+	require.Equal(t, i64(2), d3.ExpectedFans, "fan_num 2 in the real D3 reply")
+	require.Equal(t, "x11", d3.Algorithm)
+
+	// Whatsminer: expected_chips is per miner, per board on the boards.
+	w := &drivers.MinerData{Make: "Whatsminer", Model: "M60S VK40", Boards: boards(3)}
+	Apply(w)
+	require.Equal(t, i64(675), w.ExpectedChips, "3 boards x 225 chips")
+	require.Equal(t, i64(225), w.Boards[2].ExpectedChips)
+
 	// A hydro model has no fans: 0 is known and emitted, not left out.
 	h := &drivers.MinerData{Make: "Antminer", Model: "S19 XP Hydro"}
 	Apply(h)
