@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -94,4 +95,22 @@ func BenchmarkDecodeStats(b *testing.B) {
 			}
 		}
 	})
+}
+
+// Numbers share chunks that later decodes append to (the decoder is
+// pooled): what one decode handed out must never change afterwards.
+func TestNumbersSurviveLaterDecodes(t *testing.T) {
+	first, err := DecodeObj([]byte(`{"a":12345.678,"b":[-1e3,256,7],"c":0.5}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2000 {
+		if _, err := Decode([]byte(`[987654321,` + strconv.Itoa(i) + `,-0.25e-7,{"x":31415926}]`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]any{"a": json.Number("12345.678"), "b": []any{json.Number("-1e3"), json.Number("256"), json.Number("7")}, "c": json.Number("0.5")}
+	if !reflect.DeepEqual(map[string]any(first), want) {
+		t.Fatalf("changed: %#v", first)
+	}
 }
