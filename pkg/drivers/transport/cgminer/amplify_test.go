@@ -70,6 +70,19 @@ func TestDeepStreamCutEarly(t *testing.T) {
 	}
 }
 
+// A string longer than any reply's (a 3 MiB one inside a valid reply) is
+// cut when it passes 64 KiB, before its buffer grows any further: the
+// budget is charged for at most the growth to 128 KiB.
+func TestHugeStringCutEarly(t *testing.T) {
+	s := hostile.Start(t, hostile.CGMiner, hostile.HugeString)
+	budget := drivers.NewBudget(64 << 20)
+	_, err := (&Client{Addr: s.Addr()}).Command(drivers.WithBudget(ctxFor(t, 3*time.Second), budget), "summary")
+	require.Equal(t, drivers.ResultBadResponse, drivers.Result(err), "%v", err)
+	require.ErrorContains(t, err, "a string longer than 65536 bytes")
+	require.LessOrEqual(t, budget.Peak(), int64(128<<10-drivers.ReplyFloor))
+	require.Zero(t, budget.Used())
+}
+
 // A whole joined reply broken by one section (an S9k's version with a
 // stray brace, testdata/antminer/S9k_13.10.1.3_20190929) is the API: the
 // commands are asked one by one so the good ones are kept.

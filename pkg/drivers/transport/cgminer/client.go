@@ -219,6 +219,9 @@ func (c *Client) readReply(ctx context.Context, conn net.Conn, share *drivers.Sh
 				if sc.tooDeep {
 					return fail(fmt.Errorf("%s: %w: nested deeper than %d levels, not a miner's reply", c.Addr, drivers.ErrBadResponse, maxReplyDepth))
 				}
+				if sc.tooLong {
+					return fail(fmt.Errorf("%s: %w: a string longer than %d bytes, not a miner's reply", c.Addr, drivers.ErrBadResponse, maxReplyString))
+				}
 				break
 			}
 		}
@@ -254,9 +257,15 @@ func isTimeout(ctx context.Context, err error) bool {
 // instead of being read to the size limit and refused by the decoder.
 const maxReplyDepth = 64
 
+// maxReplyString bounds one string while a reply streams in. The longest
+// string of any captured reply is 6.6 KB (an Avalon's MM ID); a longer one
+// than this is cut at once instead of being read (and its buffer doubled)
+// to the size limit: what a miner would send it for, no field here reads.
+const maxReplyString = 64 << 10
+
 // completeness tracks brace depth outside strings to notice the end of a
 // top-level JSON object without waiting for the miner to close, and a
-// stream nested deeper than any reply.
+// stream nested deeper, or a string longer, than any reply's.
 type completeness struct {
 	depth   int
 	started bool
@@ -264,6 +273,8 @@ type completeness struct {
 	esc     bool
 	done    bool
 	tooDeep bool
+	strLen  int
+	tooLong bool
 }
 
 func (s *completeness) feed(b []byte) bool {
@@ -272,6 +283,10 @@ func (s *completeness) feed(b []byte) bool {
 			return true
 		}
 		if s.inStr {
+			if s.strLen++; s.strLen > maxReplyString {
+				s.tooLong, s.done = true, true
+				return true
+			}
 			switch {
 			case s.esc:
 				s.esc = false
@@ -284,7 +299,7 @@ func (s *completeness) feed(b []byte) bool {
 		}
 		switch c {
 		case '"':
-			s.inStr = true
+			s.inStr, s.strLen = true, 0
 		case '{', '[':
 			s.depth++
 			s.started = true
