@@ -40,6 +40,15 @@ func TestMultiFallbackConnections(t *testing.T) {
 	b := c.Multi(ctxFor(t, 5*time.Second), "version", "pools", "stats")
 	require.NoError(t, b.Err())
 	require.Equal(t, []string{"version+pools+stats", "version", "pools", "stats"}, m.Commands())
+
+	// The next gather knows the joined form fails here: three connections,
+	// not four, until splitTTL passes or the miner is forgotten.
+	b = c.Multi(ctxFor(t, 5*time.Second), "version", "pools", "stats")
+	require.NoError(t, b.Err())
+	require.Equal(t, []string{"version", "pools", "stats"}, m.Commands()[4:])
+	Forget(m.Host())
+	c.Multi(ctxFor(t, 5*time.Second), "version", "pools", "stats")
+	require.Equal(t, "version+pools+stats", m.Commands()[7], "forgotten: the joined form is tried again")
 }
 
 // A miner whose every command fails, the same way, is reported with the
