@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -319,12 +320,13 @@ const maxInterned = 64
 // string); the table never grows, whatever miners send.
 var internTable [4096]atomic.Pointer[string]
 
+// internSeed seeds the table's hash (the runtime's, hardware-assisted:
+// a byte-at-a-time hash was most of the cost of a key).
+var internSeed = maphash.MakeSeed()
+
 func intern(b []byte) string {
-	h := uint32(2166136261) // FNV-1a
-	for _, c := range b {
-		h = (h ^ uint32(c)) * 16777619
-	}
-	slot := &internTable[h&uint32(len(internTable)-1)]
+	h := maphash.Bytes(internSeed, b)
+	slot := &internTable[h&uint64(len(internTable)-1)]
 	if p := slot.Load(); p != nil && *p == string(b) {
 		return *p
 	}
