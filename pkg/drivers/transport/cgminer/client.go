@@ -117,22 +117,72 @@ func (c *Client) roundTrip(ctx context.Context, req []byte) (*[]byte, []byte, er
 	return c.readReply(ctx, conn, share)
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, drivers.ReplyFloor); return &b }}
+// Reply buffers come in three classes, each pooled apart: a miner waiting
+// on a slow reply (most of the 2,000 in flight) holds only a small one, a
+// small reply never gets a buffer a large one grew, and growth past the
+// floor is charged to the budget.
+const (
+	smallBuf  = 4 << 10                // most replies (an S19's joined one is 5 KiB, many far less)
+	maxPooled = 4 * drivers.ReplyFloor // above it a buffer grew for an outlier (or a hostile stream): not kept
+)
 
-func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+var (
+	smallPool = sync.Pool{New: func() any { b := make([]byte, 0, smallBuf); return &b }}
+	floorPool = sync.Pool{New: func() any { b := make([]byte, 0, drivers.ReplyFloor); return &b }}
+	largePool sync.Pool // grown buffers up to maxPooled; no New: growth allocates when empty
+)
 
-// maxPooled is the largest buffer kept for reuse: above it a buffer grew
-// for an outlier (or a hostile stream), and the pool, which no budget
-// charges while it idles, must not keep it alive.
-const maxPooled = 4 * drivers.ReplyFloor
+func getBuf() *[]byte { return smallPool.Get().(*[]byte) }
 
-// putBuf returns a buffer to the pool; one grown past maxPooled is dropped.
+// putBuf returns a buffer to its class's pool; one grown past maxPooled
+// is dropped, since the pool, which no budget charges while it idles,
+// must not keep it alive.
 func putBuf(b *[]byte) {
-	if b == nil || cap(*b) > maxPooled {
+	if b == nil {
 		return
 	}
 	*b = (*b)[:0]
-	bufPool.Put(b)
+	switch c := cap(*b); {
+	case c > maxPooled:
+	case c > drivers.ReplyFloor:
+		largePool.Put(b)
+	case c == drivers.ReplyFloor:
+		floorPool.Put(b)
+	case c == smallBuf:
+		smallPool.Put(b)
+	}
+}
+
+// grow moves buf's bytes into a buffer of the next size (the floor class,
+// then doubling up to limit+1), charging what passes the floor to share;
+// the old buffer goes back to its pool.
+func grow(bp *[]byte, buf []byte, limit int, share *drivers.Share) (*[]byte, []byte, error) {
+	var np *[]byte
+	switch {
+	case cap(buf) < drivers.ReplyFloor:
+		np = floorPool.Get().(*[]byte)
+	default:
+		newCap := min(2*cap(buf), limit+1)
+		if cap(buf) == drivers.ReplyFloor && newCap <= maxPooled {
+			if p, ok := largePool.Get().(*[]byte); ok {
+				np, newCap = p, cap(*p)
+			}
+		}
+		if err := share.Grow(int64(newCap - max(cap(buf), drivers.ReplyFloor))); err != nil {
+			if np != nil {
+				largePool.Put(np)
+			}
+			return bp, buf, err
+		}
+		if np == nil {
+			b := make([]byte, 0, newCap)
+			np = &b
+		}
+	}
+	nb := append((*np)[:0], buf...)
+	*bp = buf
+	putBuf(bp)
+	return np, nb, nil
 }
 
 func (c *Client) dial(ctx context.Context) (net.Conn, error) {
@@ -190,25 +240,16 @@ func (c *Client) readReply(ctx context.Context, conn net.Conn, share *drivers.Sh
 	overBudget := func(err error) (*[]byte, []byte, error) {
 		return fail(fmt.Errorf("%s: read: %w", c.Addr, err))
 	}
-	// A pooled buffer grown by an earlier reply is charged for what it
-	// holds past the floor.
-	// When the budget is short, a fresh floor-sized buffer does as well.
-	if !share.TryGrow(int64(cap(buf) - drivers.ReplyFloor)) {
-		buf = make([]byte, 0, drivers.ReplyFloor)
-	}
 	var sc completeness
 	for {
 		if len(buf) == cap(buf) {
 			if len(buf) >= limit+1 {
 				return tooBig()
 			}
-			newCap := min(2*cap(buf), limit+1)
-			if err := share.Grow(int64(newCap - max(cap(buf), drivers.ReplyFloor))); err != nil {
+			var err error
+			if bp, buf, err = grow(bp, buf, limit, share); err != nil {
 				return overBudget(err)
 			}
-			grown := make([]byte, len(buf), newCap)
-			copy(grown, buf)
-			buf = grown
 		}
 		n, err := conn.Read(buf[len(buf):cap(buf)])
 		if n > 0 {
