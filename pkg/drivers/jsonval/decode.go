@@ -104,7 +104,7 @@ func (d *decoder) value(depth int) (any, error) {
 	case c == '[':
 		return d.array(depth + 1)
 	case c == '"':
-		return d.str()
+		return d.strValue()
 	case c == '-' || c >= '0' && c <= '9':
 		return d.number()
 	case c == 't':
@@ -338,6 +338,44 @@ func intern(b []byte) string {
 	s := string(b)
 	slot.Store(&s)
 	return s
+}
+
+// strValue reads a string value. Short plain ones repeat across a fleet
+// ("S", "Alive", a model, a pool URL) and come boxed from a table like the
+// keys': a hit costs no allocation instead of two (the text and its box).
+func (d *decoder) strValue() (any, error) {
+	start := d.i + 1
+	for j := start; j < len(d.b) && j-start <= maxInternedValue; j++ {
+		c := d.b[j]
+		if c == '"' {
+			d.i = j + 1
+			return internValue(d.b[start:j]), nil
+		}
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			break
+		}
+	}
+	return d.str()
+}
+
+// maxInternedValue is the longest string value kept in the value table.
+const maxInternedValue = 32
+
+// valueTable holds boxed string values, as internTable holds keys. A miss
+// costs one allocation more than no table would (the slot's box).
+var valueTable [1 << 14]atomic.Pointer[any]
+
+func internValue(b []byte) any {
+	h := maphash.Bytes(internSeed, b)
+	slot := &valueTable[h&uint64(len(valueTable)-1)]
+	if p := slot.Load(); p != nil {
+		if s, _ := (*p).(string); s == string(b) {
+			return *p
+		}
+	}
+	var v any = string(b)
+	slot.Store(&v)
+	return v
 }
 
 // str reads a string starting at the opening quote.
