@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"syscall"
@@ -186,14 +187,24 @@ func grow(bp *[]byte, buf []byte, limit int, share *drivers.Share) (*[]byte, []b
 }
 
 func (c *Client) dial(ctx context.Context) (net.Conn, error) {
-	dial := c.Dial
-	if dial == nil {
+	var conn net.Conn
+	var err error
+	if c.Dial != nil {
+		conn, err = c.Dial(ctx, "tcp", c.Addr)
+	} else {
 		// One request per connection: TCP keep-alive probes would never
 		// fire, and setting them up is four system calls per dial.
 		d := net.Dialer{KeepAlive: -1}
-		dial = d.DialContext
+		if ap, perr := netip.ParseAddrPort(c.Addr); perr == nil {
+			// An address (what the plugin always has): no resolver.
+			var tc *net.TCPConn
+			if tc, err = d.DialTCP(ctx, "tcp", netip.AddrPort{}, ap); err == nil {
+				conn = tc
+			}
+		} else {
+			conn, err = d.DialContext(ctx, "tcp", c.Addr)
+		}
 	}
-	conn, err := dial(ctx, "tcp", c.Addr)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("%s: connect: %w", c.Addr, drivers.ErrTimeout)
