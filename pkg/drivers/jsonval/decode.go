@@ -283,6 +283,9 @@ func (d *decoder) num(t []byte) any {
 			return smallNums[v]
 		}
 	}
+	if len(t) <= maxInternedNum {
+		return internNum(t)
+	}
 	if len(t) > numChunk/4 {
 		return json.Number(t) // a huge number: its own copy
 	}
@@ -356,6 +359,26 @@ func (d *decoder) strValue() (any, error) {
 		}
 	}
 	return d.str()
+}
+
+// maxInternedNum is the longest number kept in numTable: short numbers
+// (fan speeds, frequencies, "0.00") repeat across a fleet and between
+// gathers, like short strings.
+const maxInternedNum = 8
+
+var numTable [1 << 14]atomic.Pointer[any]
+
+func internNum(b []byte) any {
+	h := maphash.Bytes(internSeed, b)
+	slot := &numTable[h&uint64(len(numTable)-1)]
+	if p := slot.Load(); p != nil {
+		if n, _ := (*p).(json.Number); string(n) == string(b) {
+			return *p
+		}
+	}
+	var v any = json.Number(b)
+	slot.Store(&v)
+	return v
 }
 
 // maxInternedValue is the longest string value kept in the value table.
