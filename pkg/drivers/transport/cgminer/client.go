@@ -200,6 +200,8 @@ func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 			var tc *net.TCPConn
 			if tc, err = d.DialTCP(ctx, "tcp", netip.AddrPort{}, ap); err == nil {
 				conn = tc
+			} else if oe, ok := err.(*net.OpError); ok { //nolint:errorlint // DialTCP's own error, not wrapped
+				oe.Source = nil // no local address was asked for: say so as DialContext does
 			}
 		} else {
 			conn, err = d.DialContext(ctx, "tcp", c.Addr)
