@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"testing"
@@ -112,5 +113,36 @@ func TestNumbersSurviveLaterDecodes(t *testing.T) {
 	want := map[string]any{"a": json.Number("12345.678"), "b": []any{json.Number("-1e3"), json.Number("256"), json.Number("7")}, "c": json.Number("0.5")}
 	if !reflect.DeepEqual(map[string]any(first), want) {
 		t.Fatalf("changed: %#v", first)
+	}
+}
+
+// BenchmarkDecodeCaptures decodes every captured JSON reply in turn: the
+// mix of keys and values a fleet sends, so the key and value tables are
+// measured with their misses and cache footprint, not one hot input.
+func BenchmarkDecodeCaptures(b *testing.B) {
+	files, err := filepath.Glob("../../../testdata/*/*/*.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var inputs [][]byte
+	size := 0
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Decode(raw); err == nil {
+			inputs = append(inputs, raw)
+			size += len(raw)
+		}
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, in := range inputs {
+			if _, err := Decode(in); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }
