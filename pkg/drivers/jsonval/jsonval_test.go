@@ -146,3 +146,27 @@ func BenchmarkDecodeCaptures(b *testing.B) {
 		}
 	}
 }
+
+// Int reads integers exactly (beyond float64's 53 bits) and rounds
+// fractions and exponents toward zero through Float.
+func TestIntShapes(t *testing.T) {
+	for in, want := range map[any]int64{
+		json.Number("9007199254740993"): 9007199254740993,
+		json.Number("-42"):              -42,
+		json.Number("67439352.49"):      67439352,
+		json.Number("-2.9"):             -2,
+		json.Number("1e3"):              1000,
+		json.Number("2.5E2"):            250,
+		" 17 ":                          17,
+	} {
+		got := Int(in)
+		if got == nil || *got != want {
+			t.Errorf("Int(%q) = %v, want %d", in, got, want)
+		}
+	}
+	for _, in := range []any{json.Number("1e400"), "x", nil, true} {
+		if got := Int(in); got != nil {
+			t.Errorf("Int(%#v) = %d, want nil", in, *got)
+		}
+	}
+}
