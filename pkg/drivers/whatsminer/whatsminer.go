@@ -106,8 +106,8 @@ func (*Driver) Name() string { return Name }
 // ignores the parameter answers with all it has.
 const minerInfoFields = "ip,proto,netmask,dns,mac,ledstat,gateway,hostname,minersn"
 
-// Forget implements drivers.Forgetter: which API the miner answered on
-// and its cached version reply are dropped.
+// Forget implements drivers.Forgetter: everything kept for the miner (which
+// API answered, the cached replies, what its firmware lacks) is dropped.
 func (d *Driver) Forget(host string) { d.mem.c.Forget(host) }
 
 // Gather implements drivers.Driver; see the package comment for how the API
