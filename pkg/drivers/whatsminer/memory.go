@@ -58,7 +58,8 @@ type minerState struct {
 	boardsAt time.Time
 }
 
-// memory remembers per miner (RPC address) which API answered.
+// memory remembers per miner (RPC address) which API answered and what an
+// API v2 gather can skip (see the package comment).
 type memory struct {
 	c minercache.Cache[minerState]
 }
