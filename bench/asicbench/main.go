@@ -47,6 +47,7 @@ func main() {
 	concurrency := flag.Int("concurrency", 1000, "miners at once")
 	gathers := flag.Int("gathers", 3, "gathers to run; the first includes identification")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the gathers after the first here")
+	memprofile := flag.String("memprofile", "", "write a heap profile taken 3 s into the last gather here (what is live mid-gather)")
 	extra := flag.String("extra", "", "a file of more miners, one address a line (hostile-serve writes it)")
 	hostiles := flag.Int("hostile", 0, "hostile-serve: how many hostile miners")
 	flag.Parse()
@@ -91,6 +92,15 @@ func main() {
 			if err == nil && pprof.StartCPUProfile(f) == nil {
 				defer pprof.StopCPUProfile()
 			}
+		}
+		if g == *gathers && *memprofile != "" {
+			t := time.AfterFunc(3*time.Second, func() {
+				if f, err := os.Create(*memprofile); err == nil {
+					_ = pprof.WriteHeapProfile(f)
+					_ = f.Close()
+				}
+			})
+			defer t.Stop()
 		}
 		acc := &statusAcc{}
 		cpu0 := cpuSeconds()

@@ -9,7 +9,8 @@ import (
 )
 
 // ReplyFloor is what a reply may hold without asking the budget: every
-// reply reads into a buffer of this size first. Most real replies are
+// reply reads into a buffer of at most this size first (the cgminer client
+// starts at 4 KiB and moves up to it). Most real replies are
 // smaller (an S19 Pro's joined reply is 5 KiB; the largest captured, a
 // cgminer 4.9 stats, is 66 KiB), so only the few large ones and hostile
 // streams touch the shared budget; the floor's own cost is bounded by the

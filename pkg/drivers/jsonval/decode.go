@@ -4,9 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxDepth bounds nesting, as encoding/json does: a reply nested a million
@@ -22,9 +26,11 @@ var errDepth = errors.New("json: nested too deeply")
 // Invalid UTF-8 in strings becomes U+FFFD; a duplicate key keeps its last
 // value; what follows the first value is ignored, as json.Decoder does.
 func decode(b []byte) (any, error) {
-	d := decoder{b: b}
+	d := decoderPool.Get().(*decoder)
+	d.b, d.i = b, 0
 	d.ws()
 	v, err := d.value(0)
+	d.release()
 	if err != nil {
 		return nil, err
 	}
@@ -34,6 +40,40 @@ func decode(b []byte) (any, error) {
 type decoder struct {
 	b []byte
 	i int
+	// kvs and vals are scratch stacks: an object's pairs and an array's
+	// elements are collected here, then copied into a map or slice of
+	// exactly their size, so neither grows (rehashes) while decoding.
+	kvs  []kv
+	vals []any
+	// nums is the tail of the current chunk numbers' text is copied into:
+	// one allocation per chunk instead of one per number.
+	nums []byte
+}
+
+type kv struct {
+	k string
+	v any
+}
+
+// maxScratch bounds the scratch kept in the pool between decodes, so one
+// huge reply does not pin its scratch for good.
+const maxScratch = 4096
+
+var decoderPool = sync.Pool{New: func() any { return new(decoder) }}
+
+func (d *decoder) release() {
+	clear(d.kvs[:cap(d.kvs)])
+	clear(d.vals[:cap(d.vals)])
+	if cap(d.kvs) > maxScratch {
+		d.kvs = nil
+	}
+	if cap(d.vals) > maxScratch {
+		d.vals = nil
+	}
+	d.b, d.kvs, d.vals = nil, d.kvs[:0], d.vals[:0]
+	// nums stays: its free tail is never shared, the written part belongs
+	// to the numbers handed out.
+	decoderPool.Put(d)
 }
 
 func (d *decoder) ws() {
@@ -64,7 +104,7 @@ func (d *decoder) value(depth int) (any, error) {
 	case c == '[':
 		return d.array(depth + 1)
 	case c == '"':
-		return d.str()
+		return d.strValue()
 	case c == '-' || c >= '0' && c <= '9':
 		return d.number()
 	case c == 't':
@@ -90,11 +130,11 @@ func (d *decoder) object(depth int) (any, error) {
 		return nil, errDepth
 	}
 	d.i++ // {
-	m := make(map[string]any)
+	base := len(d.kvs)
 	d.ws()
 	if d.i < len(d.b) && d.b[d.i] == '}' {
 		d.i++
-		return m, nil
+		return make(map[string]any), nil
 	}
 	for {
 		d.ws()
@@ -115,7 +155,7 @@ func (d *decoder) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		m[k] = v
+		d.kvs = append(d.kvs, kv{k, v})
 		d.ws()
 		if d.i >= len(d.b) {
 			return nil, d.fail("expected ',' or '}'")
@@ -125,6 +165,13 @@ func (d *decoder) object(depth int) (any, error) {
 			d.i++
 		case '}':
 			d.i++
+			pairs := d.kvs[base:]
+			m := make(map[string]any, len(pairs))
+			for _, p := range pairs {
+				m[p.k] = p.v // a duplicate key keeps its last value
+			}
+			clear(pairs)
+			d.kvs = d.kvs[:base]
 			return m, nil
 		default:
 			return nil, d.fail("expected ',' or '}'")
@@ -137,11 +184,11 @@ func (d *decoder) array(depth int) (any, error) {
 		return nil, errDepth
 	}
 	d.i++ // [
-	l := make([]any, 0, 4)
+	base := len(d.vals)
 	d.ws()
 	if d.i < len(d.b) && d.b[d.i] == ']' {
 		d.i++
-		return l, nil
+		return make([]any, 0), nil
 	}
 	for {
 		d.ws()
@@ -149,7 +196,7 @@ func (d *decoder) array(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		l = append(l, v)
+		d.vals = append(d.vals, v)
 		d.ws()
 		if d.i >= len(d.b) {
 			return nil, d.fail("expected ',' or ']'")
@@ -159,6 +206,10 @@ func (d *decoder) array(depth int) (any, error) {
 			d.i++
 		case ']':
 			d.i++
+			l := make([]any, len(d.vals)-base)
+			copy(l, d.vals[base:])
+			clear(d.vals[base:])
+			d.vals = d.vals[:base]
 			return l, nil
 		default:
 			return nil, d.fail("expected ',' or ']'")
@@ -199,7 +250,51 @@ func (d *decoder) number() (any, error) {
 			return nil, d.fail("expected an exponent")
 		}
 	}
-	return json.Number(d.b[start:d.i]), nil
+	return d.num(d.b[start:d.i]), nil
+}
+
+// smallNums are the numbers 0..255 boxed once: counters, flags and
+// temperatures are mostly small, and each would cost an allocation.
+var smallNums = func() (t [256]any) {
+	for i := range t {
+		t[i] = json.Number(strconv.Itoa(i))
+	}
+	return t
+}()
+
+// numChunk is the size of the chunks numbers' text is copied into. A
+// number kept after the decode keeps its chunk alive, so it stays small.
+const numChunk = 1024
+
+// num boxes the text of a number: small integers from smallNums, the rest
+// as a string over a chunk that is only ever appended to (the bytes a
+// number points at are never written again).
+func (d *decoder) num(t []byte) any {
+	if n := len(t); n <= 3 && (n == 1 || t[0] != '0') && t[0] != '-' {
+		v := 0
+		for _, c := range t {
+			if c < '0' || c > '9' {
+				v = -1
+				break
+			}
+			v = v*10 + int(c-'0')
+		}
+		if v >= 0 && v < len(smallNums) {
+			return smallNums[v]
+		}
+	}
+	if len(t) <= maxInternedNum {
+		return internNum(t)
+	}
+	if len(t) > numChunk/4 {
+		return json.Number(t) // a huge number: its own copy
+	}
+	if cap(d.nums)-len(d.nums) < len(t) {
+		d.nums = make([]byte, 0, numChunk)
+	}
+	start := len(d.nums)
+	d.nums = append(d.nums, t...)
+	return json.Number(unsafe.String(&d.nums[start], len(t)))
 }
 
 // key reads an object key. Keys repeat across every reply of a fleet
@@ -226,20 +321,84 @@ const maxInterned = 64
 // internTable is a fixed-size, lock-free cache of keys: a slot holds the
 // last key that hashed to it. A miss costs what no table would (one
 // string); the table never grows, whatever miners send.
-var internTable [4096]atomic.Pointer[string]
+//
+// Its size: the captures hold about 2,500 distinct keys; at 4,096 slots
+// some 45% of them shared a slot with another and kept evicting it (the
+// misses were 4% of a steady gather's allocations); at 65,536 (512 KiB of
+// pointers) about 4% of the keys do.
+var internTable [1 << 16]atomic.Pointer[string]
+
+// internSeed seeds the table's hash (the runtime's, hardware-assisted:
+// a byte-at-a-time hash was most of the cost of a key).
+var internSeed = maphash.MakeSeed()
 
 func intern(b []byte) string {
-	h := uint32(2166136261) // FNV-1a
-	for _, c := range b {
-		h = (h ^ uint32(c)) * 16777619
-	}
-	slot := &internTable[h&uint32(len(internTable)-1)]
+	h := maphash.Bytes(internSeed, b)
+	slot := &internTable[h&uint64(len(internTable)-1)]
 	if p := slot.Load(); p != nil && *p == string(b) {
 		return *p
 	}
 	s := string(b)
 	slot.Store(&s)
 	return s
+}
+
+// strValue reads a string value. Short plain ones repeat across a fleet
+// ("S", "Alive", a model, a pool URL) and come boxed from a table like the
+// keys': a hit costs no allocation instead of two (the text and its box).
+func (d *decoder) strValue() (any, error) {
+	start := d.i + 1
+	for j := start; j < len(d.b) && j-start <= maxInternedValue; j++ {
+		c := d.b[j]
+		if c == '"' {
+			d.i = j + 1
+			return internValue(d.b[start:j]), nil
+		}
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			break
+		}
+	}
+	return d.str()
+}
+
+// maxInternedNum is the longest number kept in numTable: short numbers
+// (fan speeds, frequencies, "0.00") repeat across a fleet and between
+// gathers, like short strings.
+const maxInternedNum = 8
+
+var numTable [1 << 14]atomic.Pointer[any]
+
+func internNum(b []byte) any {
+	h := maphash.Bytes(internSeed, b)
+	slot := &numTable[h&uint64(len(numTable)-1)]
+	if p := slot.Load(); p != nil {
+		if n, _ := (*p).(json.Number); string(n) == string(b) {
+			return *p
+		}
+	}
+	var v any = json.Number(b)
+	slot.Store(&v)
+	return v
+}
+
+// maxInternedValue is the longest string value kept in the value table.
+const maxInternedValue = 32
+
+// valueTable holds boxed string values, as internTable holds keys. A miss
+// costs one allocation more than no table would (the slot's box).
+var valueTable [1 << 14]atomic.Pointer[any]
+
+func internValue(b []byte) any {
+	h := maphash.Bytes(internSeed, b)
+	slot := &valueTable[h&uint64(len(valueTable)-1)]
+	if p := slot.Load(); p != nil {
+		if s, _ := (*p).(string); s == string(b) {
+			return *p
+		}
+	}
+	var v any = string(b)
+	slot.Store(&v)
+	return v
 }
 
 // str reads a string starting at the opening quote.

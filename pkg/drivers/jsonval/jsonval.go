@@ -143,7 +143,9 @@ func Float(v any) *float64 {
 
 // Int reads an integer, or a float rounded toward zero, or a numeric string.
 func Int(v any) *int64 {
-	if n, ok := v.(json.Number); ok {
+	if n, ok := v.(json.Number); ok && !strings.ContainsAny(string(n), ".eE") {
+		// A fraction or exponent goes to Float below: ParseInt would fail
+		// on it, and its error costs two allocations.
 		if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
 			return &i
 		}

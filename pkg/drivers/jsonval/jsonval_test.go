@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -94,4 +96,77 @@ func BenchmarkDecodeStats(b *testing.B) {
 			}
 		}
 	})
+}
+
+// Numbers share chunks that later decodes append to (the decoder is
+// pooled): what one decode handed out must never change afterwards.
+func TestNumbersSurviveLaterDecodes(t *testing.T) {
+	first, err := DecodeObj([]byte(`{"a":12345.678,"b":[-1e3,256,7],"c":0.5}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2000 {
+		if _, err := Decode([]byte(`[987654321,` + strconv.Itoa(i) + `,-0.25e-7,{"x":31415926}]`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]any{"a": json.Number("12345.678"), "b": []any{json.Number("-1e3"), json.Number("256"), json.Number("7")}, "c": json.Number("0.5")}
+	if !reflect.DeepEqual(map[string]any(first), want) {
+		t.Fatalf("changed: %#v", first)
+	}
+}
+
+// BenchmarkDecodeCaptures decodes every captured JSON reply in turn: the
+// mix of keys and values a fleet sends, so the key and value tables are
+// measured with their misses and cache footprint, not one hot input.
+func BenchmarkDecodeCaptures(b *testing.B) {
+	files, err := filepath.Glob("../../../testdata/*/*/*.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var inputs [][]byte
+	size := 0
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Decode(raw); err == nil {
+			inputs = append(inputs, raw)
+			size += len(raw)
+		}
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, in := range inputs {
+			if _, err := Decode(in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// Int reads integers exactly (beyond float64's 53 bits) and rounds
+// fractions and exponents toward zero through Float.
+func TestIntShapes(t *testing.T) {
+	for in, want := range map[any]int64{
+		json.Number("9007199254740993"): 9007199254740993,
+		json.Number("-42"):              -42,
+		json.Number("67439352.49"):      67439352,
+		json.Number("-2.9"):             -2,
+		json.Number("1e3"):              1000,
+		json.Number("2.5E2"):            250,
+		" 17 ":                          17,
+	} {
+		got := Int(in)
+		if got == nil || *got != want {
+			t.Errorf("Int(%q) = %v, want %d", in, got, want)
+		}
+	}
+	for _, in := range []any{json.Number("1e400"), "x", nil, true} {
+		if got := Int(in); got != nil {
+			t.Errorf("Int(%#v) = %d, want nil", in, *got)
+		}
+	}
 }

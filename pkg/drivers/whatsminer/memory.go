@@ -10,7 +10,25 @@ import (
 
 // versionTTL is how long a get_version answer (firmware and API version)
 // stands: it changes only with a firmware upgrade, which restarts btminer.
+// What the firmware was found to lack, and which board command it answers,
+// stand as long.
 const versionTTL = 10 * time.Minute
+
+// minerInfoTTL is how long a get_miner_info answer stands: mac, hostname
+// and serial are fixed, and ledstat (the fault light) changes only when a
+// person switches it, so it shows up to this late.
+const minerInfoTTL = 5 * time.Minute
+
+// lack is a bit per get_*/status command a firmware answered "invalid cmd".
+type lack uint8
+
+const (
+	lackMinerInfo lack = 1 << iota
+	lackErrorCode
+	lackStatus
+	lackPSU
+	lackVersion
+)
 
 type apiVersionTag uint8
 
@@ -27,9 +45,21 @@ type minerState struct {
 	// version is the last get_version reply (API v2) and when it came.
 	version   jsonval.Obj
 	versionAt time.Time
+	// info is the last get_miner_info reply and when it came.
+	info   jsonval.Obj
+	infoAt time.Time
+	// lacks are the commands this firmware answered "invalid cmd" to,
+	// learned at lacksAt.
+	lacks   lack
+	lacksAt time.Time
+	// boards is the board command that answered ("edevs", "devs" or
+	// "stats") and when that was learned; "" is not known yet.
+	boards   string
+	boardsAt time.Time
 }
 
-// memory remembers per miner (RPC address) which API answered.
+// memory remembers per miner (RPC address) which API answered and what an
+// API v2 gather can skip (see the package comment).
 type memory struct {
 	c minercache.Cache[minerState]
 }
@@ -66,15 +96,51 @@ func (m *memory) forget(key string) {
 	m.c.Delete(hostOf(key), key)
 }
 
-// cachedVersion is a recent get_version reply, or nil.
-func (m *memory) cachedVersion(key string, now time.Time) jsonval.Obj {
-	s := m.get(key)
-	if s.version == nil || now.Sub(s.versionAt) > versionTTL {
-		return nil
-	}
-	return s.version
+// v2Plan is what a v2 gather can skip: the state of key as of now, with
+// what has outlived its TTL dropped.
+type v2Plan struct {
+	version jsonval.Obj
+	info    jsonval.Obj
+	lacks   lack
+	boards  string
 }
 
-func (m *memory) setVersion(key string, v jsonval.Obj, now time.Time) {
-	m.update(key, func(s *minerState) { s.version, s.versionAt = v, now })
+func (m *memory) plan(key string, now time.Time) v2Plan {
+	s := m.get(key)
+	p := v2Plan{version: s.version, info: s.info, lacks: s.lacks, boards: s.boards}
+	if now.Sub(s.versionAt) > versionTTL {
+		p.version = nil
+	}
+	if now.Sub(s.infoAt) > minerInfoTTL {
+		p.info = nil
+	}
+	if now.Sub(s.lacksAt) > versionTTL {
+		p.lacks = 0
+	}
+	if now.Sub(s.boardsAt) > versionTTL {
+		p.boards = ""
+	}
+	return p
+}
+
+// learned records what one v2 gather found out. A nil reply or an empty
+// boards keeps what was known.
+func (m *memory) learned(key string, now time.Time, version, info jsonval.Obj, lacks lack, boards string) {
+	m.update(key, func(s *minerState) {
+		if version != nil {
+			s.version, s.versionAt = version, now
+		}
+		if info != nil {
+			s.info, s.infoAt = info, now
+		}
+		if lacks != 0 {
+			if now.Sub(s.lacksAt) > versionTTL {
+				s.lacks, s.lacksAt = 0, now
+			}
+			s.lacks |= lacks
+		}
+		if boards != "" && (boards != s.boards || now.Sub(s.boardsAt) > versionTTL) {
+			s.boards, s.boardsAt = boards, now
+		}
+	})
 }

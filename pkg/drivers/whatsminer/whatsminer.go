@@ -38,16 +38,31 @@
 //   - get_version: fw_ver, api_ver ("whatsminer v1.4.0" -> "1.4.0").
 //   - get_miner_info: mac, hostname, minersn, ledstat (not "auto" = fault light).
 //   - status: mineroff -> IsMining (btmineroff is ignored: it reads "true" on
-//     hashing miners).
+//     hashing miners). Asked only when the summary does not show the miner
+//     hashing now ("MHS 5s" and "MHS 1m" above 0; a switched-off miner's 5 s
+//     rate falls to 0 within seconds) or no firmware version is known
+//     otherwise.
 //   - get_error_code (API >= 2.0.1): error codes, messages from errorcodes.go.
+//     Asked only when the summary carries no "Error Code Count" (builds whose
+//     summary lists the errors are read from that list).
 //   - get_psu: pin (W) and fan_speed (PSU fan RPM), only when summary has
-//     none.
+//     no Power.
 //
-// Quirks handled: get_* and status cannot be joined with "+", so they go one
-// per connection; the rest is joined where the firmware allows it (the
-// transport falls back otherwise). Commands an older build lacks (STATUS E,
-// Code 14 "invalid cmd") are skipped silently; the get_* and status go out
-// at once, so lacking ones cost no latency. 2020 builds send \' inside
+// Kept per miner between gathers (memory.go, dropped by Forget): the
+// get_version reply for 10 minutes (it changes only with a firmware
+// upgrade, which restarts btminer); the get_miner_info reply for 5 minutes
+// (mac, hostname and serial are fixed; the fault light set by a person
+// shows up to 5 minutes late); for 10 minutes, which of edevs, devs and
+// stats the build answers (then joined with summary, pools and devdetails)
+// and which get_* and status commands it answered "invalid cmd" to (not
+// asked again). A steady gather of a 2019-2021 build that is hashing is
+// then one connection.
+//
+// Quirks handled: get_* and status cannot be joined with "+", so those still
+// needed go one per connection, all at once (one round trip of latency);
+// the rest is joined where the firmware allows it (the transport falls back
+// otherwise). Commands an older build lacks (STATUS E, Code 14 "invalid
+// cmd") are skipped silently. 2020 builds send \' inside
 // strings and API 2.0.4 sends error_code as ["110":"time"]: the transport
 // repairs both.
 package whatsminer
@@ -59,6 +74,7 @@ import (
 	"time"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/btminerv3"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 )
@@ -86,15 +102,12 @@ func New() *Driver { return &Driver{V3Port: btminerv3.DefaultPort} }
 // Name implements drivers.Driver.
 func (*Driver) Name() string { return Name }
 
-// joinable are the cgminer-style commands btminer accepts joined with "+".
-var joinable = []string{"summary", "edevs", "pools", "devdetails"}
-
 // minerInfoFields asks get_miner_info for what Parse reads; firmware that
 // ignores the parameter answers with all it has.
 const minerInfoFields = "ip,proto,netmask,dns,mac,ledstat,gateway,hostname,minersn"
 
-// Forget implements drivers.Forgetter: which API the miner answered on
-// and its cached version reply are dropped.
+// Forget implements drivers.Forgetter: everything kept for the miner (which
+// API answered, the cached replies, what its firmware lacks) is dropped.
 func (d *Driver) Forget(host string) { d.mem.c.Forget(host) }
 
 // Gather implements drivers.Driver; see the package comment for how the API
@@ -148,26 +161,58 @@ func (d *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 	return data, nil
 }
 
-// gatherV2 asks API v2 on 4028.
-func (d *Driver) gatherV2(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	c := &cgminer.Client{Addr: t.RPCAddr()}
-	r := NewReplies()
+// boardCmds are the commands boards are read from, in the order tried: a
+// build answers one of them ("invalid cmd" to those before it).
+var boardCmds = []string{"edevs", "devs", "stats"}
 
-	b := c.Multi(ctx, joinable...)
+// gatherV2 asks API v2 on 4028. In the steady state it is one connection:
+// the joined summary, board command (the one this build answered before),
+// pools and devdetails; the get_* and status commands go out only when the
+// summary does not already answer them, they are not cached, and the
+// firmware has not said it lacks them (see the package comment).
+func (d *Driver) gatherV2(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
+	key := t.RPCAddr()
+	c := &cgminer.Client{Addr: key}
+	r := NewReplies()
+	now := time.Now()
+	p := d.mem.plan(key, now)
+
+	boards := p.boards
+	if boards == "" {
+		boards = boardCmds[0]
+	}
+	joined := [...]string{"summary", boards, "pools", "devdetails"}
+	b := c.Multi(ctx, joined[:]...)
 	if err := b.Err(); err != nil {
 		return nil, fmt.Errorf("whatsminer %s: %w", c.Addr, err)
 	}
-	r.Copy(b, joinable...)
-	if lacking(r, "edevs") {
-		cgStyle(ctx, c, r, "devs")
-		if lacking(r, "devs") {
-			cgStyle(ctx, c, r, "stats")
+	r.Copy(b, joined[:]...)
+	answered := ""
+	if !lacking(r, boards) {
+		if _, ok := r.Get(boards); ok {
+			answered = boards
+		}
+	} else {
+		// This build lacks the remembered (or first) board command: try
+		// the others in order, one connection each, until one is known.
+		for _, cmd := range boardCmds {
+			if cmd == boards {
+				continue
+			}
+			cgStyle(ctx, c, r, cmd)
+			if !lacking(r, cmd) {
+				if _, ok := r.Get(cmd); ok {
+					answered = cmd
+				}
+				break
+			}
 		}
 	}
 
-	// btminer cannot join get_* and status: they go one per connection, all
-	// at once, so a miner costs one round trip of latency here, not five.
-	// Firmware that lacks one answers "invalid cmd", which Parse skips.
+	// btminer cannot join get_* and status: those still needed go one per
+	// connection, all at once, so a miner costs one round trip of latency
+	// here, not five. Firmware that lacks one answers "invalid cmd", which
+	// Parse skips and the memory keeps for versionTTL.
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	ask := func(cmd string, extra map[string]any) {
@@ -180,25 +225,45 @@ func (d *Driver) gatherV2(ctx context.Context, t drivers.Target) (*drivers.Miner
 			mu.Unlock()
 		}()
 	}
-	needPSU := !summaryHasPower(r) // read before the goroutines write r
-	now := time.Now()
-	version := d.mem.cachedVersion(t.RPCAddr(), now)
-	if version != nil {
-		r.Set("get_version", version, nil)
-	} else {
+	sum := summaryOf(r) // read before the goroutines write r
+	switch {
+	case p.version != nil:
+		r.Set("get_version", p.version, nil)
+	case p.lacks&lackVersion == 0:
 		ask("get_version", nil)
 	}
-	ask("get_miner_info", map[string]any{"info": minerInfoFields})
-	ask("get_error_code", nil)
-	ask("status", nil)
-	if needPSU {
+	switch {
+	case p.info != nil:
+		r.Set("get_miner_info", p.info, nil)
+	case p.lacks&lackMinerInfo == 0:
+		ask("get_miner_info", map[string]any{"info": minerInfoFields})
+	}
+	if p.lacks&lackErrorCode == 0 && !hasErrorList(sum) {
+		ask("get_error_code", nil)
+	}
+	if p.lacks&lackStatus == 0 && !(hashingNow(sum) && hasFirmware(sum, p.version)) {
+		ask("status", nil)
+	}
+	if p.lacks&lackPSU == 0 && !hasPower(sum) {
 		ask("get_psu", nil)
 	}
 	wg.Wait()
-	if version == nil {
-		if v, ok := r.Get("get_version"); ok {
-			d.mem.setVersion(t.RPCAddr(), v, now)
+
+	var version, info jsonval.Obj
+	if p.version == nil {
+		version, _ = r.Get("get_version")
+	}
+	if p.info == nil {
+		info, _ = r.Get("get_miner_info")
+	}
+	var lacks lack
+	for cmd, bit := range map[string]lack{"get_version": lackVersion, "get_miner_info": lackMinerInfo, "get_error_code": lackErrorCode, "status": lackStatus, "get_psu": lackPSU} {
+		if lacking(r, cmd) {
+			lacks |= bit
 		}
+	}
+	if version != nil || info != nil || lacks != 0 || (answered != "" && answered != p.boards) {
+		d.mem.learned(key, now, version, info, lacks, answered)
 	}
 
 	if !r.Answered() {
@@ -213,15 +278,48 @@ func cgStyle(ctx context.Context, c *cgminer.Client, r *Replies, cmd string) {
 	r.Set(cmd, obj, err)
 }
 
-func summaryHasPower(r *Replies) bool {
+// summaryOf is SUMMARY[0] of the summary reply, or nil.
+func summaryOf(r *Replies) jsonval.Obj {
 	o, ok := r.Get("summary")
 	if !ok {
-		return false
+		return nil
 	}
-	s := cgminer.Section(o, "SUMMARY")
-	if len(s) == 0 {
-		return false
+	if s := cgminer.Section(o, "SUMMARY"); len(s) > 0 {
+		return s[0]
 	}
-	p := s[0].F("Power")
+	return nil
+}
+
+// hasPower: the summary reports the input power, so get_psu is not needed
+// (Parse reads the PSU fan from summary too on every build that has Power).
+func hasPower(s jsonval.Obj) bool {
+	p := s.F("Power")
 	return p != nil && *p > 0
+}
+
+// hasErrorList: the summary carries the error list ("Error Code Count" and
+// "Error Code N", 2019-2021 builds), so get_error_code is not asked;
+// builds without it in summary (cgminer-based 2018-19, and later ones that
+// moved it out) are asked.
+func hasErrorList(s jsonval.Obj) bool {
+	_, ok := s.Get("Error Code Count")
+	return ok
+}
+
+// hashingNow: both the 5 s and the 1 min hashrate are above zero. A miner
+// switched off (mineroff) drops its 5 s rate to 0 within seconds, so
+// status is asked only when the summary cannot already prove mining.
+func hashingNow(s jsonval.Obj) bool {
+	for _, k := range []string{"MHS 5s", "MHS 1m"} {
+		if v := s.F(k); v == nil || !(*v > 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasFirmware: the firmware version, which status also carries, is known
+// from the summary or the cached get_version.
+func hasFirmware(s jsonval.Obj, version jsonval.Obj) bool {
+	return s.S("Firmware Version") != "" || version != nil
 }

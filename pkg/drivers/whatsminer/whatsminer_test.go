@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -470,10 +471,11 @@ func TestGatherMulti(t *testing.T) {
 		"summary+edevs+pools+devdetails", // one connection for the cgminer-style commands
 		"devs",                           // this firmware has no edevs
 	}, cmds[:2])
-	// Then the commands btminer cannot join, all at once (any order); those
-	// this firmware lacks (get_miner_info, get_error_code) are silent, and
-	// no get_psu: summary has Power.
-	require.ElementsMatch(t, []string{"get_version", "get_miner_info", "get_error_code", "status"}, cmds[2:])
+	// Then the commands btminer cannot join, all at once (any order); the
+	// one this firmware lacks (get_miner_info) is silent. No get_psu:
+	// summary has Power; no get_error_code: summary has its error list; no
+	// status: summary shows the miner hashing.
+	require.ElementsMatch(t, []string{"get_version", "get_miner_info"}, cmds[2:])
 	require.InDelta(t, 67.43935249, *d.Hashrate, 1e-6, "TH/s")
 	require.Len(t, d.Boards, 3)
 	require.InDelta(t, 22.10378984, *d.Boards[0].Hashrate, 1e-6, "board 0 TH/s")
@@ -497,7 +499,7 @@ func TestGatherNoMulti(t *testing.T) {
 		"summary", "edevs", "pools", "devdetails",
 		"devs",
 	}, cmds[:6])
-	require.ElementsMatch(t, []string{"get_version", "get_miner_info", "get_error_code", "status"}, cmds[6:])
+	require.ElementsMatch(t, []string{"get_version", "get_miner_info"}, cmds[6:])
 	require.Equal(t, "20200917.22.REL", d.FirmwareVersion)
 	require.InDelta(t, 67.26644769, *d.Hashrate, 1e-6, "TH/s")
 	require.Equal(t, 28.5, *d.EnvTemperature, "°C")
@@ -505,9 +507,13 @@ func TestGatherNoMulti(t *testing.T) {
 	require.Equal(t, int64(111), *d.Boards[2].Chips)
 }
 
-// API 2.0.4: get_error_code is asked and its invalid-JSON list repaired.
+// API 2.0.4: get_error_code is asked when the summary has no error list,
+// and its invalid-JSON list repaired.
 func TestGatherWhatsminerStyle(t *testing.T) {
-	m := &fakeminer.Miner{Replies: hybrid(t), Multi: true, NUL: true}
+	raw := hybrid(t)
+	raw["summary"] = regexp.MustCompile(`"Error Code [^"]*":\d+,?`).ReplaceAll(raw["summary"], nil)
+	require.NotContains(t, string(raw["summary"]), `"Error Code Count"`)
+	m := &fakeminer.Miner{Replies: raw, Multi: true, NUL: true}
 	d, err := gather(t, m)
 	require.NoError(t, err)
 	require.Empty(t, d.Problems)
@@ -516,6 +522,21 @@ func TestGatherWhatsminerStyle(t *testing.T) {
 	require.Equal(t, "WhatsMiner-rack7", d.Hostname)
 	require.Len(t, d.Errors, 4)
 	require.Equal(t, "Slot 3 chip 4 nonce error", d.Errors[2].Message)
+}
+
+// A summary that lists the errors (M31S 20201202: 110, 111, 131) is read
+// for them and get_error_code is not asked.
+func TestGatherErrorsFromSummary(t *testing.T) {
+	m := &fakeminer.Miner{Replies: hybrid(t), Multi: true, NUL: true}
+	d, err := gather(t, m)
+	require.NoError(t, err)
+	require.Empty(t, d.Problems)
+	require.NotContains(t, m.Commands(), "get_error_code")
+	codes := []string{}
+	for _, e := range d.Errors {
+		codes = append(codes, e.Code)
+	}
+	require.Equal(t, []string{"110", "111", "131"}, codes)
 }
 
 func TestGatherDown(t *testing.T) {
@@ -552,20 +573,13 @@ func closedPort(t *testing.T) int {
 }
 
 // get_version (firmware and API version) is asked once per versionTTL, not
-// every gather; everything that moves is asked every time.
+// every gather; the joined cgminer-style commands every time.
 func TestVersionAskedOncePerTTL(t *testing.T) {
 	reps, err := fakeminer.LoadDir(filepath.Join(captures, "M20SV10_20210322.22.REL"))
 	require.NoError(t, err)
-	m := &fakeminer.Miner{Replies: reps, Multi: true, NUL: true}
-	require.NoError(t, m.Start("127.0.0.1:0"))
-	defer m.Close()
-	drv := &Driver{V3Port: closedPort(t)}
-	target := drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: m.Port()}}
+	m, drv, target := startV2(t, reps)
 	for range 3 {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		d, err := drv.Gather(ctx, target)
-		cancel()
-		require.NoError(t, err)
+		d := gatherOK(t, drv, target)
 		require.Equal(t, "20210322.22.REL", d.FirmwareVersion, "the cached version still fills the field")
 	}
 	count := map[string]int{}
@@ -573,6 +587,106 @@ func TestVersionAskedOncePerTTL(t *testing.T) {
 		count[c]++
 	}
 	require.Equal(t, 1, count["get_version"])
-	require.Equal(t, 3, count["status"])
-	require.Equal(t, 3, count["summary+edevs+pools+devdetails"])
+	require.Equal(t, 1, count["summary+edevs+pools+devdetails"])
+	require.Equal(t, 2, count["summary+devs+pools+devdetails"], "devs joined once the build is known to lack edevs")
+}
+
+func startV2(t *testing.T, reps map[string][]byte) (*fakeminer.Miner, *Driver, drivers.Target) {
+	t.Helper()
+	m := &fakeminer.Miner{Replies: reps, Multi: true, NUL: true}
+	require.NoError(t, m.Start("127.0.0.1:0"))
+	t.Cleanup(m.Close)
+	return m, &Driver{V3Port: closedPort(t)}, drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: m.Port()}}
+}
+
+func gatherOK(t *testing.T, drv *Driver, target drivers.Target) *drivers.MinerData {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d, err := drv.Gather(ctx, target)
+	require.NoError(t, err)
+	require.Empty(t, d.Problems)
+	return d
+}
+
+// requestsOf gathers once and returns the requests the miner received in
+// that gather. The fake miner reads one request per connection, so their
+// number is the gather's connections on 4028.
+func requestsOf(t *testing.T, m *fakeminer.Miner, drv *Driver, target drivers.Target) ([]string, *drivers.MinerData) {
+	t.Helper()
+	before := len(m.Commands())
+	d := gatherOK(t, drv, target)
+	return m.Commands()[before:], d
+}
+
+// The steady state of an API v2 miner is one connection per gather
+// wherever the summary answers what get_* and status would: the first
+// gather learns the board command and what the build lacks.
+func TestSteadyGatherConnections(t *testing.T) {
+	for _, tc := range []struct {
+		folder string
+		first  []string
+		// ordered: how many of first go one after the other (the joined
+		// request and the board fallbacks); the rest go at once.
+		ordered int
+		steady  string
+	}{
+		// No edevs, no get_miner_info: devs is joined from the second gather.
+		{"M20SV10_20210322.22.REL", []string{"summary+edevs+pools+devdetails", "devs", "get_version", "get_miner_info"},
+			2, "summary+devs+pools+devdetails"},
+		// edevs, errors in the summary.
+		{"M31S_20201202.22.REL", []string{"summary+edevs+pools+devdetails", "get_version", "get_miner_info"},
+			1, "summary+edevs+pools+devdetails"},
+		// 2018 cgminer build: neither edevs nor devs (stats), no Power, no
+		// error list, no get_* at all: each lacking command asked once.
+		{"M3_cgminer4.9.2_2018", []string{"summary+edevs+pools+devdetails", "devs", "stats",
+			"get_version", "get_miner_info", "get_error_code", "status", "get_psu"},
+			3, "summary+stats+pools+devdetails"},
+	} {
+		t.Run(tc.folder, func(t *testing.T) {
+			reps, err := fakeminer.LoadDir(filepath.Join(captures, tc.folder))
+			require.NoError(t, err)
+			m, drv, target := startV2(t, reps)
+			got, first := requestsOf(t, m, drv, target)
+			require.Equal(t, tc.first[:tc.ordered], got[:tc.ordered], "the joined request, then the board fallbacks in order")
+			require.ElementsMatch(t, tc.first, got)
+			for range 3 {
+				got, d := requestsOf(t, m, drv, target)
+				require.Equal(t, []string{tc.steady}, got)
+				require.Equal(t, first, d, "a steady gather reads what the first did")
+			}
+		})
+	}
+}
+
+// A firmware that answers get_miner_info has it asked once per
+// minerInfoTTL; hostname, serial and fault light stay in every gather. A
+// miner not hashing has status asked every gather.
+func TestMinerInfoCachedStatusWhenIdle(t *testing.T) {
+	raw := hybrid(t)
+	m, drv, target := startV2(t, raw)
+	got, _ := requestsOf(t, m, drv, target)
+	require.Contains(t, got, "get_miner_info")
+	for range 2 {
+		got, d := requestsOf(t, m, drv, target)
+		require.Equal(t, []string{"summary+edevs+pools+devdetails"}, got)
+		require.Equal(t, "WhatsMiner-rack7", d.Hostname)
+		require.Equal(t, "HMS31S20120201", d.SerialNumber)
+		require.True(t, *d.FaultLight)
+	}
+	drv.mem.update(target.RPCAddr(), func(s *minerState) { s.infoAt = s.infoAt.Add(-minerInfoTTL - time.Second) })
+	got, _ = requestsOf(t, m, drv, target)
+	require.Equal(t, []string{"summary+edevs+pools+devdetails", "get_miner_info"}, got, "asked again after its TTL")
+
+	// A miner that stopped hashing (5 s rate 0): status tells whether it
+	// was switched off.
+	raw = hybrid(t)
+	raw["summary"] = bytes.Replace(raw["summary"], []byte(`"MHS 5s":92768288.94`), []byte(`"MHS 5s":0`), 1)
+	raw["status"] = []byte(`{"STATUS":"S","When":1,"Code":131,"Msg":{"mineroff":"true"}}`)
+	m, drv, target = startV2(t, raw)
+	for range 2 {
+		got, d := requestsOf(t, m, drv, target)
+		require.Contains(t, got, "status")
+		require.False(t, *d.IsMining, "mineroff true")
+	}
 }

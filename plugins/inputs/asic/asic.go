@@ -30,6 +30,7 @@ import (
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/discover"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/identify"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/models"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 )
 
 //go:embed sample.conf
@@ -318,6 +319,7 @@ func (a *Asic) forgetMiner(host string) {
 			f.Forget(host)
 		}
 	}
+	cgminer.Forget(host)
 }
 
 func (a *Asic) debugf(format string, args ...any) {

@@ -104,7 +104,9 @@ func TestHostileMinersThroughDrivers(t *testing.T) {
 		// names: the error text carries the miner's address in every mode.
 		names bool
 	}{
-		{hostileDriver{"antminer (cgminer 4028)", hostile.CGMiner, named("antminer")}, web, true},
+		// A string longer than 64 KiB is cut while it streams in on 4028.
+		{hostileDriver{"antminer (cgminer 4028)", hostile.CGMiner, named("antminer")},
+			with(web, map[hostile.Mode]string{hostile.HugeString: bad}), true},
 		// A 4433 port that fails is taken for "no API v3" and API v2 on
 		// 4028 is asked instead: closed here, so the verdict is its
 		// connection_refused, within the deadline.

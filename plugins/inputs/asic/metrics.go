@@ -14,33 +14,47 @@ import (
 // Field types are fixed per field (the schema in README.md): counts are
 // int64, measurements float64, flags bool, text string.
 
+// One tags map and one fields map serve all of a miner's points: every
+// Accumulator the plugin runs under (Telegraf's agent and asic-execd through
+// metric.New, testutil) copies them in AddFields, so the per-point copies
+// of the base tags were garbage.
+
+// baseTags are the tags of every point of a miner, in a map with room for
+// the one to four tags a point adds (tagged).
 func baseTags(source string, d *drivers.MinerData) map[string]string {
-	tags := map[string]string{"source": source}
+	tags := make(map[string]string, 12)
+	tags["source"] = source
 	if d == nil {
 		return tags
 	}
-	for k, v := range map[string]string{
-		"mac": d.MAC, "hostname": d.Hostname, "make": d.Make, "model": d.Model,
-		"firmware": d.Firmware, "algorithm": d.Algorithm,
-	} {
+	set := func(k, v string) {
 		if v != "" {
 			tags[k] = v
 		}
 	}
+	set("mac", d.MAC)
+	set("hostname", d.Hostname)
+	set("make", d.Make)
+	set("model", d.Model)
+	set("firmware", d.Firmware)
+	set("algorithm", d.Algorithm)
 	return tags
 }
 
-func withTags(base map[string]string, extra ...string) map[string]string {
-	t := make(map[string]string, len(base)+len(extra)/2)
-	for k, v := range base {
-		t[k] = v
-	}
+// tagged adds a point's own tags (key, value pairs; empty values are left
+// out) to base for one AddFields and returns the function that takes them
+// away again. None of them is a base tag.
+func tagged(base map[string]string, extra ...string) func() {
 	for i := 0; i+1 < len(extra); i += 2 {
 		if extra[i+1] != "" {
-			t[extra[i]] = extra[i+1]
+			base[extra[i]] = extra[i+1]
 		}
 	}
-	return t
+	return func() {
+		for i := 0; i+1 < len(extra); i += 2 {
+			delete(base, extra[i])
+		}
+	}
 }
 
 type fields map[string]any
@@ -72,7 +86,7 @@ func (f fields) str(name, v string) {
 func addMiner(acc telegraf.Accumulator, source string, d *drivers.MinerData, now time.Time) {
 	base := baseTags(source, d)
 
-	f := fields{}
+	f := make(fields, 32)
 	hr := d.TotalHashrate()
 	exp := d.TotalExpectedHashrate()
 	f.float("hashrate_ths", hr)
@@ -116,7 +130,7 @@ func addMiner(acc telegraf.Accumulator, source string, d *drivers.MinerData, now
 	}
 
 	for _, b := range d.Boards {
-		f := fields{}
+		clear(f)
 		f.float("hashrate_ths", b.Hashrate)
 		f.float("expected_hashrate_ths", b.ExpectedHashrate)
 		f.float("temperature_celsius", b.Temperature)
@@ -130,21 +144,25 @@ func addMiner(acc telegraf.Accumulator, source string, d *drivers.MinerData, now
 		f.bool("active", b.Active)
 		f.str("serial_number", b.SerialNumber)
 		if len(f) > 0 {
-			acc.AddFields("asic_hashboard", f, withTags(base, "board", strconv.Itoa(b.Index)), now)
+			untag := tagged(base, "board", strconv.Itoa(b.Index))
+			acc.AddFields("asic_hashboard", f, base, now)
+			untag()
 		}
 	}
 
 	for _, fan := range d.Fans {
-		f := fields{}
+		clear(f)
 		f.int("speed_rpm", fan.RPM)
 		f.float("speed_percent", fan.Percent)
 		if len(f) > 0 {
-			acc.AddFields("asic_fan", f, withTags(base, "fan", strconv.Itoa(fan.Index)), now)
+			untag := tagged(base, "fan", strconv.Itoa(fan.Index))
+			acc.AddFields("asic_fan", f, base, now)
+			untag()
 		}
 	}
 
 	for _, p := range d.Pools {
-		f := fields{}
+		clear(f)
 		f.str("url", p.URL.Raw)
 		if p.URL.Port > 0 {
 			f["port"] = int64(p.URL.Port)
@@ -163,12 +181,17 @@ func addMiner(acc telegraf.Accumulator, source string, d *drivers.MinerData, now
 			f["stale_percent"] = v
 		}
 		f.str("pubkey", p.URL.Pubkey)
-		tags := withTags(base, "index", strconv.Itoa(p.Index), "host", p.URL.Host, "scheme", p.URL.Scheme, "user", p.User)
-		acc.AddFields("asic_pool", f, tags, now)
+		untag := tagged(base, "index", strconv.Itoa(p.Index), "host", p.URL.Host, "scheme", p.URL.Scheme, "user", p.User)
+		acc.AddFields("asic_pool", f, base, now)
+		untag()
 	}
 
 	for _, e := range d.Errors {
-		acc.AddFields("asic_error", map[string]any{"message": e.Message}, withTags(base, "code", e.Code), now)
+		clear(f)
+		f["message"] = e.Message
+		untag := tagged(base, "code", e.Code)
+		acc.AddFields("asic_error", f, base, now)
+		untag()
 	}
 }
 
@@ -197,5 +220,7 @@ func addStatus(acc telegraf.Accumulator, source string, d *drivers.MinerData, er
 		}
 		f["error"] = msg
 	}
-	acc.AddFields("asic_status", f, withTags(baseTags(source, d), "result", result), now)
+	tags := baseTags(source, d)
+	tags["result"] = result
+	acc.AddFields("asic_status", f, tags, now)
 }

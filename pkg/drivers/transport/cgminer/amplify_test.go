@@ -40,6 +40,15 @@ func TestMultiFallbackConnections(t *testing.T) {
 	b := c.Multi(ctxFor(t, 5*time.Second), "version", "pools", "stats")
 	require.NoError(t, b.Err())
 	require.Equal(t, []string{"version+pools+stats", "version", "pools", "stats"}, m.Commands())
+
+	// The next gather knows the joined form fails here: three connections,
+	// not four, until splitTTL passes or the miner is forgotten.
+	b = c.Multi(ctxFor(t, 5*time.Second), "version", "pools", "stats")
+	require.NoError(t, b.Err())
+	require.Equal(t, []string{"version", "pools", "stats"}, m.Commands()[4:])
+	Forget(m.Host())
+	c.Multi(ctxFor(t, 5*time.Second), "version", "pools", "stats")
+	require.Equal(t, "version+pools+stats", m.Commands()[7], "forgotten: the joined form is tried again")
 }
 
 // A miner whose every command fails, the same way, is reported with the
@@ -68,6 +77,19 @@ func TestDeepStreamCutEarly(t *testing.T) {
 		require.ErrorContains(t, err, "nested deeper than 64 levels")
 		require.Less(t, budget.Peak(), int64(64<<10), "%s: cut within the first buffers", mode)
 	}
+}
+
+// A string longer than any reply's (a 3 MiB one inside a valid reply) is
+// cut when it passes 64 KiB, before its buffer grows any further: the
+// budget is charged for at most the growth to 128 KiB.
+func TestHugeStringCutEarly(t *testing.T) {
+	s := hostile.Start(t, hostile.CGMiner, hostile.HugeString)
+	budget := drivers.NewBudget(64 << 20)
+	_, err := (&Client{Addr: s.Addr()}).Command(drivers.WithBudget(ctxFor(t, 3*time.Second), budget), "summary")
+	require.Equal(t, drivers.ResultBadResponse, drivers.Result(err), "%v", err)
+	require.ErrorContains(t, err, "a string longer than 65536 bytes")
+	require.LessOrEqual(t, budget.Peak(), int64(128<<10-drivers.ReplyFloor))
+	require.Zero(t, budget.Used())
 }
 
 // A whole joined reply broken by one section (an S9k's version with a

@@ -15,14 +15,15 @@ import (
 )
 
 // flatStream serves a reply that never ends and never nests: one endless
-// string (a nested stream is cut by its depth before any budget matters).
+// list of numbers (a nested stream is cut by its depth, a long string by
+// its length, before any budget matters).
 func flatStream(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	t.Cleanup(func() { close(done); ln.Close(); wg.Wait() })
-	chunk := bytes.Repeat([]byte("A"), 32<<10)
+	chunk := bytes.Repeat([]byte("1,"), 16<<10)
 	wg.Go(func() {
 		for {
 			c, err := ln.Accept()
@@ -36,7 +37,7 @@ func flatStream(t *testing.T) string {
 				if _, err := c.Read(buf); err != nil {
 					return
 				}
-				if _, err := c.Write([]byte(`{"STATUS":[{"STATUS":"S","Msg":"`)); err != nil {
+				if _, err := c.Write([]byte(`{"STATUS":[{"STATUS":"S","Msg":[`)); err != nil {
 					return
 				}
 				for {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"syscall"
@@ -117,31 +118,95 @@ func (c *Client) roundTrip(ctx context.Context, req []byte) (*[]byte, []byte, er
 	return c.readReply(ctx, conn, share)
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, drivers.ReplyFloor); return &b }}
+// Reply buffers come in three classes, each pooled apart: a miner waiting
+// on a slow reply (most of the 2,000 in flight) holds only a small one, a
+// small reply never gets a buffer a large one grew, and growth past the
+// floor is charged to the budget.
+const (
+	smallBuf  = 4 << 10                // most replies (an S19's joined one is 5 KiB, many far less)
+	maxPooled = 4 * drivers.ReplyFloor // above it a buffer grew for an outlier (or a hostile stream): not kept
+)
 
-func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+var (
+	smallPool = sync.Pool{New: func() any { b := make([]byte, 0, smallBuf); return &b }}
+	floorPool = sync.Pool{New: func() any { b := make([]byte, 0, drivers.ReplyFloor); return &b }}
+	largePool sync.Pool // grown buffers up to maxPooled; no New: growth allocates when empty
+)
 
-// maxPooled is the largest buffer kept for reuse: above it a buffer grew
-// for an outlier (or a hostile stream), and the pool, which no budget
-// charges while it idles, must not keep it alive.
-const maxPooled = 4 * drivers.ReplyFloor
+func getBuf() *[]byte { return smallPool.Get().(*[]byte) }
 
-// putBuf returns a buffer to the pool; one grown past maxPooled is dropped.
+// putBuf returns a buffer to its class's pool; one grown past maxPooled
+// is dropped, since the pool, which no budget charges while it idles,
+// must not keep it alive.
 func putBuf(b *[]byte) {
-	if b == nil || cap(*b) > maxPooled {
+	if b == nil {
 		return
 	}
 	*b = (*b)[:0]
-	bufPool.Put(b)
+	switch c := cap(*b); {
+	case c > maxPooled:
+	case c > drivers.ReplyFloor:
+		largePool.Put(b)
+	case c == drivers.ReplyFloor:
+		floorPool.Put(b)
+	case c == smallBuf:
+		smallPool.Put(b)
+	}
+}
+
+// grow moves buf's bytes into a buffer of the next size (the floor class,
+// then doubling up to limit+1), charging what passes the floor to share;
+// the old buffer goes back to its pool.
+func grow(bp *[]byte, buf []byte, limit int, share *drivers.Share) (*[]byte, []byte, error) {
+	var np *[]byte
+	switch {
+	case cap(buf) < drivers.ReplyFloor:
+		np = floorPool.Get().(*[]byte)
+	default:
+		newCap := min(2*cap(buf), limit+1)
+		if cap(buf) == drivers.ReplyFloor && newCap <= maxPooled {
+			if p, ok := largePool.Get().(*[]byte); ok {
+				np, newCap = p, cap(*p)
+			}
+		}
+		if err := share.Grow(int64(newCap - max(cap(buf), drivers.ReplyFloor))); err != nil {
+			if np != nil {
+				largePool.Put(np)
+			}
+			return bp, buf, err
+		}
+		if np == nil {
+			b := make([]byte, 0, newCap)
+			np = &b
+		}
+	}
+	nb := append((*np)[:0], buf...)
+	*bp = buf
+	putBuf(bp)
+	return np, nb, nil
 }
 
 func (c *Client) dial(ctx context.Context) (net.Conn, error) {
-	dial := c.Dial
-	if dial == nil {
-		var d net.Dialer
-		dial = d.DialContext
+	var conn net.Conn
+	var err error
+	if c.Dial != nil {
+		conn, err = c.Dial(ctx, "tcp", c.Addr)
+	} else {
+		// One request per connection: TCP keep-alive probes would never
+		// fire, and setting them up is four system calls per dial.
+		d := net.Dialer{KeepAlive: -1}
+		if ap, perr := netip.ParseAddrPort(c.Addr); perr == nil {
+			// An address (what the plugin always has): no resolver.
+			var tc *net.TCPConn
+			if tc, err = d.DialTCP(ctx, "tcp", netip.AddrPort{}, ap); err == nil {
+				conn = tc
+			} else if oe, ok := err.(*net.OpError); ok { //nolint:errorlint // DialTCP's own error, not wrapped
+				oe.Source = nil // no local address was asked for: say so as DialContext does
+			}
+		} else {
+			conn, err = d.DialContext(ctx, "tcp", c.Addr)
+		}
 	}
-	conn, err := dial(ctx, "tcp", c.Addr)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("%s: connect: %w", c.Addr, drivers.ErrTimeout)
@@ -188,25 +253,16 @@ func (c *Client) readReply(ctx context.Context, conn net.Conn, share *drivers.Sh
 	overBudget := func(err error) (*[]byte, []byte, error) {
 		return fail(fmt.Errorf("%s: read: %w", c.Addr, err))
 	}
-	// A pooled buffer grown by an earlier reply is charged for what it
-	// holds past the floor.
-	// When the budget is short, a fresh floor-sized buffer does as well.
-	if !share.TryGrow(int64(cap(buf) - drivers.ReplyFloor)) {
-		buf = make([]byte, 0, drivers.ReplyFloor)
-	}
 	var sc completeness
 	for {
 		if len(buf) == cap(buf) {
 			if len(buf) >= limit+1 {
 				return tooBig()
 			}
-			newCap := min(2*cap(buf), limit+1)
-			if err := share.Grow(int64(newCap - max(cap(buf), drivers.ReplyFloor))); err != nil {
+			var err error
+			if bp, buf, err = grow(bp, buf, limit, share); err != nil {
 				return overBudget(err)
 			}
-			grown := make([]byte, len(buf), newCap)
-			copy(grown, buf)
-			buf = grown
 		}
 		n, err := conn.Read(buf[len(buf):cap(buf)])
 		if n > 0 {
@@ -218,6 +274,9 @@ func (c *Client) readReply(ctx context.Context, conn net.Conn, share *drivers.Sh
 			if sc.feed(chunk) {
 				if sc.tooDeep {
 					return fail(fmt.Errorf("%s: %w: nested deeper than %d levels, not a miner's reply", c.Addr, drivers.ErrBadResponse, maxReplyDepth))
+				}
+				if sc.tooLong {
+					return fail(fmt.Errorf("%s: %w: a string longer than %d bytes, not a miner's reply", c.Addr, drivers.ErrBadResponse, maxReplyString))
 				}
 				break
 			}
@@ -254,9 +313,15 @@ func isTimeout(ctx context.Context, err error) bool {
 // instead of being read to the size limit and refused by the decoder.
 const maxReplyDepth = 64
 
+// maxReplyString bounds one string while a reply streams in. The longest
+// string of any captured reply is 6.6 KB (an Avalon's MM ID); a longer one
+// than this is cut at once instead of being read (and its buffer doubled)
+// to the size limit: what a miner would send it for, no field here reads.
+const maxReplyString = 64 << 10
+
 // completeness tracks brace depth outside strings to notice the end of a
 // top-level JSON object without waiting for the miner to close, and a
-// stream nested deeper than any reply.
+// stream nested deeper, or a string longer, than any reply's.
 type completeness struct {
 	depth   int
 	started bool
@@ -264,6 +329,8 @@ type completeness struct {
 	esc     bool
 	done    bool
 	tooDeep bool
+	strLen  int
+	tooLong bool
 }
 
 func (s *completeness) feed(b []byte) bool {
@@ -272,6 +339,10 @@ func (s *completeness) feed(b []byte) bool {
 			return true
 		}
 		if s.inStr {
+			if s.strLen++; s.strLen > maxReplyString {
+				s.tooLong, s.done = true, true
+				return true
+			}
 			switch {
 			case s.esc:
 				s.esc = false
@@ -284,7 +355,7 @@ func (s *completeness) feed(b []byte) bool {
 		}
 		switch c {
 		case '"':
-			s.inStr = true
+			s.inStr, s.strLen = true, 0
 		case '{', '[':
 			s.depth++
 			s.started = true

@@ -5,11 +5,14 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/minercache"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/replies"
 )
 
@@ -25,6 +28,10 @@ type Batch = replies.Set
 // firmware supports, and falls back to one command per connection when the
 // firmware rejects the joined form. A transport failure (timeout, refused)
 // is not retried: the miner's deadline belongs to it alone.
+//
+// A miner whose joined reply had to be split is remembered (by address
+// and command set, for splitTTL): its next gathers skip the joined
+// request.
 func (c *Client) Multi(ctx context.Context, cmds ...string) *Batch {
 	b := replies.New()
 	if len(cmds) == 1 {
@@ -32,6 +39,12 @@ func (c *Client) Multi(ctx context.Context, cmds ...string) *Batch {
 		return b
 	}
 	joined := strings.Join(cmds, "+")
+	host := hostOf(c.Addr)
+	now := time.Now()
+	if at, ok := splitJoins.Get(host, c.Addr+" "+joined); ok && now.Sub(at) <= splitTTL {
+		c.singles(ctx, b, cmds)
+		return b
+	}
 	buf, raw, err := c.roundTrip(ctx, Request{Command: joined}.marshal())
 	if err != nil {
 		for _, cmd := range cmds {
@@ -57,6 +70,33 @@ func (c *Client) Multi(ctx context.Context, cmds ...string) *Batch {
 	// Rejected ("invalid command"), a reply without per-command sections,
 	// or the API's whole reply broken by one section (a firmware's stray
 	// brace): ask one at a time, so the other commands are kept.
+	splitJoins.Put(host, c.Addr+" "+joined, now)
+	c.singles(ctx, b, cmds)
+	return b
+}
+
+// splitTTL is how long a miner whose joined reply had to be split is
+// asked one command at a time without trying the joined form first: a
+// firmware upgrade that fixes it is picked up within it.
+const splitTTL = 10 * time.Minute
+
+// splitJoins remembers, per miner, the joined requests that had to be
+// split, and when. A lost entry costs one joined request, nothing more.
+var splitJoins minercache.Cache[time.Time]
+
+// Forget drops what the package remembers about host's replies.
+func Forget(host string) { splitJoins.Forget(host) }
+
+func hostOf(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
+}
+
+// singles asks each command on its own connection, in order (drivers'
+// tests pin the order; a miner whose joined form fails is the exception).
+func (c *Client) singles(ctx context.Context, b *Batch, cmds []string) {
 	for _, cmd := range cmds {
 		if ctx.Err() != nil {
 			b.Set(cmd, nil, &drivers.CommandError{Command: cmd, Err: fmt.Errorf("%s: %w", c.Addr, drivers.ErrTimeout)})
@@ -64,7 +104,6 @@ func (c *Client) Multi(ctx context.Context, cmds ...string) *Batch {
 		}
 		c.single(ctx, b, cmd)
 	}
-	return b
 }
 
 func (c *Client) single(ctx context.Context, b *Batch, cmd string) {
