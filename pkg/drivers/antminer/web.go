@@ -57,7 +57,7 @@ func WebReplies(d *drivers.MinerData, w *httpapi.Replies, names []string) map[st
 }
 
 // ParseWithWeb merges the 4028 replies and the web replies of one stock
-// Antminer. The 4028 data is kept where it has a value; the web adds MAC,
+// Antminer by drivers.Merge: the 4028 data is kept where it has a value; the web adds MAC,
 // hostname, serial number, fault light, work mode and errors, and stands
 // in for every 4028 command that did not answer. A failed API is a problem
 // as drivers.OneFailed says.
@@ -87,51 +87,34 @@ func parseWithWeb(b *cgminer.Batch, w *httpapi.Replies) (d *drivers.MinerData, s
 		}
 		return d, false
 	}
-	answered := func(cmd string) bool {
-		if !rpcUp {
-			return false
-		}
-		_, err := b.Reply(cmd)
-		return err == nil
-	}
 	rs := WebReplies(d, w, WebEndpoints)
-	WebIdentity(d, rs["get_system_info"])
+	// Each page is read on its own and merged by drivers.Merge (4028
+	// preferred where both carry a value): identity first, as the units
+	// of the others follow the model's algorithm.
+	si := rs["get_system_info"]
+	id := &drivers.MinerData{Firmware: "stock"}
+	WebIdentity(id, si)
 	info := webInfo(rs)
-	if d.Model == "" {
-		typ := firstNonEmpty(info.S("type"), rs["get_system_info"].S("minertype"))
-		d.Model = CleanModel(typ)
-		d.Algorithm = Algorithm(d.Model)
-		d.Firmware = "stock"
-	}
-	if d.FirmwareVersion == "" {
-		d.FirmwareVersion = firstNonEmpty(info.S("CompileTime"), rs["get_system_info"].S("system_filesystem_version"))
-	}
+	id.Model = CleanModel(firstNonEmpty(info.S("type"), si.S("minertype")))
+	id.Algorithm = Algorithm(id.Model)
+	id.FirmwareVersion = firstNonEmpty(info.S("CompileTime"), si.S("system_filesystem_version"))
+	id.APIVersion = webStatus(rs["summary"]).S("api_version")
 	// Stock firmware has no version on 4028 (CompileTime is a build date);
 	// newer builds name their release in system_filesystem_version.
-	if v := ReleaseVersion(rs["get_system_info"]); v != "" && (d.Firmware == "" || d.Firmware == "stock") {
+	if v := ReleaseVersion(si); v != "" && (d.Firmware == "" || d.Firmware == "stock") {
 		d.FirmwareVersion = v
 	}
-	if !answered("version") && d.APIVersion == "" {
-		d.APIVersion = webStatus(rs["summary"]).S("api_version")
+	drivers.Merge(d, id)
+	rest := &drivers.MinerData{Algorithm: d.Algorithm, Errors: WebErrors(rs["summary"]),
+		FaultLight: WebFaultLight(rs["get_blink_status"])}
+	WebSummary(rest, rs["summary"])
+	if p := rs["pools"]; p != nil {
+		rest.Pools = WebPools(p)
 	}
-	if !answered("summary") {
-		WebSummary(d, rs["summary"])
-	}
+	drivers.Merge(d, rest)
+	// summary.cgi before stats.cgi: the uptime is summary's elapsed, as on 4028.
 	if s := rs["stats"]; s != nil {
-		if answered("stats") {
-			statsAdds = fillFromWebStats(d, s)
-		} else {
-			ParseStats(d, s, Options{})
-		}
-	}
-	if p := rs["pools"]; p != nil && !answered("pools") {
-		d.Pools = WebPools(p)
-	}
-	if errs := WebErrors(rs["summary"]); errs != nil {
-		d.Errors = errs
-	}
-	if v := WebFaultLight(rs["get_blink_status"]); v != nil {
-		d.FaultLight = v
+		statsAdds = fillFromWebStats(d, s)
 	}
 	applyWorkMode(d, WebSleeping(d, rs["get_miner_conf"], "bitmain-work-mode"))
 	return d, statsAdds
@@ -139,55 +122,15 @@ func parseWithWeb(b *cgminer.Batch, w *httpapi.Replies) (d *drivers.MinerData, s
 
 // fillFromWebStats keeps what only the web stats.cgi carries when 4028
 // stats answered too (S21+/S23 Hyd. write the wall power, "watt", there
-// alone): each value 4028 left unknown is taken from the page, field by
-// field, the 4028 one preferred where both have it. It tells whether any
-// value came from the page.
+// alone): the page is parsed on its own and merged by drivers.Merge, 4028
+// preferred. It tells whether any value came from the page.
 func fillFromWebStats(d *drivers.MinerData, s jsonval.Obj) bool {
 	w := &drivers.MinerData{Make: d.Make, Model: d.Model, Algorithm: d.Algorithm}
 	ParseStats(w, s, Options{})
-	for _, err := range w.Problems {
-		d.Problem(fmt.Errorf("web stats.cgi: %w", err))
+	for i, err := range w.Problems {
+		w.Problems[i] = fmt.Errorf("web stats.cgi: %w", err)
 	}
-	added := false
-	fillF := func(dst **float64, src *float64) {
-		if *dst == nil && src != nil {
-			*dst, added = src, true
-		}
-	}
-	fillF(&d.PowerWatts, w.PowerWatts)
-	fillF(&d.PowerLimitWatts, w.PowerLimitWatts)
-	fillF(&d.EnvTemperature, w.EnvTemperature)
-	fillF(&d.CoolantInletTemperature, w.CoolantInletTemperature)
-	fillF(&d.CoolantOutletTemperature, w.CoolantOutletTemperature)
-	fillF(&d.ExpectedHashrate, w.ExpectedHashrate)
-	if d.PSUFanRPM == nil && w.PSUFanRPM != nil {
-		d.PSUFanRPM, added = w.PSUFanRPM, true
-	}
-	if len(d.Fans) == 0 && len(w.Fans) > 0 {
-		d.Fans, added = w.Fans, true
-	}
-	for _, wb := range w.Boards {
-		for i := range d.Boards {
-			b := &d.Boards[i]
-			if b.Index != wb.Index {
-				continue
-			}
-			fillF(&b.ExpectedHashrate, wb.ExpectedHashrate)
-			fillF(&b.Temperature, wb.Temperature)
-			fillF(&b.ChipTemperature, wb.ChipTemperature)
-			fillF(&b.InletTemperature, wb.InletTemperature)
-			fillF(&b.OutletTemperature, wb.OutletTemperature)
-			fillF(&b.VoltageVolts, wb.VoltageVolts)
-			fillF(&b.FrequencyMHz, wb.FrequencyMHz)
-			if b.Chips == nil && wb.Chips != nil {
-				b.Chips, added = wb.Chips, true
-			}
-			if b.SerialNumber == "" && wb.SerialNumber != "" {
-				b.SerialNumber, added = wb.SerialNumber, true
-			}
-		}
-	}
-	return added
+	return drivers.Merge(d, w)
 }
 
 // applyWorkMode: a sleeping miner is not mining whatever it hashes while

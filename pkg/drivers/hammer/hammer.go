@@ -111,15 +111,11 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		return d
 	}
 	rs := antminer.WebReplies(d, w, Pages)
-	antminer.WebIdentity(d, rs["get_system_info"])
-	if d.Model == "" {
-		d.Model = cleanModel(rs["get_system_info"].S("minertype"))
-	}
-	if d.FirmwareVersion == "" {
-		d.FirmwareVersion = rs["get_system_info"].S("system_filesystem_version")
-	}
-	d.Errors = antminer.WebErrors(rs["summary"])
-	d.FaultLight = antminer.WebFaultLight(rs["get_blink_status"])
+	si := rs["get_system_info"]
+	web := &drivers.MinerData{Model: cleanModel(si.S("minertype")), FirmwareVersion: si.S("system_filesystem_version"),
+		Errors: antminer.WebErrors(rs["summary"]), FaultLight: antminer.WebFaultLight(rs["get_blink_status"])}
+	antminer.WebIdentity(web, si)
+	drivers.Merge(d, web)
 	if s := antminer.WebSleeping(d, rs["get_miner_conf"], "bitmain-work-mode"); s != nil && *s {
 		d.IsMining = drivers.Ptr(false)
 	}
