@@ -40,7 +40,6 @@ package antminer
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -200,7 +199,7 @@ func ParseBMMiner(b *cgminer.Batch, opt Options) *drivers.MinerData {
 	}
 	if r := replies["pools"]; r != nil {
 		if _, ok := r["POOLS"]; !ok {
-			d.Problem(fmt.Errorf("command %q: %w: no POOLS section", "pools", drivers.ErrBadResponse))
+			drivers.CommandFields(d, "pools").Missing("POOLS")
 		}
 		d.Pools = cgminer.Pools(r)
 	}
@@ -227,7 +226,7 @@ func (p *parser) version(r jsonval.Obj) {
 	}
 	vs := r.Objs("VERSION")
 	if len(vs) == 0 {
-		p.d.Problem(fmt.Errorf("command %q: %w: no VERSION section", "version", drivers.ErrBadResponse))
+		drivers.CommandFields(p.d, "version").Missing("VERSION")
 		return
 	}
 	f := cmdFields(p.d, "version", vs[0])
@@ -318,7 +317,7 @@ func (p *parser) summary(r jsonval.Obj) {
 	}
 	ss := r.Objs("SUMMARY")
 	if len(ss) == 0 {
-		p.d.Problem(fmt.Errorf("command %q: %w: no SUMMARY section", "summary", drivers.ErrBadResponse))
+		drivers.CommandFields(p.d, "summary").Missing("SUMMARY")
 		return
 	}
 	f := cmdFields(p.d, "summary", ss[0])

@@ -211,7 +211,7 @@ func WebSummary(d *drivers.MinerData, r jsonval.Obj) {
 	}
 	ss := r.Objs("SUMMARY")
 	if len(ss) == 0 {
-		d.Problem(fmt.Errorf("web %s: %w: no SUMMARY section", WebPath("summary"), drivers.ErrBadResponse))
+		drivers.PageFields(d, WebPath("summary")).Missing("SUMMARY")
 		return
 	}
 	f := drivers.Fields{D: d, Source: "web " + WebPath("summary")}.Of(ss[0])

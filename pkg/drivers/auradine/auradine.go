@@ -203,7 +203,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 	if o := first(web["ipreport"], "IPReport"); o != nil {
 		if m := o.S("mac"); m != "" {
 			if d.MAC = drivers.NormalizeMAC(m); d.MAC == "" {
-				d.Problem(fmt.Errorf("web page %q: field mac %q is not a MAC", "ipreport", m))
+				drivers.PageFields(d, "/ipreport").Invalid("mac", fmt.Sprintf("not a MAC address: %q", m))
 			}
 		}
 		d.Hostname = o.S("hostname")
@@ -225,13 +225,13 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 	if s := first(r["summary"], "SUMMARY"); s != nil {
 		d.Hashrate = mhs(s.F("MHS 1m", "MHS 5s"))
 		if d.Hashrate == nil {
-			d.Problem(errors.New(`command "summary": no "MHS 1m"/"MHS 5s" hashrate`))
+			drivers.CommandFields(d, "summary").Missing("MHS 1m")
 		}
 		if e := s.I("Elapsed"); e != nil && *e >= 0 {
 			d.UptimeSeconds = e
 		}
 	} else if r["summary"] != nil {
-		d.Problem(errors.New(`command "summary": no SUMMARY section`))
+		drivers.CommandFields(d, "summary").Missing("SUMMARY")
 	}
 	if dv := r["devs"]; dv != nil {
 		for i, e := range dv.Objs("DEVS") {
@@ -304,7 +304,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 			if v, ok := watts(s); ok {
 				d.PowerWatts = &v
 			} else {
-				d.Problem(fmt.Errorf("web page %q: field PowerIn %q is not a power", "psu", s))
+				drivers.PageFields(d, "/psu").Bad("PowerIn", s)
 			}
 		}
 		if v, ok := watts(p.S("PoutMax")); ok && d.PowerLimitWatts == nil && v > 0 {
@@ -357,7 +357,7 @@ func psuFan(d *drivers.MinerData, p jsonval.Obj) *int64 {
 		}
 		f := jsonval.Float(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "RPM")))
 		if f == nil || *f < 0 || *f > 1e6 {
-			d.Problem(fmt.Errorf("psu: field %s %q: %w: not a fan speed", key, s, drivers.ErrBadResponse))
+			drivers.PageFields(d, "/psu").Bad(key, s)
 			continue
 		}
 		if v := int64(*f); slowest == nil || v < *slowest {

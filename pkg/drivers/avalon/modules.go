@@ -104,7 +104,7 @@ func (p *parser) stats(cmd string, r jsonval.Obj) {
 	mods = dedupe(mods)
 	if len(mods) == 0 {
 		if len(entries) > 0 {
-			p.d.Problem(fmt.Errorf("command %q: no MM ID data", cmd))
+			p.f(cmd).Invalid("STATS", "no MM ID data")
 		}
 		return
 	}

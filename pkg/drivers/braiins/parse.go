@@ -61,7 +61,7 @@ func Parse(b *cgminer.Batch) *drivers.MinerData {
 	}
 	if o := r["pools"]; o != nil {
 		if _, ok := o["POOLS"]; !ok {
-			p.d.Problem(fmt.Errorf("command %q: no POOLS section", "pools"))
+			p.f("pools").Missing("POOLS")
 		} else {
 			p.d.Pools = cgminer.Pools(o)
 		}
@@ -111,11 +111,7 @@ func statusDescription(obj jsonval.Obj) string {
 // section returns the objects of name in cmd's reply, reporting a missing
 // section.
 func (p *parser) section(cmd string, obj jsonval.Obj, name string) []jsonval.Obj {
-	if _, ok := obj[name].([]any); !ok {
-		p.d.Problem(fmt.Errorf("command %q: no %s section", cmd, name))
-		return nil
-	}
-	return obj.Objs(name)
+	return p.f(cmd).Section(obj, name)
 }
 
 // f reads fields of cmd's reply.

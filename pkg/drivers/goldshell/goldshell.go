@@ -264,7 +264,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 			if mac := drivers.NormalizeMAC(name); mac != "" {
 				d.MAC = mac
 			} else {
-				d.Problem(fmt.Errorf("web page %q: field name %q is not a MAC", "setting", name))
+				drivers.PageFields(d, webPaths["setting"]).Invalid("name", fmt.Sprintf("not a MAC address: %q", name))
 			}
 		}
 	}
@@ -277,10 +277,10 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		summary(d, s)
 	}
 	if dv := r["devs"]; dv != nil {
-		devs(d, "command \"devs\"", dv.Objs("DEVS"))
+		devs(d, drivers.CommandFields(d, "devs"), dv.Objs("DEVS"))
 	} else if wd := web["devs"]; wd != nil {
 		if l := wd.Objs("DEVS"); len(l) > 0 {
-			devs(d, "web page \"devs\"", l)
+			devs(d, drivers.PageFields(d, webPaths["devs"]), l)
 		} else {
 			webDevs(d, wd.Objs("data"))
 		}
@@ -304,13 +304,11 @@ func mhs(v *float64) *float64 {
 func summary(d *drivers.MinerData, o jsonval.Obj) {
 	s := o.Objs("SUMMARY")
 	if len(s) == 0 {
-		d.Problem(errors.New(`command "summary": no SUMMARY section`))
+		drivers.CommandFields(d, "summary").Missing("SUMMARY")
 		return
 	}
-	if h := mhs(s[0].F("MHS 20s", "MHS 5s", "MHS av")); h != nil {
+	if h := mhs(drivers.CommandFields(d, "summary").NonNegFloat(s[0], "MHS 20s", "MHS 5s", "MHS av")); h != nil {
 		d.Hashrate = h
-	} else if _, ok := s[0].Get("MHS 20s"); ok {
-		d.Problem(errors.New(`command "summary": field "MHS 20s" is not a hashrate`))
 	}
 	if e := s[0].I("Elapsed"); e != nil && *e >= 0 {
 		d.UptimeSeconds = e
@@ -353,7 +351,7 @@ func board(d *drivers.MinerData, idx int) *drivers.Board {
 }
 
 // devs reads cgminer-style DEVS (4028, or the web's older form).
-func devs(d *drivers.MinerData, src string, list []jsonval.Obj) {
+func devs(d *drivers.MinerData, src drivers.Fields, list []jsonval.Obj) {
 	for i, e := range list {
 		if i >= maxBoards {
 			break
@@ -383,7 +381,7 @@ func devs(d *drivers.MinerData, src string, list []jsonval.Obj) {
 		}
 	}
 	if len(list) == 0 {
-		d.Problem(fmt.Errorf("%s: no DEVS section", src))
+		src.Missing("DEVS")
 	}
 }
 
@@ -430,7 +428,7 @@ func firstNum(s string) *float64 {
 // webDevs reads the firmware 2.2.x web form {"data":[...]}.
 func webDevs(d *drivers.MinerData, list []jsonval.Obj) {
 	if len(list) == 0 {
-		d.Problem(errors.New(`web page "devs": no boards`))
+		drivers.PageFields(d, webPaths["devs"]).Missing("data")
 		return
 	}
 	for i, e := range list {
@@ -442,7 +440,7 @@ func webDevs(d *drivers.MinerData, list []jsonval.Obj) {
 		if s := e.S("temp"); s != "" {
 			bd.Temperature = temp(firstNum(s))
 			if bd.Temperature == nil {
-				d.Problem(fmt.Errorf(`web page "devs": field temp %q is not a temperature`, s))
+				drivers.PageFields(d, webPaths["devs"]).Under(fmt.Sprintf("data[%d]", i)).Bad("temp", s)
 			}
 		}
 		if i == 0 {

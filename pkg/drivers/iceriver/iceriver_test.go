@@ -185,7 +185,7 @@ func TestBrokenSectionKeepsTheRest(t *testing.T) {
 	require.Len(t, d.Problems, 3, "%v", d.Problems) // mac, boards[1].rtpow, fans
 	msgs := fmt.Sprint(d.Problems)
 	require.Contains(t, msgs, "boards[1].rtpow")
-	require.Contains(t, msgs, "field fans: not a list")
+	require.Contains(t, msgs, `field "fans": bad response: not a list`)
 	require.Nil(t, d.Boards[1].Hashrate, "the broken value is dropped")
 	require.Equal(t, 61.0, *d.Boards[1].Temperature, "the rest of the board is kept")
 	require.Empty(t, d.Fans)

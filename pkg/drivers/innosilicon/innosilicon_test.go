@@ -208,8 +208,8 @@ func TestBrokenSectionKeepsTheRest(t *testing.T) {
 	d := Parse(cgminer.BatchFromRaw("test", rpc), httpapi.RepliesFromRaw(web))
 	msgs := fmt.Sprint(d.Problems)
 	require.Len(t, d.Problems, 4, "%v", d.Problems)
-	require.Contains(t, msgs, `all.chain[1]`)
-	require.Contains(t, msgs, `all.fansSpeed "loud"`)
+	require.Contains(t, msgs, `web /api/getAll: field "all.chain[1].Hash Rate H": bad response: cannot read "fast"`)
+	require.Contains(t, msgs, `web /api/getAll: field "all.fansSpeed": bad response: cannot read "loud"`)
 	require.Contains(t, msgs, `"overview"`)
 	require.Contains(t, msgs, `"stats"`)
 
@@ -280,14 +280,17 @@ func TestModelsUnitsErrors(t *testing.T) {
 	} {
 		o, err := httpapi.ParseJSON([]byte(in))
 		require.NoError(t, err)
-		v, err := rate(o)
-		require.NoError(t, err, in)
+		d := &drivers.MinerData{}
+		v := rate(page(d, "getAll"), o)
+		require.Empty(t, d.Problems, in)
 		require.InDelta(t, th, *v, 1e-12, "%s in TH/s", in)
 	}
 	for _, bad := range []string{`{"Hash Rate": 5, "Unit": "furlongs"}`, `{"Hash Rate H": -1}`, `{"Hash Rate": "x"}`} {
 		o, _ := httpapi.ParseJSON([]byte(bad))
-		_, err := rate(o)
-		require.Error(t, err, bad)
+		d := &drivers.MinerData{}
+		require.Nil(t, rate(page(d, "getAll"), o), bad)
+		require.Len(t, d.Problems, 1, bad)
+		require.ErrorIs(t, d.Problems[0], drivers.ErrBadResponse, bad)
 	}
 	require.Equal(t, drivers.MinerError{Code: "34", Message: "hashboard cables connected in the wrong order"}, minerError(34))
 	require.Equal(t, drivers.MinerError{Code: "99", Message: "unknown error code 99"}, minerError(99))
