@@ -61,7 +61,7 @@ func init() {
 	// One web transport for every instance: the plugin makes one instance
 	// per driver name in each [[inputs.asic]] block, and the blocks share
 	// one connection pool.
-	drivers.Register(Name, func() drivers.Driver { return Driver{Web: DefaultWeb(), mem: newMemory()} })
+	drivers.Register(Name, func() drivers.Driver { return Driver{Web: httpapi.Shared(nil), mem: newMemory()} })
 }
 
 // Driver gathers stock Antminer firmware. Web is shared by all the miners
@@ -71,26 +71,10 @@ type Driver struct {
 	mem *memory // nil: ask everything every gather
 }
 
-var (
-	defaultWebOnce sync.Once
-	defaultWeb     *httpapi.Transport
-)
-
-// DefaultWeb is the web transport of drivers built without one.
-func DefaultWeb() *httpapi.Transport {
-	defaultWebOnce.Do(func() { defaultWeb = httpapi.NewTransport(httpapi.Options{}) })
-	return defaultWeb
-}
-
 // Name implements drivers.Driver.
 func (Driver) Name() string { return Name }
 
-func (dr Driver) web() *httpapi.Transport {
-	if dr.Web != nil {
-		return dr.Web
-	}
-	return DefaultWeb()
-}
+func (dr Driver) web() *httpapi.Transport { return httpapi.Shared(dr.Web) }
 
 // Forget implements drivers.Forgetter: the web identity, the web UI's
 // state and the web session of host are dropped.

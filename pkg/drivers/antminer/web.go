@@ -1,7 +1,6 @@
 package antminer
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -39,23 +38,6 @@ func WebConfig(t drivers.Target) httpapi.Config {
 	return httpapi.Config{Addr: t.WebAddr(), API: "web API", Digest: true, Username: user, Password: pass}.For(t)
 }
 
-// WebReplies returns the web replies that answered, recording each other
-// failure as a problem, except pages the firmware lacks (404).
-func WebReplies(d *drivers.MinerData, w *httpapi.Replies, names []string) map[string]jsonval.Obj {
-	out := map[string]jsonval.Obj{}
-	for _, n := range names {
-		r, err := w.Reply(n)
-		if err != nil {
-			if !httpapi.IsNotFound(err) && !errors.Is(err, httpapi.ErrNotRequested) {
-				d.Problem(fmt.Errorf("web %s: %w", WebPath(n), err))
-			}
-			continue
-		}
-		out[n] = r
-	}
-	return out
-}
-
 // ParseWithWeb merges the 4028 replies and the web replies of one stock
 // Antminer by drivers.Merge: the 4028 data is kept where it has a value; the web adds MAC,
 // hostname, serial number, fault light, work mode and errors, and stands
@@ -87,7 +69,7 @@ func parseWithWeb(b *cgminer.Batch, w *httpapi.Replies) (d *drivers.MinerData, s
 		}
 		return d, false
 	}
-	rs := WebReplies(d, w, WebEndpoints)
+	rs := httpapi.Pages(d, w, WebEndpoints, WebPath)
 	// Each page is read on its own and merged by drivers.Merge (4028
 	// preferred where both carry a value): identity first, as the units
 	// of the others follow the model's algorithm.

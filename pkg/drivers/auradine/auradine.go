@@ -83,7 +83,6 @@ func init() {
 	drivers.Register(Name, func() drivers.Driver { return Driver{Web: httpapi.NewTransport(httpapi.Options{})} })
 }
 
-var defaultWeb = httpapi.NewTransport(httpapi.Options{})
 
 // Driver gathers Auradine miners.
 type Driver struct {
@@ -97,10 +96,7 @@ func (Driver) Name() string { return Name }
 
 // Gather asks both APIs and merges them.
 func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	tr := dr.Web
-	if tr == nil {
-		tr = defaultWeb
-	}
+	tr := httpapi.Shared(dr.Web)
 	port := dr.WebPort
 	if port == 0 {
 		port = DefaultWebPort
@@ -452,8 +448,4 @@ func cleanModel(s string) string {
 
 // Forget implements drivers.Forgetter: the web sessions kept for host are
 // dropped (the plugin calls it when the miner leaves its inventory).
-func (dr Driver) Forget(host string) {
-	if dr.Web != nil {
-		dr.Web.Forget(host)
-	}
-}
+func (dr Driver) Forget(host string) { httpapi.Shared(dr.Web).Forget(host) }

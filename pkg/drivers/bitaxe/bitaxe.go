@@ -26,8 +26,6 @@ package bitaxe
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -65,11 +63,7 @@ func (Driver) Name() string { return Name }
 // Gather reads /api/system/info, and /api/system/asic when info lacks
 // what it adds.
 func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	tr := dr.Web
-	if tr == nil {
-		tr = httpapi.NewTransport(httpapi.Options{})
-		defer tr.CloseIdle()
-	}
+	tr := httpapi.Shared(dr.Web)
 	c := tr.Client(httpapi.Config{Addr: t.WebAddr(), API: "AxeOS API"}.For(t))
 	names := []string{Info}
 	w := c.GetAll(ctx, names, Path)
@@ -99,21 +93,8 @@ func needAsic(info jsonval.Obj) bool {
 // Problems.
 func Parse(w *httpapi.Replies) *drivers.MinerData {
 	d := &drivers.MinerData{Make: "Bitaxe", Firmware: "esp-miner", Algorithm: "sha256"}
-	info, err := w.Reply(Info)
-	if err != nil {
-		if !httpapi.IsNotFound(err) && !errors.Is(err, httpapi.ErrNotRequested) {
-			d.Problem(fmt.Errorf("%s: %w", Path(Info), err))
-		}
-		info = jsonval.Obj{}
-	}
-	asic, err := w.Reply(Asic)
-	if err != nil {
-		// 404 on firmware older than the page: not a fault.
-		if !httpapi.IsNotFound(err) && !errors.Is(err, httpapi.ErrNotRequested) {
-			d.Problem(fmt.Errorf("%s: %w", Path(Asic), err))
-		}
-		asic = jsonval.Obj{}
-	}
+	rs := httpapi.Pages(d, w, []string{Info, Asic}, Path) // no asic page: firmware older than it
+	info, asic := rs[Info], rs[Asic]
 	f := drivers.Fields{D: d, Source: Path(Info)}.Of(info)
 	a := drivers.Fields{D: d, Source: Path(Asic)}.Of(asic)
 
@@ -295,8 +276,4 @@ func firstNonEmpty(ss ...string) string {
 
 // Forget implements drivers.Forgetter: the web sessions kept for host are
 // dropped (the plugin calls it when the miner leaves its inventory).
-func (dr Driver) Forget(host string) {
-	if dr.Web != nil {
-		dr.Web.Forget(host)
-	}
-}
+func (dr Driver) Forget(host string) { httpapi.Shared(dr.Web).Forget(host) }

@@ -54,10 +54,7 @@ func (Driver) Name() string { return Name }
 
 // Gather reads every page and parses what answered.
 func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	tr := dr.Web
-	if tr == nil {
-		tr = antminer.DefaultWeb()
-	}
+	tr := httpapi.Shared(dr.Web)
 	w := tr.Client(antminer.WebConfig(t)).GetAll(ctx, Pages, antminer.WebPath)
 	if err := w.Err(); err != nil {
 		return nil, err
@@ -71,7 +68,7 @@ var fwVersion = regexp.MustCompile(`(?i)_V([0-9][0-9A-Za-z.\-]*)$`)
 // Problems.
 func Parse(w *httpapi.Replies) *drivers.MinerData {
 	d := &drivers.MinerData{Make: "Elphapex", Firmware: "stock", Algorithm: "scrypt"}
-	rs := antminer.WebReplies(d, w, Pages)
+	rs := httpapi.Pages(d, w, Pages, antminer.WebPath)
 	si := rs["get_system_info"]
 	antminer.WebIdentity(d, si)
 	if a := hashunit.Algorithm(si.S("Algorithm")); a != "" { // "Scrypt"
@@ -142,8 +139,4 @@ func firstNonEmpty(ss ...string) string {
 
 // Forget implements drivers.Forgetter: the web sessions kept for host are
 // dropped (the plugin calls it when the miner leaves its inventory).
-func (dr Driver) Forget(host string) {
-	if dr.Web != nil {
-		dr.Web.Forget(host)
-	}
-}
+func (dr Driver) Forget(host string) { httpapi.Shared(dr.Web).Forget(host) }

@@ -85,7 +85,6 @@ func init() {
 	drivers.Register(Name, func() drivers.Driver { return Driver{Web: httpapi.NewTransport(httpapi.Options{})} })
 }
 
-var defaultWeb = httpapi.NewTransport(httpapi.Options{})
 
 // Driver gathers Goldshell miners. Web is shared by all its miners; nil
 // uses a package-wide transport.
@@ -98,10 +97,7 @@ func (Driver) Name() string { return Name }
 
 // Gather asks 4028 in one joined request, then the web pages it still needs.
 func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	tr := dr.Web
-	if tr == nil {
-		tr = defaultWeb
-	}
+	tr := httpapi.Shared(dr.Web)
 	b := (&cgminer.Client{Addr: t.RPCAddr()}).Multi(ctx, RPCCommands...)
 	pages := []string{"status", "setting"}
 	if _, err := b.Reply("devs"); err != nil {
@@ -236,17 +232,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		}
 		r[cmd] = o
 	}
-	web := map[string]jsonval.Obj{}
-	for _, n := range WebPages {
-		o, err := w.Reply(n)
-		if err != nil {
-			if !errors.Is(err, httpapi.ErrNotRequested) && !httpapi.IsNotFound(err) {
-				d.Problem(fmt.Errorf("web page %q: %w", n, err))
-			}
-			continue
-		}
-		web[n] = o
-	}
+	web := httpapi.Pages(d, w, WebPages, func(n string) string { return webPaths[n] })
 	for _, cmd := range RPCCommands {
 		// A 4028 failure that the web page made up for is no loss.
 		if err := rpcErr[cmd]; err != nil && web[cmd] == nil {
@@ -555,8 +541,4 @@ func Algorithm(model string) string {
 
 // Forget implements drivers.Forgetter: the web sessions kept for host are
 // dropped (the plugin calls it when the miner leaves its inventory).
-func (dr Driver) Forget(host string) {
-	if dr.Web != nil {
-		dr.Web.Forget(host)
-	}
-}
+func (dr Driver) Forget(host string) { httpapi.Shared(dr.Web).Forget(host) }

@@ -64,10 +64,7 @@ func RPCTarget(t drivers.Target) drivers.Target {
 // Gather asks the RPC (joined when ccminer accepts it) and the web pages
 // at the same time.
 func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	tr := dr.Web
-	if tr == nil {
-		tr = antminer.DefaultWeb()
-	}
+	tr := httpapi.Shared(dr.Web)
 	var wg sync.WaitGroup
 	var w *httpapi.Replies
 	wg.Add(1)
@@ -110,7 +107,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		}
 		return d
 	}
-	rs := antminer.WebReplies(d, w, Pages)
+	rs := httpapi.Pages(d, w, Pages, antminer.WebPath)
 	si := rs["get_system_info"]
 	web := &drivers.MinerData{Model: cleanModel(si.S("minertype")), FirmwareVersion: si.S("system_filesystem_version"),
 		Errors: antminer.WebErrors(rs["summary"]), FaultLight: antminer.WebFaultLight(rs["get_blink_status"])}
@@ -134,8 +131,4 @@ func cleanModel(s string) string {
 
 // Forget implements drivers.Forgetter: the web sessions kept for host are
 // dropped (the plugin calls it when the miner leaves its inventory).
-func (dr Driver) Forget(host string) {
-	if dr.Web != nil {
-		dr.Web.Forget(host)
-	}
-}
+func (dr Driver) Forget(host string) { httpapi.Shared(dr.Web).Forget(host) }

@@ -28,7 +28,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
@@ -60,18 +59,7 @@ type Driver struct {
 	Web *httpapi.Transport
 }
 
-var (
-	defaultWebOnce sync.Once
-	defaultWeb     *httpapi.Transport
-)
-
-func (dr *Driver) web() *httpapi.Transport {
-	if dr.Web != nil {
-		return dr.Web
-	}
-	defaultWebOnce.Do(func() { defaultWeb = httpapi.NewTransport(httpapi.Options{}) })
-	return defaultWeb
-}
+func (dr *Driver) web() *httpapi.Transport { return httpapi.Shared(dr.Web) }
 
 // Name implements drivers.Driver.
 func (*Driver) Name() string { return Name }

@@ -43,7 +43,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sync"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
@@ -70,11 +69,6 @@ func init() {
 	drivers.Register(Name, func() drivers.Driver { return &Driver{Web: httpapi.NewTransport(httpapi.Options{})} })
 }
 
-var (
-	defaultWebOnce sync.Once
-	defaultWeb     *httpapi.Transport
-)
-
 // Driver gathers Innosilicon miners. Web is shared by all its miners (it
 // keeps their JWTs); nil uses a package-wide transport.
 type Driver struct {
@@ -84,13 +78,7 @@ type Driver struct {
 // Name implements drivers.Driver.
 func (*Driver) Name() string { return Name }
 
-func (dr *Driver) web() *httpapi.Transport {
-	if dr.Web != nil {
-		return dr.Web
-	}
-	defaultWebOnce.Do(func() { defaultWeb = httpapi.NewTransport(httpapi.Options{}) })
-	return defaultWeb
-}
+func (dr *Driver) web() *httpapi.Transport { return httpapi.Shared(dr.Web) }
 
 // Gather asks both APIs and merges them. It fails only when neither
 // answered: with auth_failed when the web login was refused, bad_response

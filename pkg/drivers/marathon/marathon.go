@@ -29,11 +29,9 @@ package marathon
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/antminer"
@@ -67,11 +65,6 @@ type Driver struct {
 	Web *httpapi.Transport
 }
 
-var (
-	defaultWebOnce sync.Once
-	defaultWeb     *httpapi.Transport
-)
-
 // Name implements drivers.Driver.
 func (Driver) Name() string { return Name }
 
@@ -89,11 +82,7 @@ func Config(t drivers.Target) httpapi.Config {
 
 // Gather reads every page and parses what answered.
 func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	tr := dr.Web
-	if tr == nil {
-		defaultWebOnce.Do(func() { defaultWeb = httpapi.NewTransport(httpapi.Options{}) })
-		tr = defaultWeb
-	}
+	tr := httpapi.Shared(dr.Web)
 	cfg := Config(t)
 	c := tr.Client(cfg)
 	objs, errs := map[string]jsonval.Obj{}, map[string]error{}
@@ -144,18 +133,7 @@ func RepliesFromRaw(raw map[string][]byte) *httpapi.Replies {
 // Problems.
 func Parse(w *httpapi.Replies) *drivers.MinerData {
 	d := &drivers.MinerData{Make: "Antminer", Firmware: "marathon"}
-	rs := map[string]jsonval.Obj{}
-	for _, n := range Pages {
-		r, err := w.Reply(n)
-		if err != nil {
-			// A page this firmware version lacks is not a fault.
-			if !httpapi.IsNotFound(err) && !errors.Is(err, httpapi.ErrNotRequested) {
-				d.Problem(fmt.Errorf("web %s: %w", Path(n), err))
-			}
-			continue
-		}
-		rs[n] = r
-	}
+	rs := httpapi.Pages(d, w, Pages, Path)
 	overview(d, rs["overview"])
 	d.Algorithm = algorithm(d.Model)
 	if nc := rs["network_config"]; nc != nil {
@@ -412,8 +390,4 @@ func fans(d *drivers.MinerData, f jsonval.Obj) {
 
 // Forget implements drivers.Forgetter: the web sessions kept for host are
 // dropped (the plugin calls it when the miner leaves its inventory).
-func (dr Driver) Forget(host string) {
-	if dr.Web != nil {
-		dr.Web.Forget(host)
-	}
-}
+func (dr Driver) Forget(host string) { httpapi.Shared(dr.Web).Forget(host) }

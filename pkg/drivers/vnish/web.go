@@ -3,7 +3,6 @@ package vnish
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -89,18 +88,7 @@ func ParseWithWeb(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		}
 		return d
 	}
-	rs := map[string]jsonval.Obj{}
-	for _, n := range WebEndpoints {
-		r, err := w.Reply(n)
-		if err != nil {
-			// 404: an older Vnish without the page.
-			if !httpapi.IsNotFound(err) && !errors.Is(err, httpapi.ErrNotRequested) {
-				d.Problem(fmt.Errorf("web %s: %w", WebPath(n), err))
-			}
-			continue
-		}
-		rs[n] = r
-	}
+	rs := httpapi.Pages(d, w, WebEndpoints, WebPath) // 404: an older Vnish without the page
 	web := webData(rs, d.Algorithm)
 	// 4028 only guesses the algorithm from the model's name (sha256 for
 	// any name it does not know); the web API states it.
