@@ -83,7 +83,6 @@ func init() {
 	drivers.Register(Name, func() drivers.Driver { return Driver{Web: httpapi.NewTransport(httpapi.Options{})} })
 }
 
-
 // Driver gathers Auradine miners.
 type Driver struct {
 	Web *httpapi.Transport

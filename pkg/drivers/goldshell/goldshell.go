@@ -85,7 +85,6 @@ func init() {
 	drivers.Register(Name, func() drivers.Driver { return Driver{Web: httpapi.NewTransport(httpapi.Options{})} })
 }
 
-
 // Driver gathers Goldshell miners. Web is shared by all its miners; nil
 // uses a package-wide transport.
 type Driver struct {
