@@ -160,18 +160,7 @@ func Parse(b *cgminer.Batch) *drivers.MinerData { return ParseBMMiner(b, Options
 // firmware.
 func ParseBMMiner(b *cgminer.Batch, opt Options) *drivers.MinerData {
 	d := &drivers.MinerData{Make: "Antminer"}
-	replies := map[string]jsonval.Obj{}
-	for _, cmd := range Commands {
-		r, err := b.Reply(cmd)
-		if err != nil {
-			if opt.optional(cmd) && cgminer.IsInvalidCommand(err) {
-				continue
-			}
-			d.Problem(err) // the transport's errors name the command
-			continue
-		}
-		replies[cmd] = r
-	}
+	replies := cgminer.Replies(d, b, Commands, opt.optional)
 
 	p := &parser{d: d, opt: opt}
 	p.version(replies["version"])

@@ -1,7 +1,6 @@
 package braiins
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -27,13 +26,10 @@ func Parse(b *cgminer.Batch) *drivers.MinerData {
 		d:      &drivers.MinerData{Make: "Antminer", Firmware: Name, Algorithm: "sha256"},
 		boards: map[int]*drivers.Board{},
 	}
-	r := map[string]jsonval.Obj{}
+	r := cgminer.Replies(p.d, b, Commands, cgminer.AnyMayLack)
 	for _, cmd := range Commands {
-		if obj := p.reply(b, cmd); obj != nil {
-			r[cmd] = obj
-			if p.description == "" {
-				p.description = statusDescription(obj)
-			}
+		if obj := r[cmd]; obj != nil && p.description == "" {
+			p.description = statusDescription(obj)
 		}
 	}
 	if o := r["version"]; o != nil {
@@ -75,28 +71,6 @@ type parser struct {
 	boards      map[int]*drivers.Board
 	description string // STATUS Description of the first reply: version fallback
 	platform    string // e.g. "am1-s9", from version strings
-}
-
-// reply returns cmd's reply, or nil when there is none.
-func (p *parser) reply(b *cgminer.Batch, cmd string) jsonval.Obj {
-	obj, err := b.Reply(cmd)
-	if err == nil {
-		return obj
-	}
-	if lacking(err) {
-		return nil
-	}
-	p.d.Problem(drivers.CommandErr(cmd, err))
-	return nil
-}
-
-// lacking tells a command this firmware version does not have (cgminer code
-// 14, "Invalid command") or one the caller did not ask for.
-func lacking(err error) bool {
-	if cgminer.IsInvalidCommand(err) {
-		return true
-	}
-	return errors.Is(err, cgminer.ErrNotRequested)
 }
 
 func statusDescription(obj jsonval.Obj) string {

@@ -19,19 +19,7 @@ const maxBoards = 16
 // fails: what cannot be read is left out and listed in Problems.
 func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 	d := &drivers.MinerData{Make: "Innosilicon", Firmware: "stock"}
-	rpc := map[string]jsonval.Obj{}
-	if b != nil {
-		for _, cmd := range RPCCommands {
-			o, err := b.Reply(cmd)
-			if err != nil {
-				if !errors.Is(err, cgminer.ErrNotRequested) && !cgminer.IsInvalidCommand(err) {
-					d.Problem(drivers.CommandErr(cmd, err))
-				}
-				continue
-			}
-			rpc[cmd] = o
-		}
-	}
+	rpc := cgminer.Replies(d, b, RPCCommands, cgminer.AnyMayLack)
 	web := map[string]jsonval.Obj{}
 	for _, p := range WebPages {
 		o, err := w.Reply(p)

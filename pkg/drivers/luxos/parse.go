@@ -27,17 +27,7 @@ func Parse(b *cgminer.Batch) *drivers.MinerData {
 		d:      &drivers.MinerData{Make: "Antminer", Firmware: Name, Algorithm: "sha256"},
 		boards: map[int]*drivers.Board{},
 	}
-	r := map[string]jsonval.Obj{}
-	for _, cmd := range Commands {
-		obj, err := b.Reply(cmd)
-		if err != nil {
-			if !(optional[cmd] && cgminer.IsInvalidCommand(err)) {
-				p.d.Problem(drivers.CommandErr(cmd, err))
-			}
-			continue
-		}
-		r[cmd] = obj
-	}
+	r := cgminer.Replies(p.d, b, Commands, func(cmd string) bool { return optional[cmd] })
 
 	// Identity first: the model decides the algorithm.
 	if o := r["version"]; o != nil {

@@ -27,15 +27,7 @@ var boardKeys = []string{"Chip Count", "MHS(Sample)", "MHS(Ideal)", "SN", "Temp 
 // the rest is kept.
 func Parse(b *cgminer.Batch) *drivers.MinerData {
 	d := &drivers.MinerData{Make: Make, Firmware: "stock", Algorithm: hashunit.SHA256}
-	r := map[string]jsonval.Obj{}
-	for _, cmd := range Commands {
-		obj, err := b.Reply(cmd)
-		if err != nil {
-			d.Problem(drivers.CommandErr(cmd, err))
-			continue
-		}
-		r[cmd] = obj
-	}
+	r := cgminer.Replies(d, b, Commands, nil)
 	if v := first(r["version"], "VERSION"); v != nil {
 		d.APIVersion = drivers.Fields{D: d, Source: `command "version"`}.String(v, "API")
 	}
