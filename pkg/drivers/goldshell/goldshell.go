@@ -444,26 +444,10 @@ func webDevs(d *drivers.MinerData, list []jsonval.Obj) {
 	}
 }
 
-// webPools reads /mcb/pools: a list of {url, user, ...}.
+// webPools reads /mcb/pools: a list of cgminer's pool objects in lower
+// case, under "list", "data" or "pools".
 func webPools(o jsonval.Obj) []poolmetrics.Pool {
-	list := o.Objs("list", "data", "pools")
-	out := make([]poolmetrics.Pool, 0, len(list))
-	for i, e := range list {
-		p := poolmetrics.Pool{
-			Index:    i,
-			URL:      poolmetrics.ParseURL(e.S("url", "URL")),
-			User:     e.S("user", "User"),
-			Accepted: e.I("accepted", "Accepted"),
-			Rejected: e.I("rejected", "Rejected"),
-			Stale:    e.I("stale", "Stale"),
-			Active:   e.B("active", "Stratum Active"),
-		}
-		if st := e.S("status", "Status"); st != "" {
-			p.Alive = drivers.Ptr(strings.EqualFold(st, "Alive"))
-		}
-		out = append(out, p)
-	}
-	return out
+	return cgminer.Pools(jsonval.Obj{"POOLS": o.L("list", "data", "pools")})
 }
 
 // suffix words of Goldshell model names, in their canonical spelling.
