@@ -104,3 +104,18 @@ func TestFieldsStructure(t *testing.T) {
 		`command "fans": field "FANS": bad response: fan ID 2 listed twice`,
 	}, msgs)
 }
+
+func TestReadings(t *testing.T) {
+	require.Nil(t, Positive(Ptr(0.0)), "0: no sensor")
+	require.Nil(t, Positive(Ptr(-1.0)))
+	require.Nil(t, Positive(nil))
+	require.Equal(t, 3.5, *Positive(Ptr(3.5)))
+	require.Nil(t, Temperature(Ptr(0.0)))
+	require.Nil(t, Temperature(Ptr(255.0)), "a placeholder, not a reading")
+	require.Equal(t, 200.0, *Temperature(Ptr(200.0)))
+	a, b := Ptr(61.0), Ptr(64.0)
+	m := Max(a, nil, b)
+	require.Equal(t, 64.0, *m)
+	require.NotSame(t, b, m, "a copy: no two fields share a pointer")
+	require.Nil(t, Max(nil, nil))
+}

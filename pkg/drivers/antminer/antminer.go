@@ -39,6 +39,7 @@
 package antminer
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"sync"
@@ -205,7 +206,7 @@ func (p *parser) version(r jsonval.Obj) {
 	f := cmdFields(p.d, "version", vs[0])
 	p.typ = f.String("Type")
 	p.compileTime = f.String("CompileTime")
-	p.minerName = firstNonEmpty(f.String("BMMiner"), f.String("CGMiner"), f.String("Cgminer"))
+	p.minerName = cmp.Or(f.String("BMMiner"), f.String("CGMiner"), f.String("Cgminer"))
 	p.d.APIVersion = f.String("API")
 }
 
@@ -220,13 +221,13 @@ func (p *parser) statsIdentity(r jsonval.Obj) {
 	if info != nil {
 		f := cmdFields(p.d, "stats", info)
 		if p.typ == "" {
-			p.typ = firstNonEmpty(f.String("Type"), f.String("type"))
+			p.typ = cmp.Or(f.String("Type"), f.String("type"))
 		}
 		if p.compileTime == "" {
 			p.compileTime = f.String("CompileTime")
 		}
 		if p.minerName == "" {
-			p.minerName = firstNonEmpty(f.String("BMMiner"), f.String("CGMiner"), f.String("Cgminer"))
+			p.minerName = cmp.Or(f.String("BMMiner"), f.String("CGMiner"), f.String("Cgminer"))
 		}
 	}
 	if data != nil {
@@ -312,13 +313,4 @@ func (p *parser) finish() {
 		// one that sleeps or has stopped (overheat) reports 0.
 		d.IsMining = drivers.Ptr(*d.Hashrate > 0)
 	}
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

@@ -1,6 +1,7 @@
 package antminer
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -77,9 +78,9 @@ func parseWithWeb(b *cgminer.Batch, w *httpapi.Replies) (d *drivers.MinerData, s
 	id := &drivers.MinerData{Firmware: "stock"}
 	WebIdentity(id, si)
 	info := webInfo(rs)
-	id.Model = CleanModel(firstNonEmpty(info.S("type"), si.S("minertype")))
+	id.Model = CleanModel(cmp.Or(info.S("type"), si.S("minertype")))
 	id.Algorithm = Algorithm(id.Model)
-	id.FirmwareVersion = firstNonEmpty(info.S("CompileTime"), si.S("system_filesystem_version"))
+	id.FirmwareVersion = cmp.Or(info.S("CompileTime"), si.S("system_filesystem_version"))
 	id.APIVersion = webStatus(rs["summary"]).S("api_version")
 	// Stock firmware has no version on 4028 (CompileTime is a build date);
 	// newer builds name their release in system_filesystem_version.
@@ -244,7 +245,7 @@ func WebErrors(r jsonval.Obj) []drivers.MinerError {
 			e.Code = strconv.FormatInt(*c, 10)
 		}
 		if e.Message == "" {
-			e.Message = fmt.Sprintf("%s: status %s", firstNonEmpty(st.S("type"), "unknown"), s)
+			e.Message = fmt.Sprintf("%s: status %s", cmp.Or(st.S("type"), "unknown"), s)
 		}
 		out = append(out, e)
 	}

@@ -243,7 +243,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 				x.Active = drivers.Ptr(strings.EqualFold(st, "Alive"))
 			}
 			if web["temperature"] == nil {
-				x.Temperature = temp(e.F("Temperature"))
+				x.Temperature = drivers.Temperature(e.F("Temperature"))
 			}
 		}
 	}
@@ -409,18 +409,11 @@ func hashBoard(e jsonval.Obj) (int, bool) {
 func maxSensor(l []jsonval.Obj) *float64 {
 	var m *float64
 	for _, s := range l {
-		if v := temp(s.F("Temperature")); v != nil && (m == nil || *v > *m) {
+		if v := drivers.Temperature(s.F("Temperature")); v != nil && (m == nil || *v > *m) {
 			m = v
 		}
 	}
 	return m
-}
-
-func temp(v *float64) *float64 {
-	if v == nil || *v <= 0 || *v > 200 {
-		return nil
-	}
-	return v
 }
 
 func mhs(v *float64) *float64 {

@@ -46,14 +46,6 @@ func (m *module) one(key string) *float64 {
 	return &l[0]
 }
 
-// positive drops 0 and below, which Avalon sends for "no reading".
-func positive(v *float64) *float64 {
-	if v == nil || *v <= 0 {
-		return nil
-	}
-	return v
-}
-
 func (p *parser) stats(cmd string, r jsonval.Obj) {
 	entries := cgminer.Section(r, "STATS")
 	var mods []*module
@@ -135,7 +127,7 @@ func (p *parser) modules(mods []*module) {
 			power += *v
 			havePower = true
 		}
-		if v := positive(m.one("MPO")); v != nil {
+		if v := drivers.Positive(m.one("MPO")); v != nil {
 			limit += *v
 			haveLimit = true
 		}

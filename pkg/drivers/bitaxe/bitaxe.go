@@ -25,6 +25,7 @@
 package bitaxe
 
 import (
+	"cmp"
 	"context"
 	"strconv"
 	"strings"
@@ -104,7 +105,7 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 	}
 	d.FirmwareVersion = f.Text("version")
 	identify(d, f.Text("deviceModel", "minerModel"), a.Text("deviceModel"),
-		firstNonEmpty(f.Text("ASICModel"), a.Text("ASICModel")), f.Text("boardVersion"), f.Text("hostname"))
+		cmp.Or(f.Text("ASICModel"), a.Text("ASICModel")), f.Text("boardVersion"), f.Text("hostname"))
 
 	// hashRate_1m (newer AxeOS) is the ~1 minute average; hashRate is the
 	// firmware's short-window rate.
@@ -182,7 +183,7 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 // identify sets Make and Model. deviceModel names the product ("Supra",
 // "Gamma", "NerdQAxe++"); without it the ASIC tells the Bitaxe family.
 func identify(d *drivers.MinerData, infoModel, asicModel, chip, board, host string) {
-	m := strings.TrimSpace(firstNonEmpty(infoModel, asicModel))
+	m := strings.TrimSpace(cmp.Or(infoModel, asicModel))
 	lm := strings.ToLower(m + " " + host)
 	switch {
 	case strings.Contains(lm, "nerd"):
@@ -263,15 +264,6 @@ func poolURL(host string, port *int64) poolmetrics.URL {
 		}
 	}
 	return u
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // Forget implements drivers.Forgetter: the web sessions kept for host are

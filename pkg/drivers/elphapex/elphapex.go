@@ -22,6 +22,7 @@
 package elphapex
 
 import (
+	"cmp"
 	"context"
 	"regexp"
 	"strings"
@@ -81,8 +82,8 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 			break
 		}
 	}
-	d.Model = cleanModel(firstNonEmpty(si.S("minertype"), info.S("type")))
-	fw := firstNonEmpty(si.S("system_filesystem_version"), info.S("miner_version"))
+	d.Model = cleanModel(cmp.Or(si.S("minertype"), info.S("type")))
+	fw := cmp.Or(si.S("system_filesystem_version"), info.S("miner_version"))
 	if m := fwVersion.FindStringSubmatch(fw); m != nil {
 		d.FirmwareVersion = m[1]
 	} else {
@@ -126,15 +127,6 @@ func cleanModel(s string) string {
 		s = strings.TrimSpace(s[9:])
 	}
 	return s
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // Forget implements drivers.Forgetter: the web sessions kept for host are

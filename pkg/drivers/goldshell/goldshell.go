@@ -300,24 +300,6 @@ func summary(d *drivers.MinerData, o jsonval.Obj) {
 	}
 }
 
-func temp(v *float64) *float64 {
-	// 0 is an absent sensor; beyond 200 °C is not a reading.
-	if v == nil || *v <= 0 || *v > 200 {
-		return nil
-	}
-	return v
-}
-
-func maxOf(vs ...*float64) *float64 {
-	var m *float64
-	for _, v := range vs {
-		if v != nil && (m == nil || *v > *m) {
-			m = v
-		}
-	}
-	return m
-}
-
 func boardIndex(e jsonval.Obj, i int) int {
 	if n := e.I("PGA", "ID", "ASC", "id"); n != nil && *n >= 0 && *n < maxBoards {
 		return int(*n)
@@ -343,10 +325,10 @@ func devs(d *drivers.MinerData, src drivers.Fields, list []jsonval.Obj) {
 		}
 		bd := board(d, boardIndex(e, i))
 		bd.Hashrate = mhs(e.F("MHS 20s", "MHS 5s", "MHS av"))
-		bd.Temperature = temp(e.F("tstemp-2"))
-		bd.ChipTemperature = maxOf(temp(e.F("tstemp-0")), temp(e.F("tstemp-1")))
+		bd.Temperature = drivers.Temperature(e.F("tstemp-2"))
+		bd.ChipTemperature = drivers.Max(drivers.Temperature(e.F("tstemp-0")), drivers.Temperature(e.F("tstemp-1")))
 		if bd.Temperature == nil && bd.ChipTemperature == nil {
-			bd.Temperature = temp(e.F("Temperature"))
+			bd.Temperature = drivers.Temperature(e.F("Temperature"))
 		}
 		if c := e.F("clock"); c != nil && *c > 0 {
 			bd.FrequencyMHz = c
@@ -423,7 +405,7 @@ func webDevs(d *drivers.MinerData, list []jsonval.Obj) {
 		bd := board(d, boardIndex(e, i))
 		bd.Hashrate = mhs(e.F("hashrate"))
 		if s := e.S("temp"); s != "" {
-			bd.Temperature = temp(firstNum(s))
+			bd.Temperature = drivers.Temperature(firstNum(s))
 			if bd.Temperature == nil {
 				drivers.PageFields(d, webPaths["devs"]).Under(fmt.Sprintf("data[%d]", i)).Bad("temp", s)
 			}

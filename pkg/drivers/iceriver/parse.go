@@ -200,25 +200,6 @@ func fans(d *drivers.MinerData, data jsonval.Obj) []drivers.Fan {
 	return out
 }
 
-// positive drops 0 and negative readings: a sensor that is not there.
-func positive(f *float64) *float64 {
-	if f == nil || *f <= 0 {
-		return nil
-	}
-	return f
-}
-
-func maxOf(vs ...*float64) *float64 {
-	var m *float64
-	for _, v := range vs {
-		if v != nil && (m == nil || *v > *m) {
-			x := *v
-			m = &x
-		}
-	}
-	return m
-}
-
 func boards(d *drivers.MinerData, data jsonval.Obj, unit string) []drivers.Board {
 	entries := panel(d).List(data, "boards")
 	out := make([]drivers.Board, 0, len(entries))
@@ -241,7 +222,7 @@ func boards(d *drivers.MinerData, data jsonval.Obj, unit string) []drivers.Board
 		if b.Chips != nil && *b.Chips < 0 {
 			b.Chips = nil
 		}
-		b.FrequencyMHz = positive(e.F("freq"))
+		b.FrequencyMHz = drivers.Positive(e.F("freq"))
 		if v, ok := e.Get("rtpow"); ok {
 			if h, err := rate(jsonval.String(v), unit); err != nil {
 				panel(d).Invalid(fmt.Sprintf("boards[%d].rtpow", i), err.Error())
@@ -255,15 +236,15 @@ func boards(d *drivers.MinerData, data jsonval.Obj, unit string) []drivers.Board
 				b.ExpectedHashrate = h
 			}
 		}
-		b.InletTemperature = positive(e.F("intmp"))
-		b.OutletTemperature = positive(e.F("outtmp"))
+		b.InletTemperature = drivers.Positive(e.F("intmp"))
+		b.OutletTemperature = drivers.Positive(e.F("outtmp"))
 		var pcb []*float64
 		for _, p := range strings.Split(e.S("pcbtemp"), "-") {
 			if f := jsonval.Float(p); f != nil {
-				pcb = append(pcb, positive(f))
+				pcb = append(pcb, drivers.Positive(f))
 			}
 		}
-		b.Temperature = maxOf(append(pcb, b.InletTemperature, b.OutletTemperature)...)
+		b.Temperature = drivers.Max(append(pcb, b.InletTemperature, b.OutletTemperature)...)
 		out = append(out, b)
 	}
 	return out

@@ -134,14 +134,6 @@ func rate(f drivers.Fields, o jsonval.Obj) *float64 {
 // page reads fields of the web page p.
 func page(d *drivers.MinerData, p string) drivers.Fields { return drivers.PageFields(d, "/api/"+p) }
 
-// temp is a sensor reading in °C; 0 (and below) is a missing sensor.
-func temp(v *float64) *float64 {
-	if v == nil || *v <= 0 || *v > 250 {
-		return nil
-	}
-	return v
-}
-
 func boards(d *drivers.MinerData, rpc, web map[string]jsonval.Obj, all jsonval.Obj) {
 	bs := map[int]*drivers.Board{}
 	slot := func(src drivers.Fields, i int, e jsonval.Obj, keys ...string) *drivers.Board {
@@ -182,10 +174,10 @@ func boards(d *drivers.MinerData, rpc, web map[string]jsonval.Obj, all jsonval.O
 				x.Hashrate = rate(f.Under(fmt.Sprintf("[%d]", i)), e)
 			}
 			if x.Temperature == nil {
-				x.Temperature = temp(e.F("Temperature"))
+				x.Temperature = drivers.Temperature(e.F("Temperature"))
 			}
 			if x.ChipTemperature == nil {
-				x.ChipTemperature = temp(e.F("Temp max"))
+				x.ChipTemperature = drivers.Temperature(e.F("Temp max"))
 			}
 			if x.Chips == nil {
 				if n := e.I("Num active chips"); n != nil && *n >= 0 {
@@ -226,7 +218,7 @@ func boards(d *drivers.MinerData, rpc, web map[string]jsonval.Obj, all jsonval.O
 			}
 		}
 		if x.ChipTemperature == nil {
-			x.ChipTemperature = temp(e.F("Temp max"))
+			x.ChipTemperature = drivers.Temperature(e.F("Temp max"))
 		}
 	}
 	for i := 0; i < maxBoards; i++ {

@@ -269,14 +269,6 @@ func brief(d *drivers.MinerData, b jsonval.Obj) float64 {
 	return mult
 }
 
-// positive drops 0 and negative readings: a sensor that is not there.
-func positive(f *float64) *float64 {
-	if f == nil || *f <= 0 {
-		return nil
-	}
-	return f
-}
-
 // maxTemp is the highest real reading of a list (or single value).
 func maxTemp(fs drivers.Fields, o jsonval.Obj, key string) *float64 {
 	v, ok := o.Get(key)
@@ -294,7 +286,7 @@ func maxTemp(fs drivers.Fields, o jsonval.Obj, key string) *float64 {
 			fs.Bad(key, e)
 			continue
 		}
-		if f = positive(f); f != nil && (m == nil || *f > *m) {
+		if f = drivers.Positive(f); f != nil && (m == nil || *f > *m) {
 			m = f
 		}
 	}
@@ -357,8 +349,8 @@ func hashboards(d *drivers.MinerData, h jsonval.Obj, mult float64) {
 			}
 			b.ExpectedHashrate = rate(bf, o, "hashrate_ideal", m)
 		}
-		b.FrequencyMHz = positive(o.F("frequency_average"))
-		b.VoltageVolts = positive(o.F("voltage"))
+		b.FrequencyMHz = drivers.Positive(o.F("frequency_average"))
+		b.VoltageVolts = drivers.Positive(o.F("voltage"))
 		b.Temperature = maxTemp(bf, o, "temperature_pcb")
 		b.ChipTemperature = maxTemp(bf, o, "temperature_chip")
 		d.Boards = append(d.Boards, b)

@@ -65,7 +65,7 @@ func stats(d *drivers.MinerData, s jsonval.Obj) {
 	}
 	d.ExpectedHashrate = mhs(f.Float(s, "MHS(Ideal)"))
 	d.PowerWatts = nonNeg(f.Float(s, "PSU Input Power"))
-	d.PowerLimitWatts = positive(f.Float(s, "Power Limit"))
+	d.PowerLimitWatts = drivers.Positive(f.Float(s, "Power Limit"))
 	d.PSUFanRPM = nonNegInt(f.Int(s, "PSU Fan Speed"))
 	d.EnvTemperature = sensor(f.Float(s, "PSU Temp AMB"))
 	d.Errors = minerErrors(f, s)
@@ -97,7 +97,7 @@ func stats(d *drivers.MinerData, s jsonval.Obj) {
 				b.Temperature = t
 			}
 		}
-		b.FrequencyMHz = positive(f.Float(s, k("Freq")))
+		b.FrequencyMHz = drivers.Positive(f.Float(s, k("Freq")))
 		b.Active = f.Bool(s, k("Online"))
 		b.SerialNumber = f.String(s, k("SN"))
 	}
@@ -157,13 +157,6 @@ func mhs(v *float64) *float64 {
 
 func nonNeg(v *float64) *float64 {
 	if v == nil || *v < 0 {
-		return nil
-	}
-	return v
-}
-
-func positive(v *float64) *float64 {
-	if v == nil || *v <= 0 {
 		return nil
 	}
 	return v

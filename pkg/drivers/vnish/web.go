@@ -1,6 +1,7 @@
 package vnish
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -116,7 +117,7 @@ func webData(rs map[string]jsonval.Obj, algorithm string) *drivers.MinerData {
 			d.Hostname = fi.String(ns, "hostname")
 		}
 	}
-	d.Model = antminer.CleanModel(firstNonEmpty(fi.String(info, "miner"), fs.String(sum, "miner_type")))
+	d.Model = antminer.CleanModel(cmp.Or(fi.String(info, "miner"), fs.String(sum, "miner_type")))
 	d.Algorithm = hashunit.Algorithm(fi.String(info, "algorithm"))
 	if algorithm == "" {
 		algorithm = antminer.Algorithm(d.Model)
@@ -124,7 +125,7 @@ func webData(rs map[string]jsonval.Obj, algorithm string) *drivers.MinerData {
 	if d.Algorithm != "" {
 		algorithm = d.Algorithm
 	}
-	d.FirmwareVersion = firstNonEmpty(antminer.VnishVersion(fs.String(sum, "miner_type")), fi.String(info, "fw_version"))
+	d.FirmwareVersion = cmp.Or(antminer.VnishVersion(fs.String(sum, "miner_type")), fi.String(info, "fw_version"))
 	if sn := fi.String(info, "serial"); !strings.EqualFold(sn, "N/A") {
 		d.SerialNumber = sn
 	}
@@ -212,7 +213,7 @@ func chainErrors(f drivers.Fields, sum jsonval.Obj) []drivers.MinerError {
 		if !strings.EqualFold(f.String(st, "state"), "failure") {
 			continue
 		}
-		msg := firstNonEmpty(f.String(st, "description"), f.String(st, "failure_message"), "failure")
+		msg := cmp.Or(f.String(st, "description"), f.String(st, "failure_message"), "failure")
 		out = append(out, drivers.MinerError{Message: fmt.Sprintf("chain %d (board %d): %s", chainID(f, c, i)+1, chainID(f, c, i), msg)})
 	}
 	return out
@@ -317,13 +318,4 @@ func webPools(f drivers.Fields, sum jsonval.Obj) []poolmetrics.Pool {
 		out = append(out, pl)
 	}
 	return out
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
