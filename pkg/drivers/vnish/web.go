@@ -237,21 +237,11 @@ func webBoards(f drivers.Fields, sum jsonval.Obj, unit float64) []drivers.Board 
 		if v := f.Float(c, "hashrate_ideal"); v != nil && *v > 0 {
 			b.ExpectedHashrate = drivers.Ptr(*v * unit)
 		}
-		if v := f.Float(c.O("pcb_temp"), "max"); v != nil && *v > 0 {
-			b.Temperature = v
-		}
-		if v := f.Float(c.O("chip_temp"), "max"); v != nil && *v > 0 {
-			b.ChipTemperature = v
-		}
-		if v := f.Float(c, "inlet_water_temp"); v != nil && *v > 0 {
-			b.InletTemperature = v
-		}
-		if v := f.Float(c, "outlet_water_temp"); v != nil && *v > 0 {
-			b.OutletTemperature = v
-		}
-		if v := f.Float(c, "frequency"); v != nil && *v > 0 {
-			b.FrequencyMHz = v
-		}
+		b.Temperature = drivers.Positive(f.Float(c.O("pcb_temp"), "max"))
+		b.ChipTemperature = drivers.Positive(f.Float(c.O("chip_temp"), "max"))
+		b.InletTemperature = drivers.Positive(f.Float(c, "inlet_water_temp"))
+		b.OutletTemperature = drivers.Positive(f.Float(c, "outlet_water_temp"))
+		b.FrequencyMHz = drivers.Positive(f.Float(c, "frequency"))
 		if v := f.Float(c, "voltage"); v != nil && *v > 0 {
 			b.VoltageVolts = drivers.Ptr(*v / 1e3) // mV
 		}
