@@ -66,7 +66,7 @@ func init() {
 }
 
 // Driver gathers stock Antminer firmware. Web is shared by all the miners
-// the driver serves; the zero value uses a package-wide one.
+// the driver serves; the zero value uses httpapi.Shared.
 type Driver struct {
 	Web *httpapi.Transport
 	mem *memory // nil: ask everything every gather

@@ -45,7 +45,7 @@ func init() {
 }
 
 // Driver gathers Elphapex miners. Web is shared by all its miners; nil
-// uses a package-wide transport.
+// uses httpapi.Shared.
 type Driver struct {
 	Web *httpapi.Transport
 }

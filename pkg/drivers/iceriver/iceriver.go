@@ -53,7 +53,7 @@ func init() {
 }
 
 // Driver gathers IceRiver miners. Web is shared by all its miners; nil
-// uses a package-wide transport, which also keeps the session cookies
+// uses httpapi.Shared, which also keeps the session cookies
 // per miner.
 type Driver struct {
 	Web *httpapi.Transport

@@ -70,7 +70,7 @@ func init() {
 }
 
 // Driver gathers Innosilicon miners. Web is shared by all its miners (it
-// keeps their JWTs); nil uses a package-wide transport.
+// keeps their JWTs); nil uses httpapi.Shared.
 type Driver struct {
 	Web *httpapi.Transport
 }

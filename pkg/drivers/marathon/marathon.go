@@ -60,7 +60,7 @@ func init() {
 }
 
 // Driver gathers MaraFW miners. Web is shared by all its miners; nil uses
-// a package-wide transport.
+// httpapi.Shared.
 type Driver struct {
 	Web *httpapi.Transport
 }
