@@ -249,8 +249,29 @@ func (m *Miner) webHandler(t testing.TB, c Capture, s Spec) http.HandlerFunc {
 	if s.WebPages {
 		pages = NewLogin(s.Family, c.Web)
 	}
+	return webUI(rt, pages, m.WebReqs, httpsURL)
+}
+
+// WebUI is family's web UI serving c's pages, as Serve starts it: its
+// root page, the Digest realm the whole UI sits behind, and the pages
+// behind the family's login. It takes no test: cmd/asic-sim serves it.
+// A family it does not know, or whose root redirects to HTTPS, is an
+// error.
+func WebUI(family string, c Capture) (http.Handler, error) {
+	rt, ok := FamilyRoot[family]
+	if !ok || rt.HTTPS != "" {
+		return nil, fmt.Errorf("capserve: no plain HTTP web UI for family %q", family)
+	}
+	return webUI(rt, NewLogin(family, c.Web), nil, ""), nil
+}
+
+// webUI serves the root page rt and, behind its realm, pages; log (when
+// not nil) records every path asked.
+func webUI(rt Root, pages http.Handler, log *PathLog, httpsURL string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		m.WebReqs.add(r.URL.Path)
+		if log != nil {
+			log.add(r.URL.Path)
+		}
 		if rt.Realm != "" && !digestOK(r, rt.Realm) {
 			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Digest realm=%q, nonce=%q, qop="auth"`, rt.Realm, nonce))
 			w.WriteHeader(http.StatusUnauthorized)
