@@ -9,7 +9,11 @@
 // The logins are checked with this package's own code, not the drivers'.
 // Identification tests start single servers on 127.0.0.1 (Start); the
 // golden runner serves a whole miner on its own loopback address at the
-// firmware's real ports (Serve). Test infrastructure, not product code.
+// firmware's real ports (Serve); drivers' tests put one family's login in
+// front of their pages (NewLogin). The serving core (LoadDir, Open,
+// WebUI, NewLogin) takes no test and returns its errors, so cmd/asic-sim
+// serves through it; Load, Start, Serve and ClosedPort are its wrappers
+// for tests. Test and simulation infrastructure, not product code.
 package capserve
 
 import (
