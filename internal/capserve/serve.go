@@ -266,7 +266,7 @@ func Open(c Capture, s Spec, host string) (m *Miner, err error) {
 		m.Target.Ports.GRPC = ln.Addr().(*net.TCPAddr).Port
 	}
 	if s.REST {
-		srv, err := m.http(PortREST, newFlux(c.Web), false)
+		srv, err := m.http(PortREST, NewLogin("auradine", c.Web), false)
 		if err != nil {
 			return m, err
 		}
