@@ -118,6 +118,12 @@ type Login struct {
 	logins atomic.Int32
 	calls  atomic.Int32 // page requests that needed the login
 	refuse atomic.Bool
+	// IceRiver releases: one answers an expired session with 401 instead
+	// of its login page, one has no login at all (its panel is open).
+	expired401, open atomic.Bool
+
+	mu    sync.Mutex
+	pages map[string][]byte
 
 	pass string // "": the factory password
 	// plain: the firmware takes the password as typed (Goldshell releases
@@ -129,10 +135,36 @@ type Login struct {
 // NewLogin is family's login in front of pages (page name -> body), with
 // the firmware's factory credentials.
 func NewLogin(family string, pages map[string][]byte) *Login {
-	l := &Login{k: &tokens{}}
+	l := &Login{k: &tokens{}, pages: pages}
 	l.h = l.handler(family, Capture{Web: pages})
 	return l
 }
+
+// SetPage replaces (or adds) the page name: a miner whose answer changes.
+func (l *Login) SetPage(name string, body []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	pages := make(map[string][]byte, len(l.pages)+1)
+	for k, v := range l.pages {
+		pages[k] = v
+	}
+	pages[name] = body
+	l.pages = pages
+}
+
+func (l *Login) page(name string) []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pages[name]
+}
+
+// Expired401 makes IceRiver's panel answer a missing or expired session
+// with HTTP 401 instead of its login page, as some releases do.
+func (l *Login) Expired401(on bool) { l.expired401.Store(on) }
+
+// NoLogin makes IceRiver's UI one without a login: /user/loginpost is not
+// found and the panel answers without a session.
+func (l *Login) NoLogin(on bool) { l.open.Store(on) }
 
 // WithPassword makes the login accept password instead of the factory
 // one; plain says the firmware takes it as typed (Goldshell's
@@ -185,7 +217,7 @@ func (l *Login) handler(family string, c Capture) http.Handler {
 				return
 			}
 			w.Header().Set("Content-Type", "text/html") // as the real CGI scripts do
-			write(w, c.Web[name])
+			write(w, l.page(name))
 		})
 	case "marathon":
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -195,7 +227,7 @@ func (l *Login) handler(family string, c Capture) http.Handler {
 				return
 			}
 			w.Header().Set("Content-Type", "application/json")
-			write(w, c.Web[name])
+			write(w, l.page(name))
 		})
 	case "bitaxe":
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -205,7 +237,7 @@ func (l *Login) handler(family string, c Capture) http.Handler {
 				return
 			}
 			w.Header().Set("Content-Type", "application/json")
-			write(w, c.Web[strings.ReplaceAll(name, "/", "_")])
+			write(w, l.page(strings.ReplaceAll(name, "/", "_")))
 		})
 	case "goldshell":
 		// GET /user/login?username=&password=&cipher=true -> {"JWT Token":..};
@@ -245,7 +277,7 @@ func (l *Login) handler(family string, c Capture) http.Handler {
 					return
 				}
 			}
-			write(w, c.Web[name])
+			write(w, l.page(name))
 		})
 	case "innosilicon":
 		// POST /api/auth (form username, password) -> {"success":true,"jwt":..};
@@ -271,7 +303,7 @@ func (l *Login) handler(family string, c Capture) http.Handler {
 				return
 			}
 			w.Header().Set("Content-Type", "text/html") // as the firmware labels it
-			write(w, c.Web[page])
+			write(w, l.page(page))
 		})
 	case "vnish":
 		// POST /api/v1/unlock {"pw":..} -> {"token":..}, sent bare in
@@ -298,7 +330,7 @@ func (l *Login) handler(family string, c Capture) http.Handler {
 				w.WriteHeader(http.StatusUnauthorized)
 				return
 			}
-			write(w, c.Web[page])
+			write(w, l.page(page))
 		})
 	case "iceriver":
 		// POST /user/loginpost post=6&user=&pwd= sets a session cookie;
@@ -312,6 +344,10 @@ func (l *Login) handler(family string, c Capture) http.Handler {
 			switch r.URL.Path {
 			case "/user/loginpost":
 				l.logins.Add(1)
+				if l.open.Load() {
+					http.NotFound(w, r)
+					return
+				}
 				if r.FormValue("post") != "6" || r.FormValue("user") != iceUser || r.FormValue("pwd") != l.password(icePass) {
 					_, _ = fmt.Fprint(w, `{"error":1,"data":{},"message":"password error"}`)
 					return
@@ -322,17 +358,21 @@ func (l *Login) handler(family string, c Capture) http.Handler {
 				ck, err := r.Cookie("session")
 				w.Header().Set("Content-Type", "text/html")
 				l.calls.Add(1)
-				if err != nil || !l.valid(ck.Value) || r.FormValue("post") != "4" {
+				if !l.open.Load() && (err != nil || !l.valid(ck.Value) || r.FormValue("post") != "4") {
+					if l.expired401.Load() {
+						w.WriteHeader(http.StatusUnauthorized)
+						return
+					}
 					_, _ = fmt.Fprint(w, `<!DOCTYPE html><html><head><TITLE>用户界面</TITLE></head><body><form action="/user/loginpost">login</form></body></html>`)
 					return
 				}
-				write(w, c.Web["userpanel"])
+				write(w, l.page("userpanel"))
 			default:
 				http.NotFound(w, r)
 			}
 		})
 	case "auradine":
-		return l.flux(c.Web)
+		return l.flux()
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		write(w, anyPage(c, r.URL.Path))
@@ -348,7 +388,7 @@ func serveEPIC(w http.ResponseWriter, r *http.Request, c Capture) {
 // flux is Auradine's FluxOS REST API (its own port, not the web UI): POST
 // /token {"command":"token","user":..,"password":..} -> a token sent back
 // in the Token header; GET /<page> with it.
-func (l *Login) flux(web map[string][]byte) http.Handler {
+func (l *Login) flux() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/token" {
 			l.logins.Add(1)
@@ -369,6 +409,6 @@ func (l *Login) flux(web map[string][]byte) http.Handler {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
-		write(w, web[strings.TrimPrefix(r.URL.Path, "/")])
+		write(w, l.page(strings.TrimPrefix(r.URL.Path, "/")))
 	})
 }
