@@ -204,41 +204,32 @@ func (l *Login) Refuse(on bool) { l.refuse.Store(on) }
 // valid tells a token the login issued and has not expired.
 func (l *Login) valid(tok string) bool { return !l.refuse.Load() && l.k.ok(tok) }
 
+// pagesAt serves page <name> at prefix+name+suffix with no login (the
+// Digest families are checked before, in the web UI); a "/" in name is
+// "_" in the capture's file name.
+func (l *Login) pagesAt(prefix, suffix, contentType string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name, ok := strings.CutPrefix(r.URL.Path, prefix)
+		name, ok2 := strings.CutSuffix(name, suffix)
+		if !ok || !ok2 {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", contentType)
+		write(w, l.page(strings.ReplaceAll(name, "/", "_")))
+	})
+}
+
 func (l *Login) handler(family string, c Capture) http.Handler {
 	k := l.k
 	bearer := func(r *http.Request) string { return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ") }
 	switch family {
 	case "antminer", "hiveon", "elphapex", "hammer":
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			name, ok := strings.CutPrefix(r.URL.Path, "/cgi-bin/")
-			name, ok2 := strings.CutSuffix(name, ".cgi")
-			if !ok || !ok2 {
-				http.NotFound(w, r)
-				return
-			}
-			w.Header().Set("Content-Type", "text/html") // as the real CGI scripts do
-			write(w, l.page(name))
-		})
+		return l.pagesAt("/cgi-bin/", ".cgi", "text/html") // as the real CGI scripts label them
 	case "marathon":
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			name, ok := strings.CutPrefix(r.URL.Path, "/kaonsu/v1/")
-			if !ok {
-				http.NotFound(w, r)
-				return
-			}
-			w.Header().Set("Content-Type", "application/json")
-			write(w, l.page(name))
-		})
+		return l.pagesAt("/kaonsu/v1/", "", "application/json")
 	case "bitaxe":
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			name, ok := strings.CutPrefix(r.URL.Path, "/api/")
-			if !ok {
-				http.NotFound(w, r)
-				return
-			}
-			w.Header().Set("Content-Type", "application/json")
-			write(w, l.page(strings.ReplaceAll(name, "/", "_")))
-		})
+		return l.pagesAt("/api/", "", "application/json") // /api/system/info is web_system_info
 	case "goldshell":
 		// GET /user/login?username=&password=&cipher=true -> {"JWT Token":..};
 		// this firmware wants the ciphered password (cipher=false is
