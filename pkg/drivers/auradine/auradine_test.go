@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,26 +21,11 @@ import (
 
 const capDir = "../../../testdata/auradine"
 
+// load splits a capture folder into 4028 replies and web pages, as
+// internal/capserve serves it.
 func load(t testing.TB, dir string) (rpc, web map[string][]byte) {
-	t.Helper()
-	rpc, web = map[string][]byte{}, map[string][]byte{}
-	ents, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	for _, e := range ents {
-		n := e.Name()
-		if !strings.HasSuffix(n, ".json") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, n))
-		require.NoError(t, err)
-		n = strings.TrimSuffix(n, ".json")
-		if strings.HasPrefix(n, "rpc_") {
-			rpc[strings.TrimPrefix(n, "rpc_")] = b
-		} else if strings.HasPrefix(n, "web_") {
-			web[strings.TrimPrefix(n, "web_")] = b
-		}
-	}
-	return rpc, web
+	c := capserve.Load(t, dir)
+	return c.RPC, c.Web
 }
 
 func TestParseAT1500(t *testing.T) {

@@ -23,33 +23,13 @@ import (
 
 const capDir = "../../../testdata/goldshell"
 
-// load splits a capture folder into 4028 replies (rpc_*.json) and web
-// bodies (web_*.json; web_cgminer_devs is the page "devs").
+// load splits a capture folder into 4028 replies and web pages, as
+// internal/capserve serves it; web_cgminer_devs is the page "devs".
 func load(t testing.TB, dir string) (rpc, web map[string][]byte) {
-	t.Helper()
-	rpc, web = map[string][]byte{}, map[string][]byte{}
-	ents, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	for _, e := range ents {
-		n := e.Name()
-		if !strings.HasSuffix(n, ".json") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, n))
-		require.NoError(t, err)
-		n = strings.TrimSuffix(n, ".json")
-		switch {
-		case strings.HasPrefix(n, "rpc_"):
-			rpc[strings.TrimPrefix(n, "rpc_")] = b
-		case strings.HasPrefix(n, "web_"):
-			n = strings.TrimPrefix(n, "web_")
-			if n == "cgminer_devs" {
-				n = "devs"
-			}
-			web[n] = b
-		}
-	}
-	return rpc, web
+	c := capserve.Load(t, dir)
+	c.Web["devs"] = c.Web["cgminer_devs"]
+	delete(c.Web, "cgminer_devs")
+	return c.RPC, c.Web
 }
 
 type boardWant struct {

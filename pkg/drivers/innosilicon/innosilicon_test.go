@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/asicmetrics/telegraf-asic/internal/capserve"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
@@ -17,29 +17,11 @@ import (
 
 const capDir = "../../../testdata/innosilicon"
 
-// load splits a capture folder into 4028 replies (rpc_<cmd>.json) and web
-// bodies (web_<page>.json).
+// load splits a capture folder into 4028 replies and web pages, as
+// internal/capserve serves it.
 func load(t testing.TB, dir string) (rpc, web map[string][]byte) {
-	t.Helper()
-	rpc, web = map[string][]byte{}, map[string][]byte{}
-	ents, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	for _, e := range ents {
-		n := e.Name()
-		if !strings.HasSuffix(n, ".json") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, n))
-		require.NoError(t, err)
-		n = strings.TrimSuffix(n, ".json")
-		switch {
-		case strings.HasPrefix(n, "rpc_"):
-			rpc[strings.TrimPrefix(n, "rpc_")] = b
-		case strings.HasPrefix(n, "web_"):
-			web[strings.TrimPrefix(n, "web_")] = b
-		}
-	}
-	return rpc, web
+	c := capserve.Load(t, dir)
+	return c.RPC, c.Web
 }
 
 func parseDir(t testing.TB, dir string) *drivers.MinerData {
