@@ -10,6 +10,7 @@ import (
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/replies"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 	"github.com/asicmetrics/telegraf-asic/pkg/poolmetrics"
@@ -52,22 +53,11 @@ func ParseWithWeb(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 // parseWithWeb is ParseWithWeb that also tells whether the web stats.cgi
 // added something 4028 stats did not carry (so it is worth asking again).
 func parseWithWeb(b *cgminer.Batch, w *httpapi.Replies) (d *drivers.MinerData, statsAdds bool) {
-	rpcUp := b != nil && b.Err() == nil
-	webUp := w.Answered()
-	if rpcUp {
+	d = &drivers.MinerData{Make: "Antminer"}
+	if b.Answered() {
 		d = Parse(b)
-	} else {
-		d = &drivers.MinerData{Make: "Antminer"}
-		if b != nil {
-			if err := drivers.OneFailed(b.Err(), webUp); err != nil {
-				d.Problem(err)
-			}
-		}
 	}
-	if !webUp {
-		if err := drivers.OneFailed(w.Err(), rpcUp); w != nil && err != nil {
-			d.Problem(fmt.Errorf("web: %w", err))
-		}
+	if _, webUp := replies.TwoAPIs(d, b, w); !webUp {
 		return d, false
 	}
 	rs := httpapi.Pages(d, w, WebEndpoints, WebPath)

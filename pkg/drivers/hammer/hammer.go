@@ -28,6 +28,7 @@ import (
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/antminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/replies"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 )
@@ -84,27 +85,15 @@ var options = antminer.Options{Algorithm: "scrypt"}
 
 // Parse merges the RPC replies and the web pages; either may be nil.
 func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
-	rpcUp := b != nil && b.Err() == nil
-	webUp := w.Answered()
-	var d *drivers.MinerData
-	if rpcUp {
+	d := &drivers.MinerData{}
+	if b.Answered() {
 		d = antminer.ParseBMMiner(b, options)
-	} else {
-		d = &drivers.MinerData{}
-		if b != nil {
-			if err := drivers.OneFailed(b.Err(), webUp); err != nil {
-				d.Problem(err)
-			}
-		}
 	}
 	d.Make = "Hammer"
 	d.Firmware = "stock"
 	d.Algorithm = "scrypt"
 	d.Model = cleanModel(d.Model)
-	if !webUp {
-		if err := drivers.OneFailed(w.Err(), rpcUp); w != nil && err != nil {
-			d.Problem(err)
-		}
+	if _, webUp := replies.TwoAPIs(d, b, w); !webUp {
 		return d
 	}
 	rs := httpapi.Pages(d, w, Pages, antminer.WebPath)

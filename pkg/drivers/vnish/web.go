@@ -13,6 +13,7 @@ import (
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/antminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/replies"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 	"github.com/asicmetrics/telegraf-asic/pkg/poolmetrics"
@@ -70,23 +71,11 @@ func login(ctx context.Context, c *httpapi.Client, pw string) (http.Header, erro
 // fault light and errors, and stands in for what 4028 did not answer. A
 // failed API is a problem as drivers.OneFailed says.
 func ParseWithWeb(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
-	rpcUp := b != nil && b.Err() == nil
-	webUp := w.Answered()
-	var d *drivers.MinerData
-	if rpcUp {
+	d := &drivers.MinerData{Make: "Antminer", Firmware: Name}
+	if b.Answered() {
 		d = Parse(b)
-	} else {
-		d = &drivers.MinerData{Make: "Antminer", Firmware: Name}
-		if b != nil {
-			if err := drivers.OneFailed(b.Err(), webUp); err != nil {
-				d.Problem(err)
-			}
-		}
 	}
-	if !webUp {
-		if err := drivers.OneFailed(w.Err(), rpcUp); w != nil && err != nil {
-			d.Problem(fmt.Errorf("web: %w", err))
-		}
+	if _, webUp := replies.TwoAPIs(d, b, w); !webUp {
 		return d
 	}
 	rs := httpapi.Pages(d, w, WebEndpoints, WebPath) // 404: an older Vnish without the page
