@@ -76,3 +76,16 @@ func TestNetErr(t *testing.T) {
 	err := NetErr(live, "10.0.0.9:4433", "read", fmt.Errorf("%w: frame too long", ErrBadResponse))
 	require.Equal(t, "10.0.0.9:4433: read: bad response: frame too long", err.Error(), "its own words kept")
 }
+
+// "Empty means the firmware's default", field by field, for every login.
+func TestCredentials(t *testing.T) {
+	for _, c := range []struct{ user, pass, wantUser, wantPass string }{
+		{"", "", "root", "root"},
+		{"", "farm-pw", "root", "farm-pw"},
+		{"admin", "", "admin", "root"},
+		{"admin", "pw", "admin", "pw"},
+	} {
+		u, p := Target{Username: c.user, Password: c.pass}.Credentials("root", "root")
+		require.Equal(t, [2]string{c.wantUser, c.wantPass}, [2]string{u, p}, "%+v", c)
+	}
+}

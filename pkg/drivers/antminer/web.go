@@ -31,12 +31,7 @@ func WebPath(name string) string { return "/cgi-bin/" + name + ".cgi" }
 // WebConfig is the Digest-auth web API of a target, with the firmware's
 // default credentials unless the target names its own.
 func WebConfig(t drivers.Target) httpapi.Config {
-	user, pass := t.Username, t.Password
-	if user == "" && pass == "" {
-		user, pass = DefaultWebUser, DefaultWebPassword
-	} else if user == "" {
-		user = DefaultWebUser
-	}
+	user, pass := t.Credentials(DefaultWebUser, DefaultWebPassword)
 	return httpapi.Config{Addr: t.WebAddr(), API: "web API", Digest: true, Username: user, Password: pass}.For(t)
 }
 

@@ -101,13 +101,7 @@ func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 		port = DefaultWebPort
 	}
 	b := (&cgminer.Client{Addr: t.RPCAddr()}).Multi(ctx, RPCCommands...)
-	user, pw := t.Username, t.Password
-	if user == "" {
-		user = DefaultUser
-	}
-	if pw == "" {
-		pw = DefaultPassword
-	}
+	user, pw := t.Credentials(DefaultUser, DefaultPassword)
 	addr := net.JoinHostPort(t.Host, strconv.Itoa(port))
 	c := tr.Client(httpapi.Config{Addr: addr, API: "FluxOS API", Username: user, Login: login(addr, user, pw)}.For(t))
 	w := c.GetAll(ctx, WebPages, func(n string) string { return "/" + n })

@@ -117,13 +117,7 @@ func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 
 // FetchWeb reads the named pages on one client (one login).
 func FetchWeb(ctx context.Context, tr *httpapi.Transport, t drivers.Target, pages []string) *httpapi.Replies {
-	user, pw := t.Username, t.Password
-	if user == "" {
-		user = DefaultUser
-	}
-	if pw == "" {
-		pw = DefaultPassword
-	}
+	user, pw := t.Credentials(DefaultUser, DefaultPassword)
 	addr := t.WebAddr()
 	c := tr.Client(httpapi.Config{Addr: addr, API: "web API", Username: user, Login: login(tr, addr, user, pw)}.For(t))
 	objs, errs := map[string]jsonval.Obj{}, map[string]error{}

@@ -77,17 +77,6 @@ func (dr *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerD
 	return d, nil
 }
 
-func credentials(t drivers.Target) (string, string) {
-	user, pass := t.Username, t.Password
-	if user == "" && pass == "" {
-		return DefaultUser, DefaultPassword
-	}
-	if user == "" {
-		user = DefaultUser
-	}
-	return user, pass
-}
-
 var formHeader = http.Header{
 	"Content-Type":     {"application/x-www-form-urlencoded; charset=UTF-8"},
 	"X-Requested-With": {"XMLHttpRequest"},
@@ -97,7 +86,7 @@ var formHeader = http.Header{
 // session is cached, and once more when the panel answers with the login
 // page or 401 (the session expired); a fresh session refused is auth_failed.
 func (dr *Driver) userpanel(ctx context.Context, t drivers.Target) ([]byte, error) {
-	user, pass := credentials(t)
+	user, pass := t.Credentials(DefaultUser, DefaultPassword)
 	addr := t.WebAddr()
 	c := dr.web().Client(httpapi.Config{Addr: addr, API: "web API", Username: user,
 		Login: func(ctx context.Context, c *httpapi.Client) (http.Header, error) {

@@ -528,13 +528,10 @@ func (id *identifier) askRPC(ctx context.Context, a drivers.Ask) bool {
 	return true
 }
 
-// creds are the credentials of a Digest Ask: the target's, else the Ask's
-// defaults.
+// creds are the credentials of a Digest Ask: the target's, each the
+// Ask's default where the target leaves it empty.
 func (id *identifier) creds(a drivers.Ask) (string, string) {
-	if id.t.Username != "" {
-		return id.t.Username, id.t.Password
-	}
-	return a.DefaultUser, a.DefaultPass
+	return id.t.Credentials(a.DefaultUser, a.DefaultPass)
 }
 
 // rootCreds are the credentials the root page's client carries (it sends

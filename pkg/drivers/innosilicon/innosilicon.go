@@ -100,23 +100,12 @@ func (dr *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerD
 	return Parse(b, w), nil
 }
 
-func credentials(t drivers.Target) (string, string) {
-	user, pass := t.Username, t.Password
-	if user == "" {
-		user = DefaultUser
-	}
-	if pass == "" {
-		pass = DefaultPassword
-	}
-	return user, pass
-}
-
 var formHeader = http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 
 // pages POSTs every web page. A failure that will not change (refused,
 // timeout, wrong credentials) makes the client fail the rest at once.
 func (dr *Driver) pages(ctx context.Context, t drivers.Target) *httpapi.Replies {
-	user, pass := credentials(t)
+	user, pass := t.Credentials(DefaultUser, DefaultPassword)
 	addr := t.WebAddr()
 	c := dr.web().Client(httpapi.Config{Addr: addr, API: "web API", Username: user,
 		Login: login(addr, user, pass), Expired: Expired}.For(t))

@@ -71,12 +71,7 @@ func (Driver) Name() string { return Name }
 // Config is the Digest web API of a target, with the default credentials
 // unless the target names its own.
 func Config(t drivers.Target) httpapi.Config {
-	user, pass := t.Username, t.Password
-	if user == "" && pass == "" {
-		user, pass = DefaultUser, DefaultPassword
-	} else if user == "" {
-		user = DefaultUser
-	}
+	user, pass := t.Credentials(DefaultUser, DefaultPassword)
 	return httpapi.Config{Addr: t.WebAddr(), API: "web API", Digest: true, Username: user, Password: pass}.For(t)
 }
 

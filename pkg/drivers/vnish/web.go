@@ -30,10 +30,7 @@ func WebPath(name string) string { return "/api/v1/" + name }
 
 // WebConfig is the token-login web API of a target.
 func WebConfig(t drivers.Target) httpapi.Config {
-	pw := t.Password
-	if pw == "" {
-		pw = DefaultPassword
-	}
+	_, pw := t.Credentials("", DefaultPassword)
 	return httpapi.Config{Addr: t.WebAddr(), API: "Vnish web API", Login: loginWith(pw)}.For(t)
 }
 
