@@ -140,23 +140,33 @@ func TestEnvExpansionKeepsQuotes(t *testing.T) {
 func TestGatherOnStdinLine(t *testing.T) {
 	ant := serve(t, "../../testdata/antminer/S19Pro_49.0.1.3", true)
 	conf := writeConf(t, "[[inputs.asic]]\n  miners = [\""+ant.Addr()+"\"]\n  timeout = \"3s\"\n")
+	out := gatherOnLine(t, 10*time.Second, "--config", conf)
+	require.Equal(t, 1, strings.Count(out, "asic_status,"), "one gather for one line")
+}
+
+// gatherOnLine runs asic-execd as Telegraf's execd does with signal =
+// "STDIN": one line on stdin, then EOF. It waits (at most wait) for the
+// gather's asic_status, checks that asic-execd then stops with 0, and
+// returns what it wrote to stdout.
+func gatherOnLine(t *testing.T, wait time.Duration, args ...string) string {
+	t.Helper()
 	pr, pw := io.Pipe()
 	var stdout, stderr bytes.Buffer
 	done := make(chan int)
 	go func() {
-		done <- run([]string{"--config", conf, "--poll_interval_disabled"}, pr, &syncBuf{b: &stdout}, &stderr)
+		done <- run(append(args, "--poll_interval_disabled"), pr, &syncBuf{b: &stdout}, &syncBuf{b: &stderr})
 	}()
 	_, err := pw.Write([]byte("\n"))
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return strings.Contains(stdoutString(&stdout), "asic_status") }, 10*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return strings.Contains(stdoutString(&stdout), "asic_status") }, wait, 20*time.Millisecond)
 	require.NoError(t, pw.Close())
 	select {
 	case rc := <-done:
-		require.Equal(t, 0, rc)
-	case <-time.After(10 * time.Second):
+		require.Equal(t, 0, rc, "stderr: %s", stdoutString(&stderr))
+	case <-time.After(wait):
 		t.Fatal("asic-execd did not stop on stdin EOF")
 	}
-	require.Equal(t, 1, strings.Count(stdout.String(), "asic_status,"), "one gather for one line")
+	return stdoutString(&stdout)
 }
 
 // The shipped top-level sample.conf loads and every block passes Init.

@@ -169,23 +169,8 @@ func TestServiceScansInBackground(t *testing.T) {
 	defer m.Close()
 	conf := rangeConf(t, m.Port())
 	state := filepath.Join(t.TempDir(), "asic.state")
-	pr, pw := io.Pipe()
-	var stdout, stderr bytes.Buffer
-	done := make(chan int)
-	go func() {
-		done <- run([]string{"--config", conf, "--poll_interval_disabled", "--statefile", state}, pr, &syncBuf{b: &stdout}, &syncBuf{b: &stderr})
-	}()
-	_, err = pw.Write([]byte("\n"))
-	require.NoError(t, err)
-	require.Eventually(t, func() bool { return strings.Contains(stdoutString(&stdout), "asic_status") }, 20*time.Second, 20*time.Millisecond)
-	require.NoError(t, pw.Close())
-	select {
-	case rc := <-done:
-		require.Equal(t, 0, rc)
-	case <-time.After(20 * time.Second):
-		t.Fatal("asic-execd did not stop on stdin EOF")
-	}
-	ms := parse(t, []byte(stdoutString(&stdout)))
+	out := gatherOnLine(t, 20*time.Second, "--config", conf, "--statefile", state)
+	ms := parse(t, []byte(out))
 	require.Len(t, pointsNamed(ms, "asic_discovery"), 1)
 	st := pointsNamed(ms, "asic_status")
 	require.Len(t, st, 1, "the first gather waited for the first scan")

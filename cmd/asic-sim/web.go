@@ -2,12 +2,10 @@ package main
 
 import (
 	"net/http"
-	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
-	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi/httpapitest"
+	"github.com/asicmetrics/telegraf-asic/internal/capserve"
 )
 
 // webMiner is a simulated miner that only has a web API.
@@ -16,61 +14,31 @@ type webMiner struct {
 	handler http.Handler
 }
 
-// loadWebTemplates serves the web-only captures: Elphapex behind Digest
-// auth (realm "Daoge", root/root) at /cgi-bin/<page>.cgi, and Bitaxe's
-// AxeOS API at /api/system/<page>, with the page markers their web roots
-// carry so identification finds them.
+// webFamilies are the web-only families served with -n 0, each with the
+// page a whole miner of it needs (other folders hold one reply for a
+// parser test).
+var webFamilies = []struct{ family, needs string }{{"elphapex", "stats"}, {"bitaxe", "system_info"}}
+
+// loadWebTemplates serves the web-only captures as their firmware's web UI
+// (internal/capserve, as the golden tests serve them): Elphapex behind
+// Digest auth (realm "Daoge", root/root) at /cgi-bin/<page>.cgi, Bitaxe's
+// AxeOS API at /api/system/<page>, with the root pages identification
+// recognises.
 func loadWebTemplates(root string) []webMiner {
 	var out []webMiner
-	for _, dir := range glob(root, "elphapex") {
-		pages := webPages(dir)
-		if pages["stats"] == nil {
-			continue
-		}
-		out = append(out, webMiner{name: "elphapex/" + filepath.Base(dir),
-			handler: &httpapitest.Server{User: "root", Password: "root", Realm: "Daoge", Pages: pages}})
-	}
-	for _, dir := range glob(root, "bitaxe") {
-		pages := webPages(dir)
-		if pages["system_info"] == nil {
-			continue
-		}
-		mux := http.NewServeMux()
-		mux.HandleFunc("/api/system/", func(w http.ResponseWriter, r *http.Request) {
-			body, ok := pages[strings.ReplaceAll(strings.TrimPrefix(r.URL.Path, "/api/"), "/", "_")]
-			if !ok {
-				http.NotFound(w, r)
-				return
+	for _, wf := range webFamilies {
+		dirs, _ := filepath.Glob(filepath.Join(root, wf.family, "*"))
+		sort.Strings(dirs)
+		for _, dir := range dirs {
+			c, err := capserve.LoadDir(dir)
+			if err != nil || c.Web[wf.needs] == nil {
+				continue
 			}
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write(body)
-		})
-		mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
-			_, _ = w.Write([]byte("<!doctype html><html><head><title>AxeOS</title></head><body></body></html>"))
-		})
-		out = append(out, webMiner{name: "bitaxe/" + filepath.Base(dir), handler: mux})
-	}
-	return out
-}
-
-func glob(root, family string) []string {
-	dirs, _ := filepath.Glob(filepath.Join(root, family, "*"))
-	sort.Strings(dirs)
-	return dirs
-}
-
-// webPages reads web_<page>.json files: page name -> body.
-func webPages(dir string) map[string][]byte {
-	entries, _ := os.ReadDir(dir)
-	out := map[string][]byte{}
-	for _, e := range entries {
-		n := e.Name()
-		if !strings.HasPrefix(n, "web_") || !strings.HasSuffix(n, ".json") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, n))
-		if err == nil {
-			out[strings.TrimSuffix(strings.TrimPrefix(n, "web_"), ".json")] = b
+			h, err := capserve.WebUI(wf.family, c)
+			if err != nil {
+				fatalf("%v", err)
+			}
+			out = append(out, webMiner{name: wf.family + "/" + filepath.Base(dir), handler: h})
 		}
 	}
 	return out

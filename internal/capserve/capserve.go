@@ -9,11 +9,16 @@
 // The logins are checked with this package's own code, not the drivers'.
 // Identification tests start single servers on 127.0.0.1 (Start); the
 // golden runner serves a whole miner on its own loopback address at the
-// firmware's real ports (Serve). Test infrastructure, not product code.
+// firmware's real ports (Serve); drivers' tests put one family's login in
+// front of their pages (NewLogin). The serving core (LoadDir, Open,
+// WebUI, NewLogin) takes no test and returns its errors, so cmd/asic-sim
+// serves through it; Load, Start, Serve and ClosedPort are its wrappers
+// for tests. Test and simulation infrastructure, not product code.
 package capserve
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,21 +39,29 @@ type Capture struct {
 	Name string
 }
 
-// Load reads a folder as the drivers' tests do: <cmd>.json/.raw and
+// Load is LoadDir for a test: a folder it cannot read fails the test.
+func Load(t testing.TB, dir string) Capture {
+	t.Helper()
+	c, err := LoadDir(dir)
+	require.NoError(t, err)
+	return c
+}
+
+// LoadDir reads a folder as the drivers' tests do: <cmd>.json/.raw and
 // rpc_<cmd>.json are cgminer replies, web_<page>.json web pages, a
 // multi_<a>_<b>.json one joined reply (split here), get.device.info.json
 // and friends Whatsminer API v3 replies.
-func Load(t testing.TB, dir string) Capture {
-	t.Helper()
+func LoadDir(dir string) (Capture, error) {
 	c := Capture{RPC: map[string][]byte{}, Web: map[string][]byte{}, Name: filepath.Base(dir)}
 	if _, err := os.Stat(filepath.Join(dir, "get.device.info.json")); err == nil {
 		v3, err := btminerv3test.LoadDir(dir)
-		require.NoError(t, err)
 		c.V3 = v3
-		return c
+		return c, err
 	}
 	all, err := fakeminer.LoadDir(dir)
-	require.NoError(t, err)
+	if err != nil {
+		return c, err
+	}
 	for name, b := range all {
 		switch {
 		case strings.HasPrefix(name, "web_"):
@@ -57,7 +70,9 @@ func Load(t testing.TB, dir string) Capture {
 			c.RPC[strings.TrimPrefix(name, "rpc_")] = b
 		case strings.HasPrefix(name, "multi_") && !strings.HasSuffix(name, "_nan"):
 			var m map[string]json.RawMessage
-			require.NoError(t, json.Unmarshal(cgminer.Repair(b), &m))
+			if err := json.Unmarshal(cgminer.Repair(b), &m); err != nil {
+				return c, fmt.Errorf("%s: %s: %w", dir, name, err)
+			}
 			for cmd, v := range m {
 				var l []json.RawMessage
 				if json.Unmarshal(v, &l) == nil && len(l) > 0 {
@@ -69,5 +84,5 @@ func Load(t testing.TB, dir string) Capture {
 			c.RPC[name] = b
 		}
 	}
-	return c
+	return c, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -128,4 +129,33 @@ func TestLoginsRefuseWithoutCredentials(t *testing.T) {
 		require.Equal(t, http.StatusOK, code)
 		require.True(t, bytes.Contains([]byte(b), []byte(`"hashRate"`)))
 	})
+}
+
+// A login given its own password turns the factory one away; Refuse
+// expires fresh tokens; Calls counts the requests behind the login.
+func TestLoginOptions(t *testing.T) {
+	l := NewLogin("innosilicon", map[string][]byte{"summary": []byte(`{"ok":1}`)}).WithPassword("s3cret", false)
+	srv := httptest.NewServer(l)
+	defer srv.Close()
+	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+	_, b := do(t, "POST", srv.URL+"/api/auth", "username=admin&password=admin", form)
+	require.Contains(t, b, `"success":false`, "the factory password no longer opens it")
+	_, b = do(t, "POST", srv.URL+"/api/auth", "username=admin&password=s3cret", form)
+	require.Equal(t, `{"success":true,"jwt":"jwt1"}`, b)
+	bearer := map[string]string{"Authorization": "Bearer jwt1"}
+	_, b = do(t, "POST", srv.URL+"/api/summary", "", bearer)
+	require.Equal(t, `{"ok":1}`, b)
+	l.Refuse(true)
+	_, b = do(t, "POST", srv.URL+"/api/summary", "", bearer)
+	require.Equal(t, `{"success":false,"token":"expired"}`, b)
+	require.Equal(t, 2, l.Logins())
+	require.Equal(t, 2, l.Calls())
+
+	// Goldshell taking the password as typed (cipher=false).
+	g := httptest.NewServer(NewLogin("goldshell", nil).WithPassword("pw1", true))
+	defer g.Close()
+	_, b = do(t, "GET", g.URL+"/user/login?username=admin&password=pw1&cipher=false", "", nil)
+	require.Equal(t, `{"JWT Token":"jwt1"}`, b)
+	_, b = do(t, "GET", g.URL+"/user/login?username=admin&password=bbad7537f4c8b6ea31eea0b3d760e257&cipher=true", "", nil)
+	require.NotContains(t, b, "JWT", "the factory cipher is not this miner's password")
 }

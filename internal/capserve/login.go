@@ -116,13 +116,71 @@ type Login struct {
 	h      http.Handler
 	k      *tokens
 	logins atomic.Int32
+	calls  atomic.Int32 // page requests that needed the login
+	refuse atomic.Bool
+	// IceRiver releases: one answers an expired session with 401 instead
+	// of its login page, one has no login at all (its panel is open).
+	expired401, open atomic.Bool
+
+	mu    sync.Mutex
+	pages map[string][]byte
+
+	pass string // "": the factory password
+	// plain: the firmware takes the password as typed (Goldshell releases
+	// that accept cipher=false); the only way a password other than the
+	// factory one can be checked where the UI ciphers it.
+	plain bool
 }
 
-// NewLogin is family's login in front of pages (page name -> body).
+// NewLogin is family's login in front of pages (page name -> body), with
+// the firmware's factory credentials.
 func NewLogin(family string, pages map[string][]byte) *Login {
-	l := &Login{k: &tokens{}}
+	l := &Login{k: &tokens{}, pages: pages}
 	l.h = l.handler(family, Capture{Web: pages})
 	return l
+}
+
+// SetPage replaces (or adds) the page name: a miner whose answer changes.
+func (l *Login) SetPage(name string, body []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	pages := make(map[string][]byte, len(l.pages)+1)
+	for k, v := range l.pages {
+		pages[k] = v
+	}
+	pages[name] = body
+	l.pages = pages
+}
+
+func (l *Login) page(name string) []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pages[name]
+}
+
+// Expired401 makes IceRiver's panel answer a missing or expired session
+// with HTTP 401 instead of its login page, as some releases do.
+func (l *Login) Expired401(on bool) { l.expired401.Store(on) }
+
+// NoLogin makes IceRiver's UI one without a login: /user/loginpost is not
+// found and the panel answers without a session.
+func (l *Login) NoLogin(on bool) { l.open.Store(on) }
+
+// WithPassword makes the login accept password instead of the factory
+// one; plain says the firmware takes it as typed (Goldshell's
+// cipher=false).
+func (l *Login) WithPassword(password string, plain bool) *Login {
+	l.pass, l.plain = password, plain
+	return l
+}
+
+// password is what the login accepts: the one given, else def (the
+// factory one).
+func (l *Login) password(def string) string {
+	if l.pass != "" {
+		return l.pass
+	}
+	return def
 }
 
 func (l *Login) ServeHTTP(w http.ResponseWriter, r *http.Request) { l.h.ServeHTTP(w, r) }
@@ -130,44 +188,48 @@ func (l *Login) ServeHTTP(w http.ResponseWriter, r *http.Request) { l.h.ServeHTT
 // Logins counts login requests, accepted or not.
 func (l *Login) Logins() int { return int(l.logins.Load()) }
 
+// Calls counts page requests behind the login, answered or turned away.
+func (l *Login) Calls() int { return int(l.calls.Load()) }
+
+// ResetCalls starts Calls again from 0.
+func (l *Login) ResetCalls() { l.calls.Store(0) }
+
 // Expire forgets every token issued so far, as a reboot or a timeout does.
 func (l *Login) Expire() { l.k.reset() }
+
+// Refuse makes every token, fresh ones too, count as expired (on) or
+// valid again (off): a firmware whose sessions keep failing.
+func (l *Login) Refuse(on bool) { l.refuse.Store(on) }
+
+// valid tells a token the login issued and has not expired.
+func (l *Login) valid(tok string) bool { return !l.refuse.Load() && l.k.ok(tok) }
+
+// pagesAt serves page <name> at prefix+name+suffix with no login (the
+// Digest families are checked before, in the web UI); a "/" in name is
+// "_" in the capture's file name.
+func (l *Login) pagesAt(prefix, suffix, contentType string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name, ok := strings.CutPrefix(r.URL.Path, prefix)
+		name, ok2 := strings.CutSuffix(name, suffix)
+		if !ok || !ok2 {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", contentType)
+		write(w, l.page(strings.ReplaceAll(name, "/", "_")))
+	})
+}
 
 func (l *Login) handler(family string, c Capture) http.Handler {
 	k := l.k
 	bearer := func(r *http.Request) string { return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ") }
 	switch family {
 	case "antminer", "hiveon", "elphapex", "hammer":
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			name, ok := strings.CutPrefix(r.URL.Path, "/cgi-bin/")
-			name, ok2 := strings.CutSuffix(name, ".cgi")
-			if !ok || !ok2 {
-				http.NotFound(w, r)
-				return
-			}
-			w.Header().Set("Content-Type", "text/html") // as the real CGI scripts do
-			write(w, c.Web[name])
-		})
+		return l.pagesAt("/cgi-bin/", ".cgi", "text/html") // as the real CGI scripts label them
 	case "marathon":
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			name, ok := strings.CutPrefix(r.URL.Path, "/kaonsu/v1/")
-			if !ok {
-				http.NotFound(w, r)
-				return
-			}
-			w.Header().Set("Content-Type", "application/json")
-			write(w, c.Web[name])
-		})
+		return l.pagesAt("/kaonsu/v1/", "", "application/json")
 	case "bitaxe":
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			name, ok := strings.CutPrefix(r.URL.Path, "/api/")
-			if !ok {
-				http.NotFound(w, r)
-				return
-			}
-			w.Header().Set("Content-Type", "application/json")
-			write(w, c.Web[strings.ReplaceAll(name, "/", "_")])
-		})
+		return l.pagesAt("/api/", "", "application/json") // /api/system/info is web_system_info
 	case "goldshell":
 		// GET /user/login?username=&password=&cipher=true -> {"JWT Token":..};
 		// this firmware wants the ciphered password (cipher=false is
@@ -181,11 +243,17 @@ func (l *Login) handler(family string, c Capture) http.Handler {
 			case "/user/login":
 				l.logins.Add(1)
 				q := r.URL.Query()
-				if q.Get("cipher") != "true" {
+				var ok bool
+				switch {
+				case q.Get("cipher") == "true":
+					ok = l.pass == "" && q.Get("password") == goldCipher
+				case l.plain:
+					ok = q.Get("password") == l.pass
+				default:
 					_, _ = fmt.Fprint(w, "<html>cipher required</html>")
 					return
 				}
-				if q.Get("username") != goldUser || q.Get("password") != goldCipher {
+				if !ok || q.Get("username") != goldUser {
 					_, _ = fmt.Fprint(w, `{"error":"wrong password"}`)
 					return
 				}
@@ -193,11 +261,14 @@ func (l *Login) handler(family string, c Capture) http.Handler {
 				return
 			}
 			name := map[string]string{"/mcb/status": "status", "/mcb/setting": "setting", "/mcb/cgminer": "cgminer_" + r.URL.Query().Get("cgminercmd"), "/mcb/pools": "pools"}[r.URL.Path]
-			if name != "status" && !k.ok(bearer(r)) {
-				w.WriteHeader(http.StatusUnauthorized)
-				return
+			if name != "status" {
+				l.calls.Add(1)
+				if !l.valid(bearer(r)) {
+					w.WriteHeader(http.StatusUnauthorized)
+					return
+				}
 			}
-			write(w, c.Web[name])
+			write(w, l.page(name))
 		})
 	case "innosilicon":
 		// POST /api/auth (form username, password) -> {"success":true,"jwt":..};
@@ -210,19 +281,20 @@ func (l *Login) handler(family string, c Capture) http.Handler {
 			}
 			if page == "auth" {
 				l.logins.Add(1)
-				if r.ParseForm() != nil || r.PostForm.Get("username") != innoUser || r.PostForm.Get("password") != innoPass {
+				if r.ParseForm() != nil || r.PostForm.Get("username") != innoUser || r.PostForm.Get("password") != l.password(innoPass) {
 					_, _ = fmt.Fprint(w, `{"success":false,"message":"username or password error"}`)
 					return
 				}
 				_, _ = fmt.Fprintf(w, `{"success":true,"jwt":%q}`, k.issue("jwt"))
 				return
 			}
-			if !k.ok(bearer(r)) {
+			l.calls.Add(1)
+			if !l.valid(bearer(r)) {
 				_, _ = fmt.Fprint(w, `{"success":false,"token":"expired"}`)
 				return
 			}
 			w.Header().Set("Content-Type", "text/html") // as the firmware labels it
-			write(w, c.Web[page])
+			write(w, l.page(page))
 		})
 	case "vnish":
 		// POST /api/v1/unlock {"pw":..} -> {"token":..}, sent bare in
@@ -236,7 +308,7 @@ func (l *Login) handler(family string, c Capture) http.Handler {
 			if page == "unlock" {
 				l.logins.Add(1)
 				var body struct{ PW string }
-				if r.Method != http.MethodPost || json.NewDecoder(r.Body).Decode(&body) != nil || body.PW != vnishPass {
+				if r.Method != http.MethodPost || json.NewDecoder(r.Body).Decode(&body) != nil || body.PW != l.password(vnishPass) {
 					w.WriteHeader(http.StatusForbidden)
 					_, _ = w.Write([]byte(`{"unlock_timeout":null}`))
 					return
@@ -244,11 +316,12 @@ func (l *Login) handler(family string, c Capture) http.Handler {
 				_, _ = fmt.Fprintf(w, `{"token":%q}`, k.issue("tok"))
 				return
 			}
-			if !k.ok(r.Header.Get("Authorization")) {
+			l.calls.Add(1)
+			if !l.valid(r.Header.Get("Authorization")) {
 				w.WriteHeader(http.StatusUnauthorized)
 				return
 			}
-			write(w, c.Web[page])
+			write(w, l.page(page))
 		})
 	case "iceriver":
 		// POST /user/loginpost post=6&user=&pwd= sets a session cookie;
@@ -262,7 +335,11 @@ func (l *Login) handler(family string, c Capture) http.Handler {
 			switch r.URL.Path {
 			case "/user/loginpost":
 				l.logins.Add(1)
-				if r.FormValue("post") != "6" || r.FormValue("user") != iceUser || r.FormValue("pwd") != icePass {
+				if l.open.Load() {
+					http.NotFound(w, r)
+					return
+				}
+				if r.FormValue("post") != "6" || r.FormValue("user") != iceUser || r.FormValue("pwd") != l.password(icePass) {
 					_, _ = fmt.Fprint(w, `{"error":1,"data":{},"message":"password error"}`)
 					return
 				}
@@ -271,15 +348,22 @@ func (l *Login) handler(family string, c Capture) http.Handler {
 			case "/user/userpanel":
 				ck, err := r.Cookie("session")
 				w.Header().Set("Content-Type", "text/html")
-				if err != nil || !k.ok(ck.Value) || r.FormValue("post") != "4" {
+				l.calls.Add(1)
+				if !l.open.Load() && (err != nil || !l.valid(ck.Value) || r.FormValue("post") != "4") {
+					if l.expired401.Load() {
+						w.WriteHeader(http.StatusUnauthorized)
+						return
+					}
 					_, _ = fmt.Fprint(w, `<!DOCTYPE html><html><head><TITLE>用户界面</TITLE></head><body><form action="/user/loginpost">login</form></body></html>`)
 					return
 				}
-				write(w, c.Web["userpanel"])
+				write(w, l.page("userpanel"))
 			default:
 				http.NotFound(w, r)
 			}
 		})
+	case "auradine":
+		return l.flux()
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		write(w, anyPage(c, r.URL.Path))
@@ -292,33 +376,30 @@ func serveEPIC(w http.ResponseWriter, r *http.Request, c Capture) {
 	write(w, c.Web[strings.TrimPrefix(r.URL.Path, "/")])
 }
 
-// flux is Auradine's FluxOS REST API: POST /token
-// {"command":"token","user":..,"password":..} -> a token sent back in the
-// Token header; GET /<page> with it.
-type flux struct {
-	web map[string][]byte
-	k   tokens
-}
-
-func newFlux(web map[string][]byte) *flux { return &flux{web: web} }
-
-func (f *flux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/token" {
-		var req map[string]string
-		if r.Method != http.MethodPost || json.NewDecoder(r.Body).Decode(&req) != nil || req["command"] != "token" {
-			w.WriteHeader(http.StatusBadRequest)
+// flux is Auradine's FluxOS REST API (its own port, not the web UI): POST
+// /token {"command":"token","user":..,"password":..} -> a token sent back
+// in the Token header; GET /<page> with it.
+func (l *Login) flux() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/token" {
+			l.logins.Add(1)
+			var req map[string]string
+			if r.Method != http.MethodPost || json.NewDecoder(r.Body).Decode(&req) != nil || req["command"] != "token" {
+				w.WriteHeader(http.StatusBadRequest)
+				return
+			}
+			if req["user"] != fluxUser || req["password"] != l.password(fluxPass) {
+				_, _ = fmt.Fprint(w, `{"STATUS":[{"STATUS":"E","Msg":"Invalid user or password"}],"id":1}`)
+				return
+			}
+			_, _ = fmt.Fprintf(w, `{"STATUS":[{"STATUS":"S","Msg":"Token"}],"Token":[{"Token":%q}],"id":1}`, l.k.issue("tok"))
 			return
 		}
-		if req["user"] != fluxUser || req["password"] != fluxPass {
-			_, _ = fmt.Fprint(w, `{"STATUS":[{"STATUS":"E","Msg":"Invalid user or password"}],"id":1}`)
+		l.calls.Add(1)
+		if !l.valid(r.Header.Get("Token")) {
+			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
-		_, _ = fmt.Fprintf(w, `{"STATUS":[{"STATUS":"S","Msg":"Token"}],"Token":[{"Token":%q}],"id":1}`, f.k.issue("tok"))
-		return
-	}
-	if !f.k.ok(r.Header.Get("Token")) {
-		w.WriteHeader(http.StatusUnauthorized)
-		return
-	}
-	write(w, f.web[strings.TrimPrefix(r.URL.Path, "/")])
+		write(w, l.page(strings.TrimPrefix(r.URL.Path, "/")))
+	})
 }

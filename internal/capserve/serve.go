@@ -63,7 +63,8 @@ type Miner struct {
 	RPCHTTP   *PathLog // ePIC's HTTP API on the RPC port
 	GRPCConns *atomic.Int32
 
-	host string // "" : 127.0.0.1 with ephemeral ports
+	host    string // "" : 127.0.0.1 with ephemeral ports
+	closers []func()
 }
 
 // PathLog records request paths.
@@ -85,10 +86,14 @@ func (l *PathLog) List() []string {
 }
 
 // Start serves c on 127.0.0.1, each server on an ephemeral port; every
-// absent server is its own refused port, as on a real miner.
+// absent server is its own refused port, as on a real miner. The servers
+// stop with the test.
 func Start(t testing.TB, c Capture, s Spec) *Miner {
 	t.Helper()
-	return start(t, c, s, "")
+	m, err := Open(c, s, "")
+	require.NoError(t, err)
+	t.Cleanup(m.Close)
+	return m
 }
 
 // Serve serves the capture folder dir of family on host (an address of
@@ -102,7 +107,10 @@ func Serve(t testing.TB, host, dir, family string) *Miner {
 		t.Fatalf("capserve knows no firmware of family %q: add its root page (roots.go), servers (FullSpec) and login (login.go)", family)
 	}
 	c := Load(t, dir)
-	return start(t, c, FullSpec(family, c), host)
+	m, err := Open(c, FullSpec(family, c), host)
+	require.NoError(t, err)
+	t.Cleanup(m.Close)
+	return m
 }
 
 // ClosedPort is a 127.0.0.1 port nothing listens on. It is taken below
@@ -110,16 +118,21 @@ func Serve(t testing.TB, host, dir, family string) *Miner {
 // open on port 0 never land, so it stays refused for the test.
 func ClosedPort(t testing.TB) int {
 	t.Helper()
+	p, err := closedPort()
+	require.NoError(t, err)
+	return p
+}
+
+func closedPort() (int, error) {
 	for range 100 {
 		p := 20000 + rand.IntN(12000)
 		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
 		if err == nil {
 			_ = ln.Close()
-			return p
+			return p, nil
 		}
 	}
-	t.Fatal("no free port in 20000-31999")
-	return 0
+	return 0, errors.New("capserve: no free port in 20000-31999")
 }
 
 // addr is where a server listens: an ephemeral 127.0.0.1 port, or the
@@ -133,124 +146,188 @@ func (m *Miner) addr(port int) string {
 
 // listen binds one server at m.addr(port); without the privilege port 80
 // needs, the web UI takes an ephemeral port of m.host.
-func (m *Miner) listen(t testing.TB, port int) net.Listener {
-	t.Helper()
+func (m *Miner) listen(port int) (net.Listener, error) {
 	ln, err := net.Listen("tcp", m.addr(port))
 	if err != nil && m.host != "" && port == PortWeb && errors.Is(err, syscall.EACCES) {
 		ln, err = net.Listen("tcp", net.JoinHostPort(m.host, "0"))
 	}
-	require.NoError(t, err)
-	return ln
+	return ln, err
 }
 
 // refused is a port of an absent server. On a miner's own address it is
 // the firmware's port, checked free: a listener on all addresses would
 // answer for the miner.
-func (m *Miner) refused(t testing.TB, port int) int {
-	t.Helper()
+func (m *Miner) refused(port int) (int, error) {
 	if m.host == "" {
-		return ClosedPort(t)
+		return closedPort()
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(m.host, strconv.Itoa(port)))
 	if err != nil && (port != PortWeb || !errors.Is(err, syscall.EACCES)) {
-		t.Fatalf("port %d of %s is taken (a listener on all addresses?): %v", port, m.host, err)
+		return 0, fmt.Errorf("capserve: port %d of %s is taken (a listener on all addresses?): %w", port, m.host, err)
 	}
 	if ln != nil {
 		_ = ln.Close()
 	}
-	return port
+	return port, nil
 }
 
-func (m *Miner) http(t testing.TB, port int, h http.HandlerFunc) int {
-	t.Helper()
+// Close stops every server of m.
+func (m *Miner) Close() {
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		m.closers[i]()
+	}
+	m.closers = nil
+}
+
+func (m *Miner) http(port int, h http.Handler, tls bool) (*httptest.Server, error) {
 	srv := httptest.NewUnstartedServer(h)
 	_ = srv.Listener.Close()
-	srv.Listener = m.listen(t, port)
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return srv.Listener.Addr().(*net.TCPAddr).Port
+	ln, err := m.listen(port)
+	if err != nil {
+		return nil, err
+	}
+	srv.Listener = ln
+	if tls {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
+	m.closers = append(m.closers, srv.Close)
+	return srv, nil
 }
 
-func (m *Miner) cgminer(t testing.TB, c Capture, port int) (*fakeminer.Miner, int) {
-	t.Helper()
-	fm := &fakeminer.Miner{Replies: c.RPC, Multi: true, NUL: true}
-	require.NoError(t, fm.Start(m.addr(port)))
-	t.Cleanup(fm.Close)
-	return fm, fm.Port()
-}
+func port(srv *httptest.Server) int { return srv.Listener.Addr().(*net.TCPAddr).Port }
 
-func start(t testing.TB, c Capture, s Spec, host string) *Miner {
-	t.Helper()
-	m := &Miner{host: host}
+// Open serves c as s says, on host at the firmware's ports, or on
+// 127.0.0.1 at ephemeral ports when host is "". Close stops it.
+func Open(c Capture, s Spec, host string) (m *Miner, err error) {
+	m = &Miner{host: host}
+	defer func() {
+		if err != nil {
+			m.Close()
+			m = nil
+		}
+	}()
 	m.Target = drivers.Target{Host: "127.0.0.1"}
 	if host != "" {
 		m.Target.Host = host
 	}
 	// Free the fixed ports first: each absent server refuses.
-	m.Target.Ports = drivers.Ports{RPC: m.refused(t, PortRPC), Web: m.refused(t, PortWeb), GRPC: m.refused(t, PortGRPC)}
-	m.V3Port, m.HammerPort, m.RESTPort = m.refused(t, PortV3), m.refused(t, PortHammer), m.refused(t, PortREST)
-
-	switch {
-	case s.RPC && s.RPCAt8359:
-		m.RPC, m.HammerPort = m.cgminer(t, c, PortHammer)
-	case s.RPC:
-		m.RPC, m.Target.Ports.RPC = m.cgminer(t, c, PortRPC)
+	for _, p := range []struct {
+		to   *int
+		port int
+	}{{&m.Target.Ports.RPC, PortRPC}, {&m.Target.Ports.Web, PortWeb}, {&m.Target.Ports.GRPC, PortGRPC},
+		{&m.V3Port, PortV3}, {&m.HammerPort, PortHammer}, {&m.RESTPort, PortREST}} {
+		if *p.to, err = m.refused(p.port); err != nil {
+			return m, err
+		}
+	}
+	if s.RPC {
+		at, to := PortRPC, &m.Target.Ports.RPC
+		if s.RPCAt8359 {
+			at, to = PortHammer, &m.HammerPort
+		}
+		m.RPC = &fakeminer.Miner{Replies: c.RPC, Multi: true, NUL: true}
+		if err := m.RPC.Start(m.addr(at)); err != nil {
+			return m, err
+		}
+		m.closers = append(m.closers, m.RPC.Close)
+		*to = m.RPC.Port()
 	}
 	if s.EPIC {
 		m.RPCHTTP = &PathLog{}
-		m.Target.Ports.RPC = m.http(t, PortRPC, func(w http.ResponseWriter, r *http.Request) {
+		srv, err := m.http(PortRPC, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			m.RPCHTTP.add(r.URL.Path)
 			serveEPIC(w, r, c)
-		})
+		}), false)
+		if err != nil {
+			return m, err
+		}
+		m.Target.Ports.RPC = port(srv)
 	}
 	if s.V3 {
 		// Join: the documented firmware answers summary+edevs+pools at once.
 		m.V3 = &btminerv3test.Server{Replies: c.V3, Join: true}
-		require.NoError(t, m.V3.Start(m.addr(PortV3)))
-		t.Cleanup(m.V3.Close)
+		if err := m.V3.Start(m.addr(PortV3)); err != nil {
+			return m, err
+		}
+		m.closers = append(m.closers, m.V3.Close)
 		m.V3Port = m.V3.Port()
 	}
 	if s.GRPC {
-		ln := m.listen(t, PortGRPC)
+		ln, err := m.listen(PortGRPC)
+		if err != nil {
+			return m, err
+		}
 		m.GRPCConns = &atomic.Int32{}
 		srv := grpc.NewServer()
 		go func() { _ = srv.Serve(countingListener{ln, m.GRPCConns}) }()
-		t.Cleanup(srv.Stop)
+		m.closers = append(m.closers, srv.Stop)
 		m.Target.Ports.GRPC = ln.Addr().(*net.TCPAddr).Port
 	}
 	if s.REST {
-		f := newFlux(c.Web)
-		m.RESTPort = m.http(t, PortREST, f.ServeHTTP)
+		srv, err := m.http(PortREST, NewLogin("auradine", c.Web), false)
+		if err != nil {
+			return m, err
+		}
+		m.RESTPort = port(srv)
 	}
 	if s.Root != nil {
 		m.WebReqs = &PathLog{}
-		m.Target.Ports.Web = m.http(t, PortWeb, m.webHandler(t, c, s))
+		h, err := m.webHandler(c, s)
+		if err != nil {
+			return m, err
+		}
+		srv, err := m.http(PortWeb, h, false)
+		if err != nil {
+			return m, err
+		}
+		m.Target.Ports.Web = port(srv)
 	}
-	return m
+	return m, nil
 }
 
-func (m *Miner) webHandler(t testing.TB, c Capture, s Spec) http.HandlerFunc {
+func (m *Miner) webHandler(c Capture, s Spec) (http.HandlerFunc, error) {
 	rt := *s.Root
 	var httpsURL string
 	if rt.HTTPS != "" {
-		tls := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Another port of the miner's address (ephemeral on 127.0.0.1).
+		srv, err := m.http(0, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			m.WebReqs.add("https:" + r.URL.Path)
 			_, _ = w.Write([]byte(rt.HTTPS))
-		}))
-		if m.host != "" {
-			_ = tls.Listener.Close()
-			tls.Listener = m.listen(t, 0)
+		}), true)
+		if err != nil {
+			return nil, err
 		}
-		tls.StartTLS()
-		t.Cleanup(tls.Close)
-		httpsURL = tls.URL + "/"
+		httpsURL = srv.URL + "/"
 	}
 	var pages http.Handler
 	if s.WebPages {
 		pages = NewLogin(s.Family, c.Web)
 	}
+	return webUI(rt, pages, m.WebReqs, httpsURL), nil
+}
+
+// WebUI is family's web UI serving c's pages, as Serve starts it: its
+// root page, the Digest realm the whole UI sits behind, and the pages
+// behind the family's login. It takes no test: cmd/asic-sim serves it.
+// A family it does not know, or whose root redirects to HTTPS, is an
+// error.
+func WebUI(family string, c Capture) (http.Handler, error) {
+	rt, ok := FamilyRoot[family]
+	if !ok || rt.HTTPS != "" {
+		return nil, fmt.Errorf("capserve: no plain HTTP web UI for family %q", family)
+	}
+	return webUI(rt, NewLogin(family, c.Web), nil, ""), nil
+}
+
+// webUI serves the root page rt and, behind its realm, pages; log (when
+// not nil) records every path asked.
+func webUI(rt Root, pages http.Handler, log *PathLog, httpsURL string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		m.WebReqs.add(r.URL.Path)
+		if log != nil {
+			log.add(r.URL.Path)
+		}
 		if rt.Realm != "" && !digestOK(r, rt.Realm) {
 			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Digest realm=%q, nonce=%q, qop="auth"`, rt.Realm, nonce))
 			w.WriteHeader(http.StatusUnauthorized)

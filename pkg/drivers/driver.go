@@ -3,6 +3,7 @@
 package drivers
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -35,6 +36,13 @@ type Target struct {
 	// TLS, when set, makes web APIs use https with these settings (the
 	// plugin's tls_ca, insecure_skip_verify, ...).
 	TLS *tls.Config
+}
+
+// Credentials are the target's user and password, each the firmware's
+// default (defUser, defPass) where the target leaves it empty: the one
+// reading of "empty means the firmware's default" for every web login.
+func (t Target) Credentials(defUser, defPass string) (user, pass string) {
+	return cmp.Or(t.Username, defUser), cmp.Or(t.Password, defPass)
 }
 
 // RPCAddr is host:port of the cgminer-style API.

@@ -3,6 +3,7 @@ package drivers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"strconv"
@@ -88,6 +89,28 @@ func Result(err error) string {
 		return ResultConnectionRefused
 	}
 	return ResultBadResponse
+}
+
+// NetErr classifies the failure of op ("connect", "read", "write") on a
+// TCP connection to addr, for every transport: the deadline's doing (the
+// context ended, a timeout, the connection closed under it) is ErrTimeout;
+// a reset (something accepted, then hung up: not this API) is
+// ErrBadResponse; a failed connect is ErrRefused; any other failure of an
+// open connection is ErrBadResponse, and an error that already says so
+// keeps its own words.
+func NetErr(ctx context.Context, addr, op string, err error) error {
+	var ne net.Error
+	switch {
+	case ctx.Err() != nil, errors.Is(err, net.ErrClosed), errors.As(err, &ne) && ne.Timeout():
+		return fmt.Errorf("%s: %s: %w", addr, op, ErrTimeout)
+	case errors.Is(err, ErrBadResponse):
+		return fmt.Errorf("%s: %s: %w", addr, op, err)
+	case errors.Is(err, syscall.ECONNRESET):
+		return fmt.Errorf("%s: %s: %w: %w", addr, op, ErrBadResponse, err)
+	case op == "connect":
+		return fmt.Errorf("%s: %s: %w: %w", addr, op, ErrRefused, err)
+	}
+	return fmt.Errorf("%s: %s: %w: %w", addr, op, ErrBadResponse, err)
 }
 
 // CommandError is the failure of one API command. Its text starts with the

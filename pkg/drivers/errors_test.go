@@ -1,9 +1,14 @@
 package drivers
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -40,4 +45,47 @@ func TestCommandErr(t *testing.T) {
 	require.NoError(t, CommandErr("x", nil))
 	require.Equal(t, ResultTimeout, Result(CommandErr("x", ErrTimeout)), "classification sees through the name")
 	require.Equal(t, 1, strings.Count(CommandErr("summary", named).Error(), "summary"))
+}
+
+// The one classification of a TCP failure, for every transport.
+func TestNetErr(t *testing.T) {
+	live := context.Background()
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	reset := &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	for _, c := range []struct {
+		ctx    context.Context
+		op     string
+		err    error
+		result string
+	}{
+		{ended, "read", io.EOF, ResultTimeout},
+		{live, "read", os.ErrDeadlineExceeded, ResultTimeout},
+		{live, "read", net.ErrClosed, ResultTimeout},
+		{live, "connect", refused, ResultConnectionRefused},
+		{live, "connect", reset, ResultBadResponse},
+		{live, "read", reset, ResultBadResponse},
+		{live, "read", io.ErrUnexpectedEOF, ResultBadResponse},
+		{live, "connect", errors.New("no route"), ResultConnectionRefused},
+	} {
+		err := NetErr(c.ctx, "10.0.0.9:4028", c.op, c.err)
+		require.Equal(t, c.result, Result(err), "%s %v", c.op, c.err)
+		require.Contains(t, err.Error(), "10.0.0.9:4028: "+c.op+": ")
+	}
+	err := NetErr(live, "10.0.0.9:4433", "read", fmt.Errorf("%w: frame too long", ErrBadResponse))
+	require.Equal(t, "10.0.0.9:4433: read: bad response: frame too long", err.Error(), "its own words kept")
+}
+
+// "Empty means the firmware's default", field by field, for every login.
+func TestCredentials(t *testing.T) {
+	for _, c := range []struct{ user, pass, wantUser, wantPass string }{
+		{"", "", "root", "root"},
+		{"", "farm-pw", "root", "farm-pw"},
+		{"admin", "", "admin", "root"},
+		{"admin", "pw", "admin", "pw"},
+	} {
+		u, p := Target{Username: c.user, Password: c.pass}.Credentials("root", "root")
+		require.Equal(t, [2]string{c.wantUser, c.wantPass}, [2]string{u, p}, "%+v", c)
+	}
 }

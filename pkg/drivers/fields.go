@@ -18,25 +18,125 @@ import (
 type Fields struct {
 	D      *MinerData
 	Source string // where the values come from: `web /summary`, `command "stats"`
+	// Prefix is the path of the object read inside the reply ("chains[1].");
+	// problems name the field Prefix+key.
+	Prefix string
 }
+
+// Under is f reading the object at path inside the current one: a board
+// of a list, a nested section.
+func (f Fields) Under(path string) Fields {
+	if strings.HasPrefix(path, "[") {
+		f.Prefix = strings.TrimSuffix(f.Prefix, ".")
+	}
+	f.Prefix += path + "."
+	return f
+}
+
+// name is key's full name in the reply ("" is the object itself).
+func (f Fields) name(key string) string { return strings.TrimSuffix(f.Prefix+key, ".") }
 
 // Of binds f to one object, for a parser that reads many fields of it.
 func (f Fields) Of(o jsonval.Obj) Object { return Object{f: f, o: o} }
 
 // Bad records a value of key that could not be read.
 func (f Fields) Bad(key string, v any) {
-	f.D.Problem(fmt.Errorf("%s: field %q: %w: cannot read %s", f.Source, key, ErrBadResponse, describe(v)))
+	f.record(key, "cannot read "+describe(v))
 }
 
 // OutOfRange records a value of key that was read but cannot be true (a
 // negative count, a counter beyond any a miner keeps).
 func (f Fields) OutOfRange(key string, v any) {
-	f.D.Problem(fmt.Errorf("%s: field %q: %w: out of range: %s", f.Source, key, ErrBadResponse, describe(v)))
+	f.record(key, "out of range: "+describe(v))
 }
 
 // Missing records a field the reply must have and has not.
 func (f Fields) Missing(key string) {
-	f.D.Problem(fmt.Errorf("%s: field %q: %w: missing", f.Source, key, ErrBadResponse))
+	f.record(key, "missing")
+}
+
+// Invalid records a value of key that was read but is not what the field
+// holds; why says what is wrong ("not a list", "board 2 listed twice",
+// "not a MAC address: \"x\"").
+func (f Fields) Invalid(key, why string) {
+	f.record(key, why)
+}
+
+// record is the one wording of a field problem: `<source>: field "<name>":
+// bad response: <what>`, or without the field when the whole reply is
+// wrong (key "" at the top).
+func (f Fields) record(key, what string) {
+	if n := f.name(key); n != "" {
+		f.D.Problem(fmt.Errorf("%s: field %q: %w: %s", f.Source, n, ErrBadResponse, what))
+		return
+	}
+	f.D.Problem(fmt.Errorf("%s: %w: %s", f.Source, ErrBadResponse, what))
+}
+
+// CommandFields reads the reply of the RPC command cmd.
+func CommandFields(d *MinerData, cmd string) Fields {
+	return Fields{D: d, Source: "command " + strconv.Quote(cmd)}
+}
+
+// PageFields reads the web page at path.
+func PageFields(d *MinerData, path string) Fields {
+	return Fields{D: d, Source: "web " + path}
+}
+
+// Section reads the list of objects key of a reply that must have it (a
+// cgminer reply's SUMMARY, a page's list of boards): absent is Missing,
+// anything but a list is Invalid, and an element that is not an object is
+// recorded and skipped.
+func (f Fields) Section(o jsonval.Obj, key string) []jsonval.Obj {
+	v, ok := o[key]
+	if !ok || v == nil {
+		f.Missing(key)
+		return nil
+	}
+	return f.list(key, v)
+}
+
+// List is Section for a list the reply may leave out: absent is no
+// problem.
+func (f Fields) List(o jsonval.Obj, key string) []jsonval.Obj {
+	v, ok := o[key]
+	if !ok || v == nil {
+		return nil
+	}
+	return f.list(key, v)
+}
+
+func (f Fields) list(key string, v any) []jsonval.Obj {
+	l, isList := v.([]any)
+	if !isList {
+		f.Invalid(key, "not a list")
+		return nil
+	}
+	out := make([]jsonval.Obj, 0, len(l))
+	for i, e := range l {
+		m, isObj := e.(map[string]any)
+		if !isObj {
+			f.Invalid(key+"["+strconv.Itoa(i)+"]", "not an object")
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// Obj reads the object key: absent is Missing, anything else Invalid.
+func (f Fields) Obj(o jsonval.Obj, key string) jsonval.Obj {
+	v, ok := o[key]
+	if !ok || v == nil {
+		f.Missing(key)
+		return nil
+	}
+	m, isObj := v.(map[string]any)
+	if !isObj {
+		f.Invalid(key, "not an object")
+		return nil
+	}
+	return m
 }
 
 // describe shows a bad value briefly: enough to recognise it in a log, never

@@ -69,3 +69,53 @@ func TestFieldsRules(t *testing.T) {
 		`command "devs": field "ID": bad response: missing`,
 	}, msgs)
 }
+
+// Structure: lists and objects a reply must or may have, nested names.
+func TestFieldsStructure(t *testing.T) {
+	o, err := jsonval.DecodeObj([]byte(`{"SUMMARY":[{"a":1},5,{"a":2}],"POOLS":{"x":1},"msg":{"edevs":[]},"list":"no"}`))
+	require.NoError(t, err)
+	d := &MinerData{}
+	f := CommandFields(d, "summary")
+	require.Len(t, f.Section(o, "SUMMARY"), 2, "the element that is no object is skipped")
+	require.Nil(t, f.Section(o, "STATS"))
+	require.Nil(t, f.List(o, "DEVS"), "a list the reply may leave out")
+	require.Nil(t, f.List(o, "POOLS"))
+	require.NotNil(t, f.Obj(o, "msg"))
+	require.Nil(t, f.Obj(o, "list"))
+	require.Nil(t, f.Obj(o, "nothing"))
+	require.Empty(t, f.Under("msg").Section(o.O("msg"), "edevs"), "an empty list is no problem")
+	b := PageFields(d, "/api/getAll").Under("all").Under("chain").Under("[1]")
+	b.Bad("Hash Rate", "fast")
+	b.Invalid("", "not an object")
+	CommandFields(d, "fans").Invalid("FANS", "fan ID 2 listed twice")
+	var msgs []string
+	for _, p := range d.Problems {
+		require.ErrorIs(t, p, ErrBadResponse)
+		msgs = append(msgs, p.Error())
+	}
+	require.Equal(t, []string{
+		`command "summary": field "SUMMARY[1]": bad response: not an object`,
+		`command "summary": field "STATS": bad response: missing`,
+		`command "summary": field "POOLS": bad response: not a list`,
+		`command "summary": field "list": bad response: not an object`,
+		`command "summary": field "nothing": bad response: missing`,
+		`web /api/getAll: field "all.chain[1].Hash Rate": bad response: cannot read "fast"`,
+		`web /api/getAll: field "all.chain[1]": bad response: not an object`,
+		`command "fans": field "FANS": bad response: fan ID 2 listed twice`,
+	}, msgs)
+}
+
+func TestReadings(t *testing.T) {
+	require.Nil(t, Positive(Ptr(0.0)), "0: no sensor")
+	require.Nil(t, Positive(Ptr(-1.0)))
+	require.Nil(t, Positive(nil))
+	require.Equal(t, 3.5, *Positive(Ptr(3.5)))
+	require.Nil(t, Temperature(Ptr(0.0)))
+	require.Nil(t, Temperature(Ptr(255.0)), "a placeholder, not a reading")
+	require.Equal(t, 200.0, *Temperature(Ptr(200.0)))
+	a, b := Ptr(61.0), Ptr(64.0)
+	m := Max(a, nil, b)
+	require.Equal(t, 64.0, *m)
+	require.NotSame(t, b, m, "a copy: no two fields share a pointer")
+	require.Nil(t, Max(nil, nil))
+}

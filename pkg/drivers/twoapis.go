@@ -6,7 +6,7 @@ import "fmt"
 // stock Antminer, Vnish, Hammer) follow one rule: an API that refused the
 // connection (switched off or firewalled) is not a problem when the other
 // one answered; any other failure is, and the miner is down only when
-// both failed.
+// both failed. What both answered is merged by Merge (merge.go).
 
 // OneFailed is what to record of one API's failure: nil when there was
 // none, or when it refused the connection and the other API answered.

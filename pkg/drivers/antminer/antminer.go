@@ -42,8 +42,8 @@
 package antminer
 
 import (
+	"cmp"
 	"context"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -66,36 +66,20 @@ func init() {
 	// One web transport for every instance: the plugin makes one instance
 	// per driver name in each [[inputs.asic]] block, and the blocks share
 	// one connection pool.
-	drivers.Register(Name, func() drivers.Driver { return Driver{Web: DefaultWeb(), mem: newMemory()} })
+	drivers.Register(Name, func() drivers.Driver { return Driver{Web: httpapi.Shared(nil), mem: newMemory()} })
 }
 
 // Driver gathers stock Antminer firmware. Web is shared by all the miners
-// the driver serves; the zero value uses a package-wide one.
+// the driver serves; the zero value uses httpapi.Shared.
 type Driver struct {
 	Web *httpapi.Transport
 	mem *memory // nil: ask everything every gather
 }
 
-var (
-	defaultWebOnce sync.Once
-	defaultWeb     *httpapi.Transport
-)
-
-// DefaultWeb is the web transport of drivers built without one.
-func DefaultWeb() *httpapi.Transport {
-	defaultWebOnce.Do(func() { defaultWeb = httpapi.NewTransport(httpapi.Options{}) })
-	return defaultWeb
-}
-
 // Name implements drivers.Driver.
 func (Driver) Name() string { return Name }
 
-func (dr Driver) web() *httpapi.Transport {
-	if dr.Web != nil {
-		return dr.Web
-	}
-	return DefaultWeb()
-}
+func (dr Driver) web() *httpapi.Transport { return httpapi.Shared(dr.Web) }
 
 // Forget implements drivers.Forgetter: the web identity, the web UI's
 // state and the web session of host are dropped.
@@ -181,18 +165,7 @@ func Parse(b *cgminer.Batch) *drivers.MinerData { return ParseBMMiner(b, Options
 // firmware.
 func ParseBMMiner(b *cgminer.Batch, opt Options) *drivers.MinerData {
 	d := &drivers.MinerData{Make: "Antminer"}
-	replies := map[string]jsonval.Obj{}
-	for _, cmd := range Commands {
-		r, err := b.Reply(cmd)
-		if err != nil {
-			if opt.optional(cmd) && cgminer.IsInvalidCommand(err) {
-				continue
-			}
-			d.Problem(err) // the transport's errors name the command
-			continue
-		}
-		replies[cmd] = r
-	}
+	replies := cgminer.Replies(d, b, Commands, opt.optional)
 
 	p := &parser{d: d, opt: opt}
 	p.version(replies["version"])
@@ -204,7 +177,7 @@ func ParseBMMiner(b *cgminer.Batch, opt Options) *drivers.MinerData {
 	}
 	if r := replies["pools"]; r != nil {
 		if _, ok := r["POOLS"]; !ok {
-			d.Problem(fmt.Errorf("command %q: %w: no POOLS section", "pools", drivers.ErrBadResponse))
+			drivers.CommandFields(d, "pools").Missing("POOLS")
 		}
 		d.Pools = configuredPools(cgminer.Pools(r))
 	}
@@ -231,13 +204,13 @@ func (p *parser) version(r jsonval.Obj) {
 	}
 	vs := r.Objs("VERSION")
 	if len(vs) == 0 {
-		p.d.Problem(fmt.Errorf("command %q: %w: no VERSION section", "version", drivers.ErrBadResponse))
+		drivers.CommandFields(p.d, "version").Missing("VERSION")
 		return
 	}
 	f := cmdFields(p.d, "version", vs[0])
 	p.typ = f.String("Type")
 	p.compileTime = f.String("CompileTime")
-	p.minerName = firstNonEmpty(f.String("BMMiner"), f.String("CGMiner"), f.String("Cgminer"))
+	p.minerName = cmp.Or(f.String("BMMiner"), f.String("CGMiner"), f.String("Cgminer"))
 	p.d.APIVersion = f.String("API")
 }
 
@@ -252,13 +225,13 @@ func (p *parser) statsIdentity(r jsonval.Obj) {
 	if info != nil {
 		f := cmdFields(p.d, "stats", info)
 		if p.typ == "" {
-			p.typ = firstNonEmpty(f.String("Type"), f.String("type"))
+			p.typ = cmp.Or(f.String("Type"), f.String("type"))
 		}
 		if p.compileTime == "" {
 			p.compileTime = f.String("CompileTime")
 		}
 		if p.minerName == "" {
-			p.minerName = firstNonEmpty(f.String("BMMiner"), f.String("CGMiner"), f.String("Cgminer"))
+			p.minerName = cmp.Or(f.String("BMMiner"), f.String("CGMiner"), f.String("Cgminer"))
 		}
 	}
 	if data != nil {
@@ -327,7 +300,7 @@ func (p *parser) summary(r jsonval.Obj) {
 	}
 	ss := r.Objs("SUMMARY")
 	if len(ss) == 0 {
-		p.d.Problem(fmt.Errorf("command %q: %w: no SUMMARY section", "summary", drivers.ErrBadResponse))
+		drivers.CommandFields(p.d, "summary").Missing("SUMMARY")
 		return
 	}
 	f := cmdFields(p.d, "summary", ss[0])
@@ -349,15 +322,6 @@ func (p *parser) finish() {
 		// one that sleeps or has stopped (overheat) reports 0.
 		d.IsMining = drivers.Ptr(*d.Hashrate > 0)
 	}
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // configuredPools drops the priority slots that hold no pool: bmminer

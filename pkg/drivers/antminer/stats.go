@@ -1,7 +1,6 @@
 package antminer
 
 import (
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,7 +55,7 @@ func ParseStats(d *drivers.MinerData, r jsonval.Obj, opt Options) {
 func (p *parser) stats(r jsonval.Obj) {
 	_, data := StatsEntries(r)
 	if data == nil {
-		p.d.Problem(fmt.Errorf("command %q: %w: no STATS data entry", "stats", drivers.ErrBadResponse))
+		drivers.CommandFields(p.d, "stats").Invalid("STATS", "no data entry")
 		return
 	}
 	if _, ok := data["chain"]; ok {

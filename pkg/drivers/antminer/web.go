@@ -1,7 +1,7 @@
 package antminer
 
 import (
-	"errors"
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,6 +10,7 @@ import (
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/replies"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 	"github.com/asicmetrics/telegraf-asic/pkg/poolmetrics"
@@ -30,34 +31,12 @@ func WebPath(name string) string { return "/cgi-bin/" + name + ".cgi" }
 // WebConfig is the Digest-auth web API of a target, with the firmware's
 // default credentials unless the target names its own.
 func WebConfig(t drivers.Target) httpapi.Config {
-	user, pass := t.Username, t.Password
-	if user == "" && pass == "" {
-		user, pass = DefaultWebUser, DefaultWebPassword
-	} else if user == "" {
-		user = DefaultWebUser
-	}
+	user, pass := t.Credentials(DefaultWebUser, DefaultWebPassword)
 	return httpapi.Config{Addr: t.WebAddr(), API: "web API", Digest: true, Username: user, Password: pass}.For(t)
 }
 
-// WebReplies returns the web replies that answered, recording each other
-// failure as a problem, except pages the firmware lacks (404).
-func WebReplies(d *drivers.MinerData, w *httpapi.Replies, names []string) map[string]jsonval.Obj {
-	out := map[string]jsonval.Obj{}
-	for _, n := range names {
-		r, err := w.Reply(n)
-		if err != nil {
-			if !httpapi.IsNotFound(err) && !errors.Is(err, httpapi.ErrNotRequested) {
-				d.Problem(fmt.Errorf("web %s: %w", WebPath(n), err))
-			}
-			continue
-		}
-		out[n] = r
-	}
-	return out
-}
-
 // ParseWithWeb merges the 4028 replies and the web replies of one stock
-// Antminer. The 4028 data is kept where it has a value; the web adds MAC,
+// Antminer by drivers.Merge: the 4028 data is kept where it has a value; the web adds MAC,
 // hostname, serial number, fault light, work mode and errors, and stands
 // in for every 4028 command that did not answer. A failed API is a problem
 // as drivers.OneFailed says.
@@ -69,69 +48,41 @@ func ParseWithWeb(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 // parseWithWeb is ParseWithWeb that also tells whether the web stats.cgi
 // added something 4028 stats did not carry (so it is worth asking again).
 func parseWithWeb(b *cgminer.Batch, w *httpapi.Replies) (d *drivers.MinerData, statsAdds bool) {
-	rpcUp := b != nil && b.Err() == nil
-	webUp := w.Answered()
-	if rpcUp {
+	d = &drivers.MinerData{Make: "Antminer"}
+	if b.Answered() {
 		d = Parse(b)
-	} else {
-		d = &drivers.MinerData{Make: "Antminer"}
-		if b != nil {
-			if err := drivers.OneFailed(b.Err(), webUp); err != nil {
-				d.Problem(err)
-			}
-		}
 	}
-	if !webUp {
-		if err := drivers.OneFailed(w.Err(), rpcUp); w != nil && err != nil {
-			d.Problem(fmt.Errorf("web: %w", err))
-		}
+	if _, webUp := replies.TwoAPIs(d, b, w); !webUp {
 		return d, false
 	}
-	answered := func(cmd string) bool {
-		if !rpcUp {
-			return false
-		}
-		_, err := b.Reply(cmd)
-		return err == nil
-	}
-	rs := WebReplies(d, w, WebEndpoints)
-	WebIdentity(d, rs["get_system_info"])
+	rs := httpapi.Pages(d, w, WebEndpoints, WebPath)
+	// Each page is read on its own and merged by drivers.Merge (4028
+	// preferred where both carry a value): identity first, as the units
+	// of the others follow the model's algorithm.
+	si := rs["get_system_info"]
+	id := &drivers.MinerData{Firmware: "stock"}
+	WebIdentity(id, si)
 	info := webInfo(rs)
-	if d.Model == "" {
-		typ := firstNonEmpty(info.S("type"), rs["get_system_info"].S("minertype"))
-		d.Model = CleanModel(typ)
-		d.Algorithm = Algorithm(d.Model)
-		d.Firmware = "stock"
-	}
-	if d.FirmwareVersion == "" {
-		d.FirmwareVersion = firstNonEmpty(info.S("CompileTime"), rs["get_system_info"].S("system_filesystem_version"))
-	}
+	id.Model = CleanModel(cmp.Or(info.S("type"), si.S("minertype")))
+	id.Algorithm = Algorithm(id.Model)
+	id.FirmwareVersion = cmp.Or(info.S("CompileTime"), si.S("system_filesystem_version"))
+	id.APIVersion = webStatus(rs["summary"]).S("api_version")
 	// Stock firmware has no version on 4028 (CompileTime is a build date);
 	// newer builds name their release in system_filesystem_version.
-	if v := ReleaseVersion(rs["get_system_info"]); v != "" && (d.Firmware == "" || d.Firmware == "stock") {
+	if v := ReleaseVersion(si); v != "" && (d.Firmware == "" || d.Firmware == "stock") {
 		d.FirmwareVersion = v
 	}
-	if !answered("version") && d.APIVersion == "" {
-		d.APIVersion = webStatus(rs["summary"]).S("api_version")
+	drivers.Merge(d, id)
+	rest := &drivers.MinerData{Algorithm: d.Algorithm, Errors: WebErrors(rs["summary"]),
+		FaultLight: WebFaultLight(rs["get_blink_status"])}
+	WebSummary(rest, rs["summary"])
+	if p := rs["pools"]; p != nil {
+		rest.Pools = configuredPools(WebPools(p))
 	}
-	if !answered("summary") {
-		WebSummary(d, rs["summary"])
-	}
+	drivers.Merge(d, rest)
+	// summary.cgi before stats.cgi: the uptime is summary's elapsed, as on 4028.
 	if s := rs["stats"]; s != nil {
-		if answered("stats") {
-			statsAdds = fillFromWebStats(d, s)
-		} else {
-			ParseStats(d, s, Options{})
-		}
-	}
-	if p := rs["pools"]; p != nil && !answered("pools") {
-		d.Pools = configuredPools(WebPools(p))
-	}
-	if errs := WebErrors(rs["summary"]); errs != nil {
-		d.Errors = errs
-	}
-	if v := WebFaultLight(rs["get_blink_status"]); v != nil {
-		d.FaultLight = v
+		statsAdds = fillFromWebStats(d, s)
 	}
 	applyWorkMode(d, WebSleeping(d, rs["get_miner_conf"], "bitmain-work-mode"))
 	return d, statsAdds
@@ -139,55 +90,15 @@ func parseWithWeb(b *cgminer.Batch, w *httpapi.Replies) (d *drivers.MinerData, s
 
 // fillFromWebStats keeps what only the web stats.cgi carries when 4028
 // stats answered too (S21+/S23 Hyd. write the wall power, "watt", there
-// alone): each value 4028 left unknown is taken from the page, field by
-// field, the 4028 one preferred where both have it. It tells whether any
-// value came from the page.
+// alone): the page is parsed on its own and merged by drivers.Merge, 4028
+// preferred. It tells whether any value came from the page.
 func fillFromWebStats(d *drivers.MinerData, s jsonval.Obj) bool {
 	w := &drivers.MinerData{Make: d.Make, Model: d.Model, Algorithm: d.Algorithm}
 	ParseStats(w, s, Options{})
-	for _, err := range w.Problems {
-		d.Problem(fmt.Errorf("web stats.cgi: %w", err))
+	for i, err := range w.Problems {
+		w.Problems[i] = fmt.Errorf("web stats.cgi: %w", err)
 	}
-	added := false
-	fillF := func(dst **float64, src *float64) {
-		if *dst == nil && src != nil {
-			*dst, added = src, true
-		}
-	}
-	fillF(&d.PowerWatts, w.PowerWatts)
-	fillF(&d.PowerLimitWatts, w.PowerLimitWatts)
-	fillF(&d.EnvTemperature, w.EnvTemperature)
-	fillF(&d.CoolantInletTemperature, w.CoolantInletTemperature)
-	fillF(&d.CoolantOutletTemperature, w.CoolantOutletTemperature)
-	fillF(&d.ExpectedHashrate, w.ExpectedHashrate)
-	if d.PSUFanRPM == nil && w.PSUFanRPM != nil {
-		d.PSUFanRPM, added = w.PSUFanRPM, true
-	}
-	if len(d.Fans) == 0 && len(w.Fans) > 0 {
-		d.Fans, added = w.Fans, true
-	}
-	for _, wb := range w.Boards {
-		for i := range d.Boards {
-			b := &d.Boards[i]
-			if b.Index != wb.Index {
-				continue
-			}
-			fillF(&b.ExpectedHashrate, wb.ExpectedHashrate)
-			fillF(&b.Temperature, wb.Temperature)
-			fillF(&b.ChipTemperature, wb.ChipTemperature)
-			fillF(&b.InletTemperature, wb.InletTemperature)
-			fillF(&b.OutletTemperature, wb.OutletTemperature)
-			fillF(&b.VoltageVolts, wb.VoltageVolts)
-			fillF(&b.FrequencyMHz, wb.FrequencyMHz)
-			if b.Chips == nil && wb.Chips != nil {
-				b.Chips, added = wb.Chips, true
-			}
-			if b.SerialNumber == "" && wb.SerialNumber != "" {
-				b.SerialNumber, added = wb.SerialNumber, true
-			}
-		}
-	}
-	return added
+	return drivers.Merge(d, w)
 }
 
 // applyWorkMode: a sleeping miner is not mining whatever it hashes while
@@ -268,7 +179,7 @@ func WebSummary(d *drivers.MinerData, r jsonval.Obj) {
 	}
 	ss := r.Objs("SUMMARY")
 	if len(ss) == 0 {
-		d.Problem(fmt.Errorf("web %s: %w: no SUMMARY section", WebPath("summary"), drivers.ErrBadResponse))
+		drivers.PageFields(d, WebPath("summary")).Missing("SUMMARY")
 		return
 	}
 	f := drivers.Fields{D: d, Source: "web " + WebPath("summary")}.Of(ss[0])
@@ -319,7 +230,7 @@ func WebErrors(r jsonval.Obj) []drivers.MinerError {
 			e.Code = strconv.FormatInt(*c, 10)
 		}
 		if e.Message == "" {
-			e.Message = fmt.Sprintf("%s: status %s", firstNonEmpty(st.S("type"), "unknown"), s)
+			e.Message = fmt.Sprintf("%s: status %s", cmp.Or(st.S("type"), "unknown"), s)
 		}
 		out = append(out, e)
 	}

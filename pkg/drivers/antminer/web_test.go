@@ -11,6 +11,7 @@ import (
 
 	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi/httpapitest"
@@ -340,4 +341,38 @@ func count(l []string, s string) int {
 		}
 	}
 	return n
+}
+
+// drivers.Merge on the two APIs of one S23 Hyd., each parsed on its own:
+// what one API alone carries is kept whichever comes first; where both
+// carry a value, the first one's stands.
+func TestMergeS23BothAPIs(t *testing.T) {
+	rpc := cgminer.BatchFromRaw("test", map[string][]byte{"stats": fakeminer.MustLoadDir(t, s23Dir)["stats"]})
+	web := httpapi.RepliesFromRaw(httpapitest.LoadWebDir(t, s23Dir))
+	parse := func(s jsonval.Obj, err error) *drivers.MinerData {
+		require.NoError(t, err)
+		d := &drivers.MinerData{Make: "Antminer", Model: "S23 Hyd.", Algorithm: "sha256"}
+		ParseStats(d, s, Options{})
+		require.Empty(t, d.Problems)
+		return d
+	}
+	for _, order := range []string{"rpc first", "web first"} {
+		r, w := parse(rpc.Reply("stats")), parse(web.Reply("stats"))
+		require.Nil(t, r.PowerWatts, "4028 stats has no wall power")
+		require.Equal(t, int64(167431), *r.UptimeSeconds)
+		require.Equal(t, int64(167430), *w.UptimeSeconds)
+		d, o := r, w
+		if order == "web first" {
+			d, o = w, r
+		}
+		require.True(t, drivers.Merge(d, o) || order == "web first", order)
+		require.InDelta(t, 5525, *d.PowerWatts, 1e-9, "%s: stats.cgi watt, W, kept either way", order)
+		require.Len(t, d.Boards, 3, order)
+		require.Equal(t, int64(84), *d.Boards[2].Chips, order)
+		if order == "rpc first" {
+			require.Equal(t, int64(167431), *d.UptimeSeconds, "both carry it: the first's")
+		} else {
+			require.Equal(t, int64(167430), *d.UptimeSeconds, "both carry it: the first's")
+		}
+	}
 }

@@ -85,8 +85,6 @@ func init() {
 	drivers.Register(Name, func() drivers.Driver { return Driver{Web: httpapi.NewTransport(httpapi.Options{})} })
 }
 
-var defaultWeb = httpapi.NewTransport(httpapi.Options{})
-
 // Driver gathers Auradine miners.
 type Driver struct {
 	Web *httpapi.Transport
@@ -99,22 +97,13 @@ func (Driver) Name() string { return Name }
 
 // Gather asks both APIs and merges them.
 func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	tr := dr.Web
-	if tr == nil {
-		tr = defaultWeb
-	}
+	tr := httpapi.Shared(dr.Web)
 	port := dr.WebPort
 	if port == 0 {
 		port = DefaultWebPort
 	}
 	b := (&cgminer.Client{Addr: t.RPCAddr()}).Multi(ctx, RPCCommands...)
-	user, pw := t.Username, t.Password
-	if user == "" {
-		user = DefaultUser
-	}
-	if pw == "" {
-		pw = DefaultPassword
-	}
+	user, pw := t.Credentials(DefaultUser, DefaultPassword)
 	addr := net.JoinHostPort(t.Host, strconv.Itoa(port))
 	c := tr.Client(httpapi.Config{Addr: addr, API: "FluxOS API", Username: user, Login: login(addr, user, pw)}.For(t))
 	w := c.GetAll(ctx, WebPages, func(n string) string { return "/" + n })
@@ -205,7 +194,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 	if o := first(web["ipreport"], "IPReport"); o != nil {
 		if m := o.S("mac"); m != "" {
 			if d.MAC = drivers.NormalizeMAC(m); d.MAC == "" {
-				d.Problem(fmt.Errorf("web page %q: field mac %q is not a MAC", "ipreport", m))
+				drivers.PageFields(d, "/ipreport").Invalid("mac", fmt.Sprintf("not a MAC address: %q", m))
 			}
 		}
 		d.Hostname = o.S("hostname")
@@ -227,13 +216,13 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 	if s := first(r["summary"], "SUMMARY"); s != nil {
 		d.Hashrate = mhs(s.F("MHS 5s", "MHS 1m"))
 		if d.Hashrate == nil {
-			d.Problem(errors.New(`command "summary": no "MHS 5s"/"MHS 1m" hashrate`))
+			drivers.CommandFields(d, "summary").Missing("MHS 5s")
 		}
 		if e := s.I("Elapsed"); e != nil && *e >= 0 {
 			d.UptimeSeconds = e
 		}
 	} else if r["summary"] != nil {
-		d.Problem(errors.New(`command "summary": no SUMMARY section`))
+		drivers.CommandFields(d, "summary").Missing("SUMMARY")
 	}
 	if dv := r["devs"]; dv != nil {
 		for i, e := range dv.Objs("DEVS") {
@@ -250,7 +239,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 				x.Active = drivers.Ptr(strings.EqualFold(st, "Alive"))
 			}
 			if web["temperature"] == nil {
-				x.Temperature = temp(e.F("Temperature"))
+				x.Temperature = drivers.Temperature(e.F("Temperature"))
 			}
 		}
 	}
@@ -306,7 +295,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 			if v, ok := watts(s); ok {
 				d.PowerWatts = &v
 			} else {
-				d.Problem(fmt.Errorf("web page %q: field PowerIn %q is not a power", "psu", s))
+				drivers.PageFields(d, "/psu").Bad("PowerIn", s)
 			}
 		}
 		if v, ok := watts(p.S("PoutMax")); ok && d.PowerLimitWatts == nil && v > 0 {
@@ -359,7 +348,7 @@ func psuFan(d *drivers.MinerData, p jsonval.Obj) *int64 {
 		}
 		f := jsonval.Float(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "RPM")))
 		if f == nil || *f < 0 || *f > 1e6 {
-			d.Problem(fmt.Errorf("psu: field %s %q: %w: not a fan speed", key, s, drivers.ErrBadResponse))
+			drivers.PageFields(d, "/psu").Bad(key, s)
 			continue
 		}
 		if v := int64(*f); slowest == nil || v < *slowest {
@@ -416,18 +405,11 @@ func hashBoard(e jsonval.Obj) (int, bool) {
 func maxSensor(l []jsonval.Obj) *float64 {
 	var m *float64
 	for _, s := range l {
-		if v := temp(s.F("Temperature")); v != nil && (m == nil || *v > *m) {
+		if v := drivers.Temperature(s.F("Temperature")); v != nil && (m == nil || *v > *m) {
 			m = v
 		}
 	}
 	return m
-}
-
-func temp(v *float64) *float64 {
-	if v == nil || *v <= 0 || *v > 200 {
-		return nil
-	}
-	return v
 }
 
 func mhs(v *float64) *float64 {
@@ -454,8 +436,4 @@ func cleanModel(s string) string {
 
 // Forget implements drivers.Forgetter: the web sessions kept for host are
 // dropped (the plugin calls it when the miner leaves its inventory).
-func (dr Driver) Forget(host string) {
-	if dr.Web != nil {
-		dr.Web.Forget(host)
-	}
-}
+func (dr Driver) Forget(host string) { httpapi.Shared(dr.Web).Forget(host) }

@@ -2,22 +2,17 @@ package auradine
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
-	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/asicmetrics/telegraf-asic/internal/capserve"
 	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
@@ -26,26 +21,11 @@ import (
 
 const capDir = "../../../testdata/auradine"
 
+// load splits a capture folder into 4028 replies and web pages, as
+// internal/capserve serves it.
 func load(t testing.TB, dir string) (rpc, web map[string][]byte) {
-	t.Helper()
-	rpc, web = map[string][]byte{}, map[string][]byte{}
-	ents, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	for _, e := range ents {
-		n := e.Name()
-		if !strings.HasSuffix(n, ".json") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, n))
-		require.NoError(t, err)
-		n = strings.TrimSuffix(n, ".json")
-		if strings.HasPrefix(n, "rpc_") {
-			rpc[strings.TrimPrefix(n, "rpc_")] = b
-		} else if strings.HasPrefix(n, "web_") {
-			web[strings.TrimPrefix(n, "web_")] = b
-		}
-	}
-	return rpc, web
+	c := capserve.Load(t, dir)
+	return c.RPC, c.Web
 }
 
 func TestParseAT1500(t *testing.T) {
@@ -140,56 +120,14 @@ func TestLEDFaultAndBrokenPage(t *testing.T) {
 }
 
 // fakeFlux enforces the FluxOS token login.
-type fakeFlux struct {
-	pw     string
-	web    map[string][]byte
-	mu     sync.Mutex
-	valid  map[string]bool
-	n      int
-	logins atomic.Int32
-}
-
-func (f *fakeFlux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/token" {
-		f.logins.Add(1)
-		var req map[string]string
-		if r.Method != http.MethodPost || json.NewDecoder(r.Body).Decode(&req) != nil || req["command"] != "token" {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		if req["user"] != "admin" || req["password"] != f.pw {
-			fmt.Fprint(w, `{"STATUS":[{"STATUS":"E","Msg":"Invalid user or password"}],"id":1}`)
-			return
-		}
-		f.mu.Lock()
-		f.n++
-		tok := "tok" + strconv.Itoa(f.n)
-		f.valid[tok] = true
-		f.mu.Unlock()
-		fmt.Fprintf(w, `{"STATUS":[{"STATUS":"S","Msg":"Token"}],"Token":[{"Token":%q}],"id":1}`, tok)
-		return
-	}
-	f.mu.Lock()
-	ok := f.valid[r.Header.Get("Token")]
-	f.mu.Unlock()
-	if !ok {
-		w.WriteHeader(http.StatusUnauthorized)
-		return
-	}
-	b, found := f.web[strings.TrimPrefix(r.URL.Path, "/")]
-	if !found {
-		http.NotFound(w, r)
-		return
-	}
-	_, _ = w.Write(b)
-}
-
-func start(t *testing.T, multi bool, pw string) (*fakeFlux, drivers.Target, int) {
+// start serves the capture: GCMiner on 4028 and the FluxOS REST API
+// behind its token login (internal/capserve), accepting pw.
+func start(t *testing.T, multi bool, pw string) (*capserve.Login, drivers.Target, int) {
 	rpc, web := load(t, filepath.Join(capDir, "at1500_fluxos"))
 	m := &fakeminer.Miner{Replies: rpc, Multi: multi, NUL: true}
 	require.NoError(t, m.Start("127.0.0.1:0"))
 	t.Cleanup(m.Close)
-	f := &fakeFlux{pw: pw, web: web, valid: map[string]bool{}}
+	f := capserve.NewLogin("auradine", web).WithPassword(pw, false)
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	return f, drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: m.Port()}}, srv.Listener.Addr().(*net.TCPAddr).Port
@@ -212,7 +150,7 @@ func TestGatherEndToEnd(t *testing.T) {
 			require.Equal(t, "1C:00:00:0E:3B:2B", d.MAC)
 			require.Len(t, d.Boards, 3)
 			require.Len(t, d.Pools, 3)
-			require.Equal(t, int32(1), f.logins.Load())
+			require.Equal(t, 1, f.Logins())
 		})
 	}
 }
@@ -226,16 +164,14 @@ func TestGatherAuth(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "AT1500", d.Model)
 
-	f.mu.Lock()
-	f.valid = map[string]bool{} // tokens expire
-	f.mu.Unlock()
+	f.Expire()
 	d, err = dr.Gather(ctx(t), tg)
 	require.NoError(t, err)
 	require.Empty(t, d.Problems)
-	require.Equal(t, int32(2), f.logins.Load(), "renewed exactly once")
+	require.Equal(t, 2, f.Logins(), "renewed exactly once")
 
 	tg.Password = "wrong-" + secret
-	before := f.logins.Load()
+	before := f.Logins()
 	d, err = Driver{Web: httpapi.NewTransport(httpapi.Options{}), WebPort: port}.Gather(ctx(t), tg)
 	require.NoError(t, err, "4028 still answers")
 	require.Equal(t, "", d.Model)
@@ -245,7 +181,7 @@ func TestGatherAuth(t *testing.T) {
 		require.ErrorIs(t, p, drivers.ErrAuth)
 		require.NotContains(t, p.Error(), secret)
 	}
-	require.Equal(t, before+1, f.logins.Load(), "one login attempt per gather")
+	require.Equal(t, before+1, f.Logins(), "one login attempt per gather")
 }
 
 func TestGatherDown(t *testing.T) {

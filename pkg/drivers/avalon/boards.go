@@ -52,7 +52,7 @@ func (p *parser) boardsOf(m *module, several bool, mi int) {
 	if n == 1 {
 		spd = m.one("GHSspd")
 	}
-	tmax, tavg := positive(m.one("TMax")), positive(m.one("TAvg"))
+	tmax, tavg := drivers.Positive(m.one("TMax")), drivers.Positive(m.one("TAvg"))
 	offset := len(p.d.Boards)
 	for b := 0; b < n; b++ {
 		bd := drivers.Board{Index: offset + b}
@@ -93,14 +93,14 @@ func (p *parser) boardsOf(m *module, several bool, mi int) {
 		// outlet when there are such sensors, else the board's chip mean.
 		switch {
 		case bd.InletTemperature != nil || bd.OutletTemperature != nil:
-			bd.Temperature = maxPtr(bd.InletTemperature, bd.OutletTemperature)
+			bd.Temperature = drivers.Max(bd.InletTemperature, bd.OutletTemperature)
 		case perBoard(mtavg, b, n) != nil:
 			bd.Temperature = perBoard(mtavg, b, n)
 		case n == 1:
 			bd.Temperature = tavg
 		}
 		if n == 1 {
-			if f := positive(m.one("Freq")); f != nil {
+			if f := drivers.Positive(m.one("Freq")); f != nil {
 				bd.FrequencyMHz = f
 			}
 			if dna := m.kv["HDNA"]; knownDNA(dna) {
@@ -127,9 +127,9 @@ func (p *parser) moduleBoard(m *module) {
 	if v := m.one("GHSmm"); v != nil {
 		bd.ExpectedHashrate = hashunit.ToTHs(v, hashunit.GH)
 	}
-	bd.ChipTemperature = positive(m.one("TMax"))
-	bd.InletTemperature = positive(m.one("Temp"))
-	bd.FrequencyMHz = positive(m.one("Freq"))
+	bd.ChipTemperature = drivers.Positive(m.one("TMax"))
+	bd.InletTemperature = drivers.Positive(m.one("Temp"))
+	bd.FrequencyMHz = drivers.Positive(m.one("Freq"))
 	if dna := m.kv["DNA"]; knownDNA(dna) {
 		bd.SerialNumber = dna
 	}
@@ -153,16 +153,6 @@ func perBoard(l []float64, b, n int) *float64 {
 		return nil
 	}
 	return drivers.Ptr(l[b])
-}
-
-func maxPtr(a, b *float64) *float64 {
-	switch {
-	case a == nil:
-		return b
-	case b == nil || *a >= *b:
-		return a
-	}
-	return b
 }
 
 func zeroSlot(b int, lists ...[]float64) bool {

@@ -46,14 +46,6 @@ func (m *module) one(key string) *float64 {
 	return &l[0]
 }
 
-// positive drops 0 and below, which Avalon sends for "no reading".
-func positive(v *float64) *float64 {
-	if v == nil || *v <= 0 {
-		return nil
-	}
-	return v
-}
-
 func (p *parser) stats(cmd string, r jsonval.Obj) {
 	entries := cgminer.Section(r, "STATS")
 	var mods []*module
@@ -104,7 +96,7 @@ func (p *parser) stats(cmd string, r jsonval.Obj) {
 	mods = dedupe(mods)
 	if len(mods) == 0 {
 		if len(entries) > 0 {
-			p.d.Problem(fmt.Errorf("command %q: no MM ID data", cmd))
+			p.f(cmd).Invalid("STATS", "no MM ID data")
 		}
 		return
 	}
@@ -146,7 +138,7 @@ func (p *parser) modules(mods []*module) {
 			avg += hashunit.GH.THs(*v)
 			haveAvg = true
 		}
-		if v := positive(m.one("MPO")); v != nil {
+		if v := drivers.Positive(m.one("MPO")); v != nil {
 			limit += *v
 			haveLimit = true
 		}

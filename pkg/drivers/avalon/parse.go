@@ -1,7 +1,6 @@
 package avalon
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -77,7 +76,7 @@ func (p *parser) f(cmd string) drivers.Fields {
 func (p *parser) version(r jsonval.Obj) {
 	vs := r.Objs("VERSION")
 	if len(vs) == 0 {
-		p.d.Problem(fmt.Errorf("command %q: no VERSION section", "version"))
+		p.f("version").Missing("VERSION")
 		return
 	}
 	v := vs[0]
@@ -99,7 +98,7 @@ func (p *parser) version(r jsonval.Obj) {
 func (p *parser) summary(r jsonval.Obj) {
 	ss := r.Objs("SUMMARY")
 	if len(ss) == 0 {
-		p.d.Problem(fmt.Errorf("command %q: no SUMMARY section", "summary"))
+		p.f("summary").Missing("SUMMARY")
 		return
 	}
 	s := ss[0]

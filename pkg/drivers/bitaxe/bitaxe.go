@@ -27,9 +27,8 @@
 package bitaxe
 
 import (
+	"cmp"
 	"context"
-	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -67,11 +66,7 @@ func (Driver) Name() string { return Name }
 // Gather reads /api/system/info, and /api/system/asic when info lacks
 // what it adds.
 func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	tr := dr.Web
-	if tr == nil {
-		tr = httpapi.NewTransport(httpapi.Options{})
-		defer tr.CloseIdle()
-	}
+	tr := httpapi.Shared(dr.Web)
 	c := tr.Client(httpapi.Config{Addr: t.WebAddr(), API: "AxeOS API"}.For(t))
 	names := []string{Info}
 	w := c.GetAll(ctx, names, Path)
@@ -101,21 +96,8 @@ func needAsic(info jsonval.Obj) bool {
 // Problems.
 func Parse(w *httpapi.Replies) *drivers.MinerData {
 	d := &drivers.MinerData{Make: "Bitaxe", Firmware: "esp-miner", Algorithm: "sha256"}
-	info, err := w.Reply(Info)
-	if err != nil {
-		if !httpapi.IsNotFound(err) && !errors.Is(err, httpapi.ErrNotRequested) {
-			d.Problem(fmt.Errorf("%s: %w", Path(Info), err))
-		}
-		info = jsonval.Obj{}
-	}
-	asic, err := w.Reply(Asic)
-	if err != nil {
-		// 404 on firmware older than the page: not a fault.
-		if !httpapi.IsNotFound(err) && !errors.Is(err, httpapi.ErrNotRequested) {
-			d.Problem(fmt.Errorf("%s: %w", Path(Asic), err))
-		}
-		asic = jsonval.Obj{}
-	}
+	rs := httpapi.Pages(d, w, []string{Info, Asic}, Path) // no asic page: firmware older than it
+	info, asic := rs[Info], rs[Asic]
 	f := drivers.Fields{D: d, Source: Path(Info)}.Of(info)
 	a := drivers.Fields{D: d, Source: Path(Asic)}.Of(asic)
 
@@ -125,7 +107,7 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 	}
 	d.FirmwareVersion = f.Text("version")
 	identify(d, f.Text("deviceModel", "minerModel"), a.Text("deviceModel"),
-		firstNonEmpty(f.Text("ASICModel"), a.Text("ASICModel")), f.Text("boardVersion"), f.Text("hostname"))
+		cmp.Or(f.Text("ASICModel"), a.Text("ASICModel")), f.Text("boardVersion"), f.Text("hostname"))
 
 	// hashRate_1m (newer AxeOS) is the ~1 minute average; hashRate is the
 	// firmware's short-window rate.
@@ -204,7 +186,7 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 // identify sets Make and Model. deviceModel names the product ("Supra",
 // "Gamma", "NerdQAxe++"); without it the ASIC tells the Bitaxe family.
 func identify(d *drivers.MinerData, infoModel, asicModel, chip, board, host string) {
-	m := strings.TrimSpace(firstNonEmpty(infoModel, asicModel))
+	m := strings.TrimSpace(cmp.Or(infoModel, asicModel))
 	lm := strings.ToLower(m + " " + host)
 	switch {
 	case strings.Contains(lm, "nerd"):
@@ -299,19 +281,6 @@ func poolURL(host string, port *int64) poolmetrics.URL {
 	return u
 }
 
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
 // Forget implements drivers.Forgetter: the web sessions kept for host are
 // dropped (the plugin calls it when the miner leaves its inventory).
-func (dr Driver) Forget(host string) {
-	if dr.Web != nil {
-		dr.Web.Forget(host)
-	}
-}
+func (dr Driver) Forget(host string) { httpapi.Shared(dr.Web).Forget(host) }

@@ -16,20 +16,19 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
+	"github.com/asicmetrics/telegraf-asic/internal/capserve"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 )
 
 const captures = "../../../testdata/bitaxe"
 
-// load reads web_<page>.json files (web_system_info.json -> "system/info").
+// load reads a capture folder's web pages (web_system_info.json ->
+// "system/info").
 func load(t testing.TB, dir string) map[string][]byte {
 	out := map[string][]byte{}
-	for k, v := range fakeminer.MustLoadDir(t, dir) {
-		if p, ok := strings.CutPrefix(k, "web_"); ok {
-			out[strings.Replace(p, "_", "/", 1)] = v
-		}
+	for k, v := range capserve.Load(t, dir).Web {
+		out[strings.Replace(k, "_", "/", 1)] = v
 	}
 	return out
 }

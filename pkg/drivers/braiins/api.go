@@ -98,7 +98,7 @@ type apiParser struct {
 // num drops NaN, infinities and negative values, recording why.
 func (p *apiParser) num(method, field string, v float64) *float64 {
 	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-		p.d.Problem(fmt.Errorf("command %q: field %s: invalid value %v", method, field, v))
+		drivers.CommandFields(p.d, method).OutOfRange(field, v)
 		return nil
 	}
 	return &v
@@ -119,7 +119,7 @@ func (p *apiParser) temp(method, field string, t *bosapi.Temperature) *float64 {
 	}
 	v := t.DegreeC
 	if math.IsNaN(v) || math.IsInf(v, 0) || v < -60 || v > 250 {
-		p.d.Problem(fmt.Errorf("command %q: field %s: invalid temperature %v", method, field, v))
+		drivers.CommandFields(p.d, method).OutOfRange(field, v)
 		return nil
 	}
 	return &v
@@ -221,7 +221,7 @@ func (p *apiParser) hashboards(h *bosapi.GetHashboardsResponse) {
 			slot = ids[i] - offset
 		}
 		if seen[slot] {
-			p.d.Problem(fmt.Errorf("command %q: field hashboards.id: duplicate board %q", mHashboards, hb.GetId()))
+			drivers.CommandFields(p.d, mHashboards).Invalid("hashboards.id", fmt.Sprintf("board %q listed twice", hb.GetId()))
 			continue
 		}
 		seen[slot] = true

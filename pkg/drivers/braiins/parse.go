@@ -1,7 +1,6 @@
 package braiins
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -27,13 +26,10 @@ func Parse(b *cgminer.Batch) *drivers.MinerData {
 		d:      &drivers.MinerData{Make: "Antminer", Firmware: Name, Algorithm: "sha256"},
 		boards: map[int]*drivers.Board{},
 	}
-	r := map[string]jsonval.Obj{}
+	r := cgminer.Replies(p.d, b, Commands, cgminer.AnyMayLack)
 	for _, cmd := range Commands {
-		if obj := p.reply(b, cmd); obj != nil {
-			r[cmd] = obj
-			if p.description == "" {
-				p.description = statusDescription(obj)
-			}
+		if obj := r[cmd]; obj != nil && p.description == "" {
+			p.description = statusDescription(obj)
 		}
 	}
 	if o := r["version"]; o != nil {
@@ -61,7 +57,7 @@ func Parse(b *cgminer.Batch) *drivers.MinerData {
 	}
 	if o := r["pools"]; o != nil {
 		if _, ok := o["POOLS"]; !ok {
-			p.d.Problem(fmt.Errorf("command %q: no POOLS section", "pools"))
+			p.f("pools").Missing("POOLS")
 		} else {
 			p.d.Pools = cgminer.Pools(o)
 		}
@@ -77,28 +73,6 @@ type parser struct {
 	platform    string // e.g. "am1-s9", from version strings
 }
 
-// reply returns cmd's reply, or nil when there is none.
-func (p *parser) reply(b *cgminer.Batch, cmd string) jsonval.Obj {
-	obj, err := b.Reply(cmd)
-	if err == nil {
-		return obj
-	}
-	if lacking(err) {
-		return nil
-	}
-	p.d.Problem(drivers.CommandErr(cmd, err))
-	return nil
-}
-
-// lacking tells a command this firmware version does not have (cgminer code
-// 14, "Invalid command") or one the caller did not ask for.
-func lacking(err error) bool {
-	if cgminer.IsInvalidCommand(err) {
-		return true
-	}
-	return errors.Is(err, cgminer.ErrNotRequested)
-}
-
 func statusDescription(obj jsonval.Obj) string {
 	for _, st := range obj.Objs("STATUS") {
 		if s := st.S("Description"); s != "" {
@@ -111,11 +85,7 @@ func statusDescription(obj jsonval.Obj) string {
 // section returns the objects of name in cmd's reply, reporting a missing
 // section.
 func (p *parser) section(cmd string, obj jsonval.Obj, name string) []jsonval.Obj {
-	if _, ok := obj[name].([]any); !ok {
-		p.d.Problem(fmt.Errorf("command %q: no %s section", cmd, name))
-		return nil
-	}
-	return obj.Objs(name)
+	return p.f(cmd).Section(obj, name)
 }
 
 // f reads fields of cmd's reply.

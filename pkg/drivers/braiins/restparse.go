@@ -45,12 +45,12 @@ type restParser struct {
 	method string
 }
 
+// problem words a problem as drivers.Fields does; the snapshot keeps it
+// until ParseAPI moves it into the MinerData.
 func (rp *restParser) problem(method, field, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	if field != "" {
-		msg = "field " + field + ": " + msg
-	}
-	rp.s.Problems = append(rp.s.Problems, fmt.Errorf("command %q: %s", method, msg))
+	d := &drivers.MinerData{}
+	drivers.CommandFields(d, method).Invalid(field, fmt.Sprintf(format, args...))
+	rp.s.Problems = append(rp.s.Problems, d.Problems...)
 }
 
 func (rp *restParser) body(m string, v any) {

@@ -22,6 +22,7 @@
 package elphapex
 
 import (
+	"cmp"
 	"context"
 	"regexp"
 	"strings"
@@ -44,7 +45,7 @@ func init() {
 }
 
 // Driver gathers Elphapex miners. Web is shared by all its miners; nil
-// uses a package-wide transport.
+// uses httpapi.Shared.
 type Driver struct {
 	Web *httpapi.Transport
 }
@@ -54,10 +55,7 @@ func (Driver) Name() string { return Name }
 
 // Gather reads every page and parses what answered.
 func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	tr := dr.Web
-	if tr == nil {
-		tr = antminer.DefaultWeb()
-	}
+	tr := httpapi.Shared(dr.Web)
 	w := tr.Client(antminer.WebConfig(t)).GetAll(ctx, Pages, antminer.WebPath)
 	if err := w.Err(); err != nil {
 		return nil, err
@@ -71,7 +69,7 @@ var fwVersion = regexp.MustCompile(`(?i)_V([0-9][0-9A-Za-z.\-]*)$`)
 // Problems.
 func Parse(w *httpapi.Replies) *drivers.MinerData {
 	d := &drivers.MinerData{Make: "Elphapex", Firmware: "stock", Algorithm: "scrypt"}
-	rs := antminer.WebReplies(d, w, Pages)
+	rs := httpapi.Pages(d, w, Pages, antminer.WebPath)
 	si := rs["get_system_info"]
 	antminer.WebIdentity(d, si)
 	if a := hashunit.Algorithm(si.S("Algorithm")); a != "" { // "Scrypt"
@@ -84,8 +82,8 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 			break
 		}
 	}
-	d.Model = cleanModel(firstNonEmpty(si.S("minertype"), info.S("type")))
-	fw := firstNonEmpty(si.S("system_filesystem_version"), info.S("miner_version"))
+	d.Model = cleanModel(cmp.Or(si.S("minertype"), info.S("type")))
+	fw := cmp.Or(si.S("system_filesystem_version"), info.S("miner_version"))
 	if m := fwVersion.FindStringSubmatch(fw); m != nil {
 		d.FirmwareVersion = m[1]
 	} else {
@@ -131,19 +129,6 @@ func cleanModel(s string) string {
 	return s
 }
 
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
 // Forget implements drivers.Forgetter: the web sessions kept for host are
 // dropped (the plugin calls it when the miner leaves its inventory).
-func (dr Driver) Forget(host string) {
-	if dr.Web != nil {
-		dr.Web.Forget(host)
-	}
-}
+func (dr Driver) Forget(host string) { httpapi.Shared(dr.Web).Forget(host) }

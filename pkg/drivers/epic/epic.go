@@ -29,7 +29,6 @@ package epic
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -67,11 +66,7 @@ func (Driver) Name() string { return Name }
 
 // Gather reads every endpoint on the RPC port, where ePIC serves HTTP.
 func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	tr := dr.Web
-	if tr == nil {
-		tr = httpapi.NewTransport(httpapi.Options{})
-		defer tr.CloseIdle()
-	}
+	tr := httpapi.Shared(dr.Web)
 	c := tr.Client(httpapi.Config{Addr: t.RPCAddr(), API: "ePIC API"}.For(t))
 	objs, errs := map[string]jsonval.Obj{}, map[string]error{}
 	for _, n := range Endpoints {
@@ -97,17 +92,7 @@ func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 // Problems.
 func Parse(w *httpapi.Replies) *drivers.MinerData {
 	d := &drivers.MinerData{Make: "ePIC", Firmware: "epic", Algorithm: "sha256"}
-	rs := map[string]jsonval.Obj{}
-	for _, n := range Endpoints {
-		r, err := w.Reply(n)
-		if err != nil {
-			if !httpapi.IsNotFound(err) && !errors.Is(err, httpapi.ErrNotRequested) {
-				d.Problem(fmt.Errorf("%s: %w", Path(n), err))
-			}
-			r = jsonval.Obj{}
-		}
-		rs[n] = r
-	}
+	rs := httpapi.Pages(d, w, Endpoints, Path)
 	sum := drivers.Fields{D: d, Source: Path("summary")}
 	capa := drivers.Fields{D: d, Source: Path("capabilities")}
 
@@ -433,8 +418,4 @@ func pools(f drivers.Fields, s jsonval.Obj) []poolmetrics.Pool {
 
 // Forget implements drivers.Forgetter: the web sessions kept for host are
 // dropped (the plugin calls it when the miner leaves its inventory).
-func (dr Driver) Forget(host string) {
-	if dr.Web != nil {
-		dr.Web.Forget(host)
-	}
-}
+func (dr Driver) Forget(host string) { httpapi.Shared(dr.Web).Forget(host) }

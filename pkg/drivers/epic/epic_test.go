@@ -16,23 +16,15 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
+	"github.com/asicmetrics/telegraf-asic/internal/capserve"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 )
 
 const captures = "../../../testdata/epic"
 
-// load reads web_<page>.json files of a capture folder, keyed by page.
-func load(t testing.TB, dir string) map[string][]byte {
-	out := map[string][]byte{}
-	for k, v := range fakeminer.MustLoadDir(t, dir) {
-		if p, ok := strings.CutPrefix(k, "web_"); ok {
-			out[p] = v
-		}
-	}
-	return out
-}
+// load reads a capture folder's web pages, keyed by page.
+func load(t testing.TB, dir string) map[string][]byte { return capserve.Load(t, dir).Web }
 
 func replies(raw map[string][]byte) *httpapi.Replies {
 	w := map[string][]byte{}

@@ -85,10 +85,8 @@ func init() {
 	drivers.Register(Name, func() drivers.Driver { return Driver{Web: httpapi.NewTransport(httpapi.Options{})} })
 }
 
-var defaultWeb = httpapi.NewTransport(httpapi.Options{})
-
 // Driver gathers Goldshell miners. Web is shared by all its miners; nil
-// uses a package-wide transport.
+// uses httpapi.Shared.
 type Driver struct {
 	Web *httpapi.Transport
 }
@@ -98,10 +96,7 @@ func (Driver) Name() string { return Name }
 
 // Gather asks 4028 in one joined request, then the web pages it still needs.
 func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	tr := dr.Web
-	if tr == nil {
-		tr = defaultWeb
-	}
+	tr := httpapi.Shared(dr.Web)
 	b := (&cgminer.Client{Addr: t.RPCAddr()}).Multi(ctx, RPCCommands...)
 	pages := []string{"status", "setting"}
 	if _, err := b.Reply("devs"); err != nil {
@@ -122,13 +117,7 @@ func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 
 // FetchWeb reads the named pages on one client (one login).
 func FetchWeb(ctx context.Context, tr *httpapi.Transport, t drivers.Target, pages []string) *httpapi.Replies {
-	user, pw := t.Username, t.Password
-	if user == "" {
-		user = DefaultUser
-	}
-	if pw == "" {
-		pw = DefaultPassword
-	}
+	user, pw := t.Credentials(DefaultUser, DefaultPassword)
 	addr := t.WebAddr()
 	c := tr.Client(httpapi.Config{Addr: addr, API: "web API", Username: user, Login: login(tr, addr, user, pw)}.For(t))
 	objs, errs := map[string]jsonval.Obj{}, map[string]error{}
@@ -236,17 +225,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		}
 		r[cmd] = o
 	}
-	web := map[string]jsonval.Obj{}
-	for _, n := range WebPages {
-		o, err := w.Reply(n)
-		if err != nil {
-			if !errors.Is(err, httpapi.ErrNotRequested) && !httpapi.IsNotFound(err) {
-				d.Problem(fmt.Errorf("web page %q: %w", n, err))
-			}
-			continue
-		}
-		web[n] = o
-	}
+	web := httpapi.Pages(d, w, WebPages, func(n string) string { return webPaths[n] })
 	for _, cmd := range RPCCommands {
 		// A 4028 failure that the web page made up for is no loss.
 		if err := rpcErr[cmd]; err != nil && web[cmd] == nil {
@@ -264,7 +243,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 			if mac := drivers.NormalizeMAC(name); mac != "" {
 				d.MAC = mac
 			} else {
-				d.Problem(fmt.Errorf("web page %q: field name %q is not a MAC", "setting", name))
+				drivers.PageFields(d, webPaths["setting"]).Invalid("name", fmt.Sprintf("not a MAC address: %q", name))
 			}
 		}
 	}
@@ -277,10 +256,10 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		summary(d, s)
 	}
 	if dv := r["devs"]; dv != nil {
-		devs(d, "command \"devs\"", dv.Objs("DEVS"))
+		devs(d, drivers.CommandFields(d, "devs"), dv.Objs("DEVS"))
 	} else if wd := web["devs"]; wd != nil {
 		if l := wd.Objs("DEVS"); len(l) > 0 {
-			devs(d, "web page \"devs\"", l)
+			devs(d, drivers.PageFields(d, webPaths["devs"]), l)
 		} else {
 			webDevs(d, wd.Objs("data"))
 		}
@@ -304,35 +283,15 @@ func mhs(v *float64) *float64 {
 func summary(d *drivers.MinerData, o jsonval.Obj) {
 	s := o.Objs("SUMMARY")
 	if len(s) == 0 {
-		d.Problem(errors.New(`command "summary": no SUMMARY section`))
+		drivers.CommandFields(d, "summary").Missing("SUMMARY")
 		return
 	}
-	if h := mhs(s[0].F("MHS 20s", "MHS 5s", "MHS av")); h != nil {
+	if h := mhs(drivers.CommandFields(d, "summary").NonNegFloat(s[0], "MHS 20s", "MHS 5s", "MHS av")); h != nil {
 		d.Hashrate = h
-	} else if _, ok := s[0].Get("MHS 20s"); ok {
-		d.Problem(errors.New(`command "summary": field "MHS 20s" is not a hashrate`))
 	}
 	if e := s[0].I("Elapsed"); e != nil && *e >= 0 {
 		d.UptimeSeconds = e
 	}
-}
-
-func temp(v *float64) *float64 {
-	// 0 is an absent sensor; beyond 200 °C is not a reading.
-	if v == nil || *v <= 0 || *v > 200 {
-		return nil
-	}
-	return v
-}
-
-func maxOf(vs ...*float64) *float64 {
-	var m *float64
-	for _, v := range vs {
-		if v != nil && (m == nil || *v > *m) {
-			m = v
-		}
-	}
-	return m
 }
 
 func boardIndex(e jsonval.Obj, i int) int {
@@ -353,17 +312,17 @@ func board(d *drivers.MinerData, idx int) *drivers.Board {
 }
 
 // devs reads cgminer-style DEVS (4028, or the web's older form).
-func devs(d *drivers.MinerData, src string, list []jsonval.Obj) {
+func devs(d *drivers.MinerData, src drivers.Fields, list []jsonval.Obj) {
 	for i, e := range list {
 		if i >= maxBoards {
 			break
 		}
 		bd := board(d, boardIndex(e, i))
 		bd.Hashrate = mhs(e.F("MHS 20s", "MHS 5s", "MHS av"))
-		bd.Temperature = temp(e.F("tstemp-2"))
-		bd.ChipTemperature = maxOf(temp(e.F("tstemp-0")), temp(e.F("tstemp-1")))
+		bd.Temperature = drivers.Temperature(e.F("tstemp-2"))
+		bd.ChipTemperature = drivers.Max(drivers.Temperature(e.F("tstemp-0")), drivers.Temperature(e.F("tstemp-1")))
 		if bd.Temperature == nil && bd.ChipTemperature == nil {
-			bd.Temperature = temp(e.F("Temperature"))
+			bd.Temperature = drivers.Temperature(e.F("Temperature"))
 		}
 		if c := e.F("clock"); c != nil && *c > 0 {
 			bd.FrequencyMHz = c
@@ -383,7 +342,7 @@ func devs(d *drivers.MinerData, src string, list []jsonval.Obj) {
 		}
 	}
 	if len(list) == 0 {
-		d.Problem(fmt.Errorf("%s: no DEVS section", src))
+		src.Missing("DEVS")
 	}
 }
 
@@ -430,7 +389,7 @@ func firstNum(s string) *float64 {
 // webDevs reads the firmware 2.2.x web form {"data":[...]}.
 func webDevs(d *drivers.MinerData, list []jsonval.Obj) {
 	if len(list) == 0 {
-		d.Problem(errors.New(`web page "devs": no boards`))
+		drivers.PageFields(d, webPaths["devs"]).Missing("data")
 		return
 	}
 	for i, e := range list {
@@ -440,9 +399,9 @@ func webDevs(d *drivers.MinerData, list []jsonval.Obj) {
 		bd := board(d, boardIndex(e, i))
 		bd.Hashrate = mhs(e.F("hashrate"))
 		if s := e.S("temp"); s != "" {
-			bd.Temperature = temp(firstNum(s))
+			bd.Temperature = drivers.Temperature(firstNum(s))
 			if bd.Temperature == nil {
-				d.Problem(fmt.Errorf(`web page "devs": field temp %q is not a temperature`, s))
+				drivers.PageFields(d, webPaths["devs"]).Under(fmt.Sprintf("data[%d]", i)).Bad("temp", s)
 			}
 		}
 		if i == 0 {
@@ -461,26 +420,10 @@ func webDevs(d *drivers.MinerData, list []jsonval.Obj) {
 	}
 }
 
-// webPools reads /mcb/pools: a list of {url, user, ...}.
+// webPools reads /mcb/pools: a list of cgminer's pool objects in lower
+// case, under "list", "data" or "pools".
 func webPools(o jsonval.Obj) []poolmetrics.Pool {
-	list := o.Objs("list", "data", "pools")
-	out := make([]poolmetrics.Pool, 0, len(list))
-	for i, e := range list {
-		p := poolmetrics.Pool{
-			Index:    i,
-			URL:      poolmetrics.ParseURL(e.S("url", "URL")),
-			User:     e.S("user", "User"),
-			Accepted: e.I("accepted", "Accepted"),
-			Rejected: e.I("rejected", "Rejected"),
-			Stale:    e.I("stale", "Stale"),
-			Active:   e.B("active", "Stratum Active"),
-		}
-		if st := e.S("status", "Status"); st != "" {
-			p.Alive = drivers.Ptr(strings.EqualFold(st, "Alive"))
-		}
-		out = append(out, p)
-	}
-	return out
+	return cgminer.Pools(jsonval.Obj{"POOLS": o.L("list", "data", "pools")})
 }
 
 // suffix words of Goldshell model names, in their canonical spelling.
@@ -557,8 +500,4 @@ func Algorithm(model string) string {
 
 // Forget implements drivers.Forgetter: the web sessions kept for host are
 // dropped (the plugin calls it when the miner leaves its inventory).
-func (dr Driver) Forget(host string) {
-	if dr.Web != nil {
-		dr.Web.Forget(host)
-	}
-}
+func (dr Driver) Forget(host string) { httpapi.Shared(dr.Web).Forget(host) }

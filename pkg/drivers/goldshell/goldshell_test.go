@@ -4,19 +4,17 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/asicmetrics/telegraf-asic/internal/capserve"
 	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
@@ -25,33 +23,13 @@ import (
 
 const capDir = "../../../testdata/goldshell"
 
-// load splits a capture folder into 4028 replies (rpc_*.json) and web
-// bodies (web_*.json; web_cgminer_devs is the page "devs").
+// load splits a capture folder into 4028 replies and web pages, as
+// internal/capserve serves it; web_cgminer_devs is the page "devs".
 func load(t testing.TB, dir string) (rpc, web map[string][]byte) {
-	t.Helper()
-	rpc, web = map[string][]byte{}, map[string][]byte{}
-	ents, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	for _, e := range ents {
-		n := e.Name()
-		if !strings.HasSuffix(n, ".json") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, n))
-		require.NoError(t, err)
-		n = strings.TrimSuffix(n, ".json")
-		switch {
-		case strings.HasPrefix(n, "rpc_"):
-			rpc[strings.TrimPrefix(n, "rpc_")] = b
-		case strings.HasPrefix(n, "web_"):
-			n = strings.TrimPrefix(n, "web_")
-			if n == "cgminer_devs" {
-				n = "devs"
-			}
-			web[n] = b
-		}
-	}
-	return rpc, web
+	c := capserve.Load(t, dir)
+	c.Web["devs"] = c.Web["cgminer_devs"]
+	delete(c.Web, "cgminer_devs")
+	return c.RPC, c.Web
 }
 
 type boardWant struct {
@@ -175,73 +153,10 @@ func TestCleanModelAndCipher(t *testing.T) {
 	require.Equal(t, "bbad7537f4c8b6ea31eea0b3d760e257", Cipher("123456789"))
 }
 
-// fakeWeb enforces the Goldshell JWT login.
-type fakeWeb struct {
-	pw      string
-	web     map[string][]byte
-	mu      sync.Mutex
-	valid   map[string]bool
-	n       int
-	logins  atomic.Int32
-	plainOK bool // firmware that accepts cipher=false
-}
-
-func (f *fakeWeb) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case "/user/logout":
-		fmt.Fprint(w, `{}`)
-		return
-	case "/user/login":
-		f.logins.Add(1)
-		q := r.URL.Query()
-		ok := false
-		switch q.Get("cipher") {
-		case "false":
-			if !f.plainOK {
-				fmt.Fprint(w, "<html>cipher required</html>")
-				return
-			}
-			ok = q.Get("password") == f.pw
-		case "true":
-			ok = q.Get("password") == Cipher(f.pw)
-		}
-		if !ok || q.Get("username") != "admin" {
-			fmt.Fprint(w, `{"error":"wrong password"}`)
-			return
-		}
-		f.mu.Lock()
-		f.n++
-		tok := "jwt" + strconv.Itoa(f.n)
-		f.valid[tok] = true
-		f.mu.Unlock()
-		fmt.Fprintf(w, `{"JWT Token":%q}`, tok)
-		return
-	}
-	name := map[string]string{"/mcb/status": "status", "/mcb/setting": "setting", "/mcb/cgminer": "devs", "/mcb/pools": "pools"}[r.URL.Path]
-	if name != "status" {
-		f.mu.Lock()
-		ok := f.valid[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
-		f.mu.Unlock()
-		if !ok {
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-	}
-	b, ok := f.web[name]
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	_, _ = w.Write(b)
-}
-
-func (f *fakeWeb) expire() {
-	f.mu.Lock()
-	f.valid = map[string]bool{}
-	f.mu.Unlock()
-}
-
-func start(t *testing.T, dir string, multi bool, pw string, plain bool) (*fakeWeb, drivers.Target) {
+// start serves a capture: 4028, and the web UI behind Goldshell's login
+// (internal/capserve): the factory password only ciphered, as this
+// firmware wants it, or pw as typed where plain says the firmware takes it.
+func start(t *testing.T, dir string, multi bool, pw string, plain bool) (*capserve.Login, drivers.Target) {
 	rpc, web := load(t, filepath.Join(capDir, dir))
 	// No capture has pools (their authors kept wallets out): a hand-made
 	// /mcb/pools list stands in; 4028 pools is then "invalid command".
@@ -251,7 +166,11 @@ func start(t *testing.T, dir string, multi bool, pw string, plain bool) (*fakeWe
 	m := &fakeminer.Miner{Replies: rpc, Multi: multi, NUL: true}
 	require.NoError(t, m.Start("127.0.0.1:0"))
 	t.Cleanup(m.Close)
-	f := &fakeWeb{pw: pw, web: web, valid: map[string]bool{}, plainOK: plain}
+	web["cgminer_devs"] = web["devs"] // served at /mcb/cgminer?cgminercmd=devs
+	f := capserve.NewLogin("goldshell", web)
+	if pw != DefaultPassword || plain {
+		f.WithPassword(pw, plain)
+	}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
@@ -277,7 +196,7 @@ func TestGatherEndToEnd(t *testing.T) {
 			require.Equal(t, "00:11:22:33:44:55", d.MAC, "setting read with the cipher=true token")
 			require.InDelta(t, 13.940237455, *d.Hashrate, 1e-9)
 			require.Len(t, d.Boards, 4)
-			require.Equal(t, int32(2), f.logins.Load(), "one login: cipher=false got HTML, then cipher=true")
+			require.Equal(t, 2, f.Logins(), "one login: cipher=false got HTML, then cipher=true")
 			require.Len(t, d.Pools, 2, "from /mcb/pools, as 4028 pools failed")
 			require.Equal(t, "stratum+tcp", d.Pools[1].URL.Scheme, "scheme-less pool URL")
 			require.Equal(t, "pool2.example.com", d.Pools[1].URL.Host)
@@ -297,21 +216,21 @@ func TestGatherAuth(t *testing.T) {
 	d, err := dr.Gather(ctx(t), tg)
 	require.NoError(t, err)
 	require.Equal(t, "00:11:22:33:44:55", d.MAC)
-	require.Equal(t, int32(1), f.logins.Load())
+	require.Equal(t, 1, f.Logins())
 
 	// Expired token: renewed once, data still read.
-	f.expire()
+	f.Expire()
 	d, err = dr.Gather(ctx(t), tg)
 	require.NoError(t, err)
 	require.Empty(t, d.Problems)
 	require.Equal(t, "00:11:22:33:44:55", d.MAC)
-	require.Equal(t, int32(2), f.logins.Load())
+	require.Equal(t, 2, f.Logins())
 
 	// Wrong password: 4028 data kept, the setting page is an auth problem
 	// naming no secret; one login attempt for the whole gather.
 	// (A fresh transport: the token cache is per address and user.)
 	tg.Password = "wrong-" + secret
-	before := f.logins.Load()
+	before := f.Logins()
 	d, err = Driver{Web: httpapi.NewTransport(httpapi.Options{})}.Gather(ctx(t), tg)
 	require.NoError(t, err)
 	require.Equal(t, "", d.MAC)
@@ -321,7 +240,7 @@ func TestGatherAuth(t *testing.T) {
 		require.NotContains(t, p.Error(), secret)
 	}
 	require.ErrorIs(t, joined(d.Problems), drivers.ErrAuth)
-	require.Equal(t, before+1, f.logins.Load(), "no login loop")
+	require.Equal(t, before+1, f.Logins(), "no login loop")
 }
 
 func joined(errs []error) error {

@@ -28,6 +28,7 @@ import (
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/antminer"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/replies"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 )
@@ -64,10 +65,7 @@ func RPCTarget(t drivers.Target) drivers.Target {
 // Gather asks the RPC (joined when ccminer accepts it) and the web pages
 // at the same time.
 func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	tr := dr.Web
-	if tr == nil {
-		tr = antminer.DefaultWeb()
-	}
+	tr := httpapi.Shared(dr.Web)
 	var wg sync.WaitGroup
 	var w *httpapi.Replies
 	wg.Add(1)
@@ -87,39 +85,23 @@ var options = antminer.Options{Algorithm: "scrypt"}
 
 // Parse merges the RPC replies and the web pages; either may be nil.
 func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
-	rpcUp := b != nil && b.Err() == nil
-	webUp := w.Answered()
-	var d *drivers.MinerData
-	if rpcUp {
+	d := &drivers.MinerData{}
+	if b.Answered() {
 		d = antminer.ParseBMMiner(b, options)
-	} else {
-		d = &drivers.MinerData{}
-		if b != nil {
-			if err := drivers.OneFailed(b.Err(), webUp); err != nil {
-				d.Problem(err)
-			}
-		}
 	}
 	d.Make = "Hammer"
 	d.Firmware = "stock"
 	d.Algorithm = "scrypt"
 	d.Model = cleanModel(d.Model)
-	if !webUp {
-		if err := drivers.OneFailed(w.Err(), rpcUp); w != nil && err != nil {
-			d.Problem(err)
-		}
+	if _, webUp := replies.TwoAPIs(d, b, w); !webUp {
 		return d
 	}
-	rs := antminer.WebReplies(d, w, Pages)
-	antminer.WebIdentity(d, rs["get_system_info"])
-	if d.Model == "" {
-		d.Model = cleanModel(rs["get_system_info"].S("minertype"))
-	}
-	if d.FirmwareVersion == "" {
-		d.FirmwareVersion = rs["get_system_info"].S("system_filesystem_version")
-	}
-	d.Errors = antminer.WebErrors(rs["summary"])
-	d.FaultLight = antminer.WebFaultLight(rs["get_blink_status"])
+	rs := httpapi.Pages(d, w, Pages, antminer.WebPath)
+	si := rs["get_system_info"]
+	web := &drivers.MinerData{Model: cleanModel(si.S("minertype")), FirmwareVersion: si.S("system_filesystem_version"),
+		Errors: antminer.WebErrors(rs["summary"]), FaultLight: antminer.WebFaultLight(rs["get_blink_status"])}
+	antminer.WebIdentity(web, si)
+	drivers.Merge(d, web)
 	if s := antminer.WebSleeping(d, rs["get_miner_conf"], "bitmain-work-mode"); s != nil && *s {
 		d.IsMining = drivers.Ptr(false)
 	}
@@ -138,8 +120,4 @@ func cleanModel(s string) string {
 
 // Forget implements drivers.Forgetter: the web sessions kept for host are
 // dropped (the plugin calls it when the miner leaves its inventory).
-func (dr Driver) Forget(host string) {
-	if dr.Web != nil {
-		dr.Web.Forget(host)
-	}
-}
+func (dr Driver) Forget(host string) { httpapi.Shared(dr.Web).Forget(host) }

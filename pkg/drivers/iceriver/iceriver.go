@@ -28,7 +28,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
@@ -54,24 +53,13 @@ func init() {
 }
 
 // Driver gathers IceRiver miners. Web is shared by all its miners; nil
-// uses a package-wide transport, which also keeps the session cookies
+// uses httpapi.Shared, which also keeps the session cookies
 // per miner.
 type Driver struct {
 	Web *httpapi.Transport
 }
 
-var (
-	defaultWebOnce sync.Once
-	defaultWeb     *httpapi.Transport
-)
-
-func (dr *Driver) web() *httpapi.Transport {
-	if dr.Web != nil {
-		return dr.Web
-	}
-	defaultWebOnce.Do(func() { defaultWeb = httpapi.NewTransport(httpapi.Options{}) })
-	return defaultWeb
-}
+func (dr *Driver) web() *httpapi.Transport { return httpapi.Shared(dr.Web) }
 
 // Name implements drivers.Driver.
 func (*Driver) Name() string { return Name }
@@ -89,17 +77,6 @@ func (dr *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerD
 	return d, nil
 }
 
-func credentials(t drivers.Target) (string, string) {
-	user, pass := t.Username, t.Password
-	if user == "" && pass == "" {
-		return DefaultUser, DefaultPassword
-	}
-	if user == "" {
-		user = DefaultUser
-	}
-	return user, pass
-}
-
 var formHeader = http.Header{
 	"Content-Type":     {"application/x-www-form-urlencoded; charset=UTF-8"},
 	"X-Requested-With": {"XMLHttpRequest"},
@@ -109,7 +86,7 @@ var formHeader = http.Header{
 // session is cached, and once more when the panel answers with the login
 // page or 401 (the session expired); a fresh session refused is auth_failed.
 func (dr *Driver) userpanel(ctx context.Context, t drivers.Target) ([]byte, error) {
-	user, pass := credentials(t)
+	user, pass := t.Credentials(DefaultUser, DefaultPassword)
 	addr := t.WebAddr()
 	c := dr.web().Client(httpapi.Config{Addr: addr, API: "web API", Username: user,
 		Login: func(ctx context.Context, c *httpapi.Client) (http.Header, error) {

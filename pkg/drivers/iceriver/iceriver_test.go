@@ -5,19 +5,15 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/asicmetrics/telegraf-asic/internal/capserve"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 )
@@ -185,7 +181,7 @@ func TestBrokenSectionKeepsTheRest(t *testing.T) {
 	require.Len(t, d.Problems, 3, "%v", d.Problems) // mac, boards[1].rtpow, fans
 	msgs := fmt.Sprint(d.Problems)
 	require.Contains(t, msgs, "boards[1].rtpow")
-	require.Contains(t, msgs, "field fans: not a list")
+	require.Contains(t, msgs, `field "fans": bad response: not a list`)
 	require.Nil(t, d.Boards[1].Hashrate, "the broken value is dropped")
 	require.Equal(t, 61.0, *d.Boards[1].Temperature, "the rest of the board is kept")
 	require.Empty(t, d.Fans)
@@ -193,111 +189,21 @@ func TestBrokenSectionKeepsTheRest(t *testing.T) {
 	require.Len(t, d.Pools, 3)
 }
 
-// fakePanel is a loopback IceRiver web UI: a cookie login on
-// /user/loginpost and the panel on /user/userpanel.
-type fakePanel struct {
-	pass   string
-	body   []byte
-	expiry string // "page": an expired session gets the login page; "401"; "always": the panel never accepts
-	mu     sync.Mutex
-	tokens map[string]bool
-	n      int
-
-	logins, panels atomic.Int32
-	srv            *httptest.Server
+// panelUI is IceRiver's web UI (internal/capserve: a cookie login on
+// /user/loginpost, the panel on /user/userpanel), accepting pass.
+type panelUI struct {
+	*capserve.Login
+	srv *httptest.Server
 }
 
-func startPanel(t *testing.T, pass string, body []byte) *fakePanel {
-	f := &fakePanel{pass: pass, body: body, expiry: "page", tokens: map[string]bool{}}
-	f.srv = httptest.NewServer(f)
-	t.Cleanup(f.srv.Close)
-	return f
+func startPanel(t *testing.T, pass string, body []byte) panelUI {
+	l := capserve.NewLogin("iceriver", map[string][]byte{"userpanel": body}).WithPassword(pass, false)
+	srv := httptest.NewServer(l)
+	t.Cleanup(srv.Close)
+	return panelUI{l, srv}
 }
 
-func (f *fakePanel) port() int {
-	_, p, _ := net.SplitHostPort(strings.TrimPrefix(f.srv.URL, "http://"))
-	n, _ := strconv.Atoi(p)
-	return n
-}
-
-func (f *fakePanel) set(expiry string, body []byte) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if expiry != "" {
-		f.expiry = expiry
-	}
-	if body != nil {
-		f.body = body
-	}
-}
-
-func (f *fakePanel) expire() {
-	f.mu.Lock()
-	f.tokens = map[string]bool{}
-	f.mu.Unlock()
-}
-
-const loginHTML = `<!DOCTYPE html><html><head><TITLE>用户界面</TITLE></head><body><form action="/user/loginpost">login</form></body></html>`
-
-func (f *fakePanel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		http.Error(w, "method", http.StatusMethodNotAllowed)
-		return
-	}
-	switch r.URL.Path {
-	case "/user/loginpost":
-		f.logins.Add(1)
-		f.mu.Lock()
-		open := f.expiry == "open"
-		f.mu.Unlock()
-		if open {
-			http.NotFound(w, r)
-			return
-		}
-		q := r.URL.Query()
-		if q.Get("post") != "6" || q.Get("user") != "admin" || q.Get("pwd") != f.pass {
-			fmt.Fprint(w, `{"error":1,"data":{},"message":"password error"}`)
-			return
-		}
-		f.mu.Lock()
-		f.n++
-		tok := "s" + strconv.Itoa(f.n)
-		f.tokens[tok] = true
-		f.mu.Unlock()
-		http.SetCookie(w, &http.Cookie{Name: "session", Value: tok, Path: "/"})
-		fmt.Fprint(w, `{"error":0,"data":{},"message":""}`)
-	case "/user/userpanel":
-		f.panels.Add(1)
-		ok := false
-		if c, err := r.Cookie("session"); err == nil {
-			f.mu.Lock()
-			ok = f.tokens[c.Value]
-			f.mu.Unlock()
-		}
-		if r.URL.Query().Get("post") != "4" {
-			ok = false
-		}
-		f.mu.Lock()
-		expiry, body := f.expiry, f.body
-		f.mu.Unlock()
-		if expiry == "open" {
-			ok = true
-		}
-		if !ok || expiry == "always" {
-			if expiry == "401" {
-				w.WriteHeader(http.StatusUnauthorized)
-				return
-			}
-			w.Header().Set("Content-Type", "text/html")
-			fmt.Fprint(w, loginHTML)
-			return
-		}
-		w.Header().Set("Content-Type", "text/html") // not trusted by the driver either way
-		_, _ = w.Write(body)
-	default:
-		http.NotFound(w, r)
-	}
-}
+func (p panelUI) port() int { return p.srv.Listener.Addr().(*net.TCPAddr).Port }
 
 func TestGatherEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -311,34 +217,35 @@ func TestGatherEndToEnd(t *testing.T) {
 	require.NoError(t, err, "default admin/12345678")
 	require.InDelta(t, 15.011, *d.Hashrate, 1e-9, "15011G in TH/s")
 	require.Equal(t, "KS5L", d.Model)
-	require.Equal(t, int32(1), f.logins.Load(), "one login")
-	require.Equal(t, int32(1), f.panels.Load())
+	require.Equal(t, 1, f.Logins(), "one login")
+	require.Equal(t, 1, f.Calls())
 
 	_, err = drv.Gather(ctx, target)
 	require.NoError(t, err)
-	require.Equal(t, int32(1), f.logins.Load(), "the session cookie is reused")
-	require.Equal(t, int32(2), f.panels.Load())
+	require.Equal(t, 1, f.Logins(), "the session cookie is reused")
+	require.Equal(t, 2, f.Calls())
 
 	// Expired session answered with the login page: one new login.
-	f.expire()
+	f.Expire()
 	_, err = drv.Gather(ctx, target)
 	require.NoError(t, err)
-	require.Equal(t, int32(2), f.logins.Load())
-	require.Equal(t, int32(4), f.panels.Load(), "login page, then the panel")
+	require.Equal(t, 2, f.Logins())
+	require.Equal(t, 4, f.Calls(), "login page, then the panel")
 
 	// Expired session answered with 401: the same.
-	f.set("401", nil)
-	f.expire()
+	f.Expired401(true)
+	f.Expire()
 	_, err = drv.Gather(ctx, target)
 	require.NoError(t, err)
-	require.Equal(t, int32(3), f.logins.Load())
+	require.Equal(t, 3, f.Logins())
 
 	// A panel that never accepts a session: auth_failed, no login loop.
-	f.set("always", nil)
+	f.Refuse(true)
 	_, err = drv.Gather(ctx, target)
 	require.Equal(t, drivers.ResultAuthFailed, drivers.Result(err), "%v", err)
-	require.Equal(t, int32(4), f.logins.Load(), "exactly one more login")
-	f.set("page", nil)
+	require.Equal(t, 4, f.Logins(), "exactly one more login")
+	f.Refuse(false)
+	f.Expired401(false)
 
 	// Wrong credentials: auth_failed once per gather, no secret in the error.
 	g := startPanel(t, "Ice-Secret", load(t, "KS5L_ICM168_3_2_10"))
@@ -349,20 +256,21 @@ func TestGatherEndToEnd(t *testing.T) {
 	_, err = drv.Gather(ctx, target)
 	require.Equal(t, drivers.ResultAuthFailed, drivers.Result(err))
 	require.NotContains(t, err.Error(), "bad-Guess")
-	require.Equal(t, int32(2), g.logins.Load(), "one login per gather")
-	require.Equal(t, int32(0), g.panels.Load())
+	require.Equal(t, 2, g.Logins(), "one login per gather")
+	require.Equal(t, 0, g.Calls())
 	target.Password = "Ice-Secret"
 	d, err = drv.Gather(ctx, target)
 	require.NoError(t, err)
 	require.Len(t, d.Boards, 3)
 
 	// A broken panel: bad_response.
-	g.set("", []byte(`{"error":0,"data":`))
+	g.SetPage("userpanel", []byte(`{"error":0,"data":`))
 	_, err = drv.Gather(ctx, target)
 	require.Equal(t, drivers.ResultBadResponse, drivers.Result(err), "%v", err)
 
 	// Firmware without a login page (404) whose panel is open.
-	g.set("open", load(t, "KS5L_ICM168_3_2_10"))
+	g.NoLogin(true)
+	g.SetPage("userpanel", load(t, "KS5L_ICM168_3_2_10"))
 	target.Password = ""
 	d, err = (&Driver{}).Gather(ctx, target)
 	require.NoError(t, err)

@@ -45,14 +45,14 @@ func ParseObj(o jsonval.Obj) (*drivers.MinerData, error) {
 	// panel has no ~1 minute average, so the current value is used.
 	if v, ok := data.Get("rtpow"); ok {
 		if h, err := rate(jsonval.String(v), unit); err != nil {
-			d.Problem(fmt.Errorf("userpanel: field rtpow: %w", err))
+			panel(d).Invalid("rtpow", err.Error())
 		} else {
 			d.Hashrate = h
 		}
 	}
 	if s := data.S("runtime"); s != "" {
 		if up, err := runtime(s); err != nil {
-			d.Problem(fmt.Errorf("userpanel: field runtime: %w", err))
+			panel(d).Invalid("runtime", err.Error())
 		} else {
 			d.UptimeSeconds = &up
 		}
@@ -95,7 +95,7 @@ func identity(d *drivers.MinerData, data jsonval.Obj) {
 		if macRe.MatchString(mac) {
 			d.MAC = mac
 		} else {
-			d.Problem(fmt.Errorf("userpanel: field mac: not a MAC address: %q", m))
+			panel(d).Invalid("mac", fmt.Sprintf("not a MAC address: %q", m))
 		}
 	}
 }
@@ -178,39 +178,21 @@ func runtime(s string) (int64, error) {
 	return total, nil
 }
 
-// list returns data[key] as a list, reporting a value of another type.
-func list(d *drivers.MinerData, data jsonval.Obj, key string) []any {
-	v, ok := data.Get(key)
-	if !ok {
-		return nil
-	}
-	l, isList := v.([]any)
-	if !isList {
-		d.Problem(fmt.Errorf("userpanel: field %s: not a list", key))
-	}
-	return l
-}
-
-func objs(d *drivers.MinerData, data jsonval.Obj, key string) []jsonval.Obj {
-	var out []jsonval.Obj
-	for i, v := range list(d, data, key) {
-		m, ok := v.(map[string]any)
-		if !ok {
-			d.Problem(fmt.Errorf("userpanel: field %s[%d]: not an object", key, i))
-			continue
-		}
-		out = append(out, m)
-	}
-	return out
-}
+// panel reads fields of the panel's reply.
+func panel(d *drivers.MinerData) drivers.Fields { return drivers.PageFields(d, "/user/userpanel") }
 
 func fans(d *drivers.MinerData, data jsonval.Obj) []drivers.Fan {
-	l := list(d, data, "fans")
+	var l []any
+	if v, ok := data.Get("fans"); ok {
+		if l, ok = v.([]any); !ok {
+			panel(d).Invalid("fans", "not a list")
+		}
+	}
 	out := make([]drivers.Fan, 0, len(l))
 	for i, v := range l {
 		rpm := jsonval.Int(v)
 		if rpm == nil || *rpm < 0 {
-			d.Problem(fmt.Errorf("userpanel: field fans[%d]: not an RPM: %v", i, v))
+			panel(d).Bad(fmt.Sprintf("fans[%d]", i), v)
 			continue
 		}
 		out = append(out, drivers.Fan{Index: i, RPM: rpm})
@@ -218,40 +200,21 @@ func fans(d *drivers.MinerData, data jsonval.Obj) []drivers.Fan {
 	return out
 }
 
-// positive drops 0 and negative readings: a sensor that is not there.
-func positive(f *float64) *float64 {
-	if f == nil || *f <= 0 {
-		return nil
-	}
-	return f
-}
-
-func maxOf(vs ...*float64) *float64 {
-	var m *float64
-	for _, v := range vs {
-		if v != nil && (m == nil || *v > *m) {
-			x := *v
-			m = &x
-		}
-	}
-	return m
-}
-
 func boards(d *drivers.MinerData, data jsonval.Obj, unit string) []drivers.Board {
-	entries := objs(d, data, "boards")
+	entries := panel(d).List(data, "boards")
 	out := make([]drivers.Board, 0, len(entries))
 	seen := map[int]bool{}
 	for i, e := range entries {
 		idx := i
 		if no := e.I("no"); no != nil {
 			if *no < 1 || *no > 64 {
-				d.Problem(fmt.Errorf("userpanel: field boards[%d].no: out of range: %d", i, *no))
+				panel(d).OutOfRange(fmt.Sprintf("boards[%d].no", i), *no)
 				continue
 			}
 			idx = int(*no) - 1
 		}
 		if seen[idx] {
-			d.Problem(fmt.Errorf("userpanel: field boards[%d].no: board %d listed twice", i, idx+1))
+			panel(d).Invalid(fmt.Sprintf("boards[%d].no", i), fmt.Sprintf("board %d listed twice", idx+1))
 			continue
 		}
 		seen[idx] = true
@@ -259,10 +222,10 @@ func boards(d *drivers.MinerData, data jsonval.Obj, unit string) []drivers.Board
 		if b.Chips != nil && *b.Chips < 0 {
 			b.Chips = nil
 		}
-		b.FrequencyMHz = positive(e.F("freq"))
+		b.FrequencyMHz = drivers.Positive(e.F("freq"))
 		if v, ok := e.Get("rtpow"); ok {
 			if h, err := rate(jsonval.String(v), unit); err != nil {
-				d.Problem(fmt.Errorf("userpanel: field boards[%d].rtpow: %w", i, err))
+				panel(d).Invalid(fmt.Sprintf("boards[%d].rtpow", i), err.Error())
 			} else {
 				b.Hashrate = h
 			}
@@ -273,22 +236,22 @@ func boards(d *drivers.MinerData, data jsonval.Obj, unit string) []drivers.Board
 				b.ExpectedHashrate = h
 			}
 		}
-		b.InletTemperature = positive(e.F("intmp"))
-		b.OutletTemperature = positive(e.F("outtmp"))
+		b.InletTemperature = drivers.Positive(e.F("intmp"))
+		b.OutletTemperature = drivers.Positive(e.F("outtmp"))
 		var pcb []*float64
 		for _, p := range strings.Split(e.S("pcbtemp"), "-") {
 			if f := jsonval.Float(p); f != nil {
-				pcb = append(pcb, positive(f))
+				pcb = append(pcb, drivers.Positive(f))
 			}
 		}
-		b.Temperature = maxOf(append(pcb, b.InletTemperature, b.OutletTemperature)...)
+		b.Temperature = drivers.Max(append(pcb, b.InletTemperature, b.OutletTemperature)...)
 		out = append(out, b)
 	}
 	return out
 }
 
 func pools(d *drivers.MinerData, data jsonval.Obj) []poolmetrics.Pool {
-	entries := objs(d, data, "pools")
+	entries := panel(d).List(data, "pools")
 	out := make([]poolmetrics.Pool, 0, len(entries))
 	for i, e := range entries {
 		addr := e.S("addr")
@@ -312,7 +275,7 @@ func pools(d *drivers.MinerData, data jsonval.Obj) []poolmetrics.Pool {
 			} else if n := jsonval.Float(c); n != nil {
 				p.Active = drivers.Ptr(*n > 0)
 			} else {
-				d.Problem(fmt.Errorf("userpanel: field pools[%d].connect: %v", i, c))
+				panel(d).Bad(fmt.Sprintf("pools[%d].connect", i), c)
 			}
 		}
 		if s := e.F("state"); s != nil {

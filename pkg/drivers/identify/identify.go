@@ -23,7 +23,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -537,13 +536,10 @@ func (id *identifier) askRPC(ctx context.Context, a drivers.Ask) bool {
 	return true
 }
 
-// creds are the credentials of a Digest Ask: the target's, else the Ask's
-// defaults.
+// creds are the credentials of a Digest Ask: the target's, each the
+// Ask's default where the target leaves it empty.
 func (id *identifier) creds(a drivers.Ask) (string, string) {
-	if id.t.Username != "" {
-		return id.t.Username, id.t.Password
-	}
-	return a.DefaultUser, a.DefaultPass
+	return id.t.Credentials(a.DefaultUser, a.DefaultPass)
 }
 
 // rootCreds are the credentials the root page's client carries (it sends
@@ -689,16 +685,7 @@ func (id *identifier) askGRPC(ctx context.Context, a drivers.Ask) bool {
 	defer cancel()
 	conn, err := id.dial(pctx, "tcp", addr)
 	if err != nil {
-		switch {
-		case pctx.Err() != nil:
-			err = fmt.Errorf("%s: connect: %w", addr, drivers.ErrTimeout)
-		case errors.Is(err, syscall.ECONNRESET):
-			// Accepted, then reset: something listens there.
-			err = fmt.Errorf("%s: connect: %w: %v", addr, drivers.ErrBadResponse, err) //nolint:errorlint // the sentinel classifies; the cause is context only
-		default:
-			err = fmt.Errorf("%s: %w: %v", addr, drivers.ErrRefused, err) //nolint:errorlint // the sentinel classifies; the cause is context only
-		}
-		id.fail(addr, "gRPC", err, false)
+		id.fail(addr, "gRPC", drivers.NetErr(pctx, addr, "connect", err), false)
 		return false
 	}
 	defer func() { _ = conn.Close() }()

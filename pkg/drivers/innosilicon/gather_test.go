@@ -9,89 +9,26 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/asicmetrics/telegraf-asic/internal/capserve"
 	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 )
 
-// fakeWeb is a loopback Innosilicon web UI: POST /api/auth hands out JWTs,
-// every other POST /api/<page> wants one and answers an unknown or expired
-// one with HTTP 200 {"success":false,"token":"expired"}, as the firmware.
-type fakeWeb struct {
-	user, pass string
-	pages      map[string][]byte
-
-	mu     sync.Mutex
-	valid  map[string]bool
-	n      int
-	refuse bool // refuse every token, even fresh ones
-
-	logins, calls, expired atomic.Int32
-	srv                    *httptest.Server
-}
-
-func startWeb(t *testing.T, pass string, pages map[string][]byte) *fakeWeb {
-	f := &fakeWeb{user: "admin", pass: pass, pages: pages, valid: map[string]bool{}}
-	f.srv = httptest.NewServer(f)
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *fakeWeb) port() int {
-	_, p, _ := net.SplitHostPort(strings.TrimPrefix(f.srv.URL, "http://"))
-	n, _ := strconv.Atoi(p)
-	return n
-}
-
-func (f *fakeWeb) expire() {
-	f.mu.Lock()
-	f.valid = map[string]bool{}
-	f.mu.Unlock()
-}
-
-func (f *fakeWeb) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/api/") {
-		http.Error(w, "no", http.StatusMethodNotAllowed)
-		return
-	}
-	page := strings.TrimPrefix(r.URL.Path, "/api/")
-	if page == "auth" {
-		f.logins.Add(1)
-		if r.ParseForm() != nil || r.PostForm.Get("username") != f.user || r.PostForm.Get("password") != f.pass {
-			fmt.Fprint(w, `{"success":false,"message":"username or password error"}`)
-			return
-		}
-		f.mu.Lock()
-		f.n++
-		tok := "jwt" + strconv.Itoa(f.n)
-		f.valid[tok] = true
-		f.mu.Unlock()
-		fmt.Fprintf(w, `{"success":true,"jwt":%q}`, tok)
-		return
-	}
-	f.calls.Add(1)
-	f.mu.Lock()
-	ok := f.valid[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")] && !f.refuse
-	f.mu.Unlock()
-	if !ok {
-		f.expired.Add(1)
-		fmt.Fprint(w, `{"success":false,"token":"expired"}`)
-		return
-	}
-	b, found := f.pages[page]
-	if !found {
-		http.NotFound(w, r)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html") // not trusted either way
-	_, _ = w.Write(b)
+// startWeb serves pages behind Innosilicon's login (internal/capserve:
+// POST /api/auth, a Bearer JWT; an unknown or expired one is answered HTTP
+// 200 {"success":false,"token":"expired"}, as the firmware does),
+// accepting pass.
+func startWeb(t *testing.T, pass string, pages map[string][]byte) (*capserve.Login, int) {
+	l := capserve.NewLogin("innosilicon", pages).WithPassword(pass, false)
+	srv := httptest.NewServer(l)
+	t.Cleanup(srv.Close)
+	return l, srv.Listener.Addr().(*net.TCPAddr).Port
 }
 
 func startRPC(t *testing.T, replies map[string][]byte, multi bool) *fakeminer.Miner {
@@ -106,10 +43,10 @@ func TestGatherEndToEnd(t *testing.T) {
 	defer cancel()
 	rpc, web := load(t, filepath.Join(capDir, "a11_a10-1.1.0_handmade"))
 	m := startRPC(t, rpc, true)
-	f := startWeb(t, DefaultPassword, web)
+	f, fPort := startWeb(t, DefaultPassword, web)
 	drv, err := drivers.New(Name)
 	require.NoError(t, err)
-	target := drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: m.Port(), Web: f.port()}}
+	target := drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: m.Port(), Web: fPort}}
 
 	d, err := drv.Gather(ctx, target)
 	require.NoError(t, err, "default admin/admin")
@@ -120,52 +57,48 @@ func TestGatherEndToEnd(t *testing.T) {
 	require.Len(t, d.Boards, 4)
 	require.Len(t, d.Pools, 2, "from 4028 pools")
 	require.NotNil(t, d.Errors)
-	require.Equal(t, int32(1), f.logins.Load(), "one login")
-	require.Equal(t, int32(len(WebPages)), f.calls.Load(), "one POST per page")
+	require.Equal(t, 1, f.Logins(), "one login")
+	require.Equal(t, len(WebPages), f.Calls(), "one POST per page")
 	require.Contains(t, m.Commands(), "summary+stats+pools+version", "one joined 4028 request")
 
 	_, err = drv.Gather(ctx, target)
 	require.NoError(t, err)
-	require.Equal(t, int32(1), f.logins.Load(), "the JWT is reused across gathers")
+	require.Equal(t, 1, f.Logins(), "the JWT is reused across gathers")
 
 	// Expired JWT, signalled with HTTP 200 and a body: renewed exactly once.
-	f.expire()
-	f.calls.Store(0)
+	f.Expire()
+	f.ResetCalls()
 	d, err = drv.Gather(ctx, target)
 	require.NoError(t, err)
 	require.Empty(t, d.Problems, "%v", d.Problems)
-	require.Equal(t, int32(2), f.logins.Load())
-	require.Equal(t, int32(len(WebPages)+1), f.calls.Load(), "the first page retried once, the rest with the new JWT")
+	require.Equal(t, 2, f.Logins())
+	require.Equal(t, len(WebPages)+1, f.Calls(), "the first page retried once, the rest with the new JWT")
 
 	// A firmware that refuses even a fresh JWT: one more login, no loop;
 	// 4028 data is kept and the web failure reported.
-	f.mu.Lock()
-	f.refuse = true
-	f.mu.Unlock()
+	f.Refuse(true)
 	d, err = drv.Gather(ctx, target)
 	require.NoError(t, err, "4028 answered")
-	require.Equal(t, int32(3), f.logins.Load(), "exactly one renewal")
+	require.Equal(t, 3, f.Logins(), "exactly one renewal")
 	require.Len(t, d.Problems, len(WebPages))
 	require.ErrorIs(t, d.Problems[0], drivers.ErrAuth)
 	require.Equal(t, "3.4", d.APIVersion)
 	require.Len(t, d.Pools, 2)
-	f.mu.Lock()
-	f.refuse = false
-	f.mu.Unlock()
+	f.Refuse(false)
 
 	// Wrong credentials with 4028 down: auth_failed, one login per gather,
 	// no secret in the error.
-	g := startWeb(t, "Inno-Secret", web)
-	down := drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: closedPort(t), Web: g.port()}, Password: "bad-Guess"}
+	g, gPort := startWeb(t, "Inno-Secret", web)
+	down := drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: closedPort(t), Web: gPort}, Password: "bad-Guess"}
 	_, err = drv.Gather(ctx, down)
 	require.Equal(t, drivers.ResultAuthFailed, drivers.Result(err), "%v", err)
 	require.NotContains(t, err.Error(), "bad-Guess")
 	require.NotContains(t, err.Error(), "Inno-Secret")
-	require.Equal(t, int32(1), g.logins.Load(), "one login per gather")
-	require.Equal(t, int32(0), g.calls.Load())
+	require.Equal(t, 1, g.Logins(), "one login per gather")
+	require.Equal(t, 0, g.Calls())
 	_, err = drv.Gather(ctx, down)
 	require.Equal(t, drivers.ResultAuthFailed, drivers.Result(err))
-	require.Equal(t, int32(2), g.logins.Load())
+	require.Equal(t, 2, g.Logins())
 	down.Password = "Inno-Secret"
 	d, err = drv.Gather(ctx, down)
 	require.NoError(t, err, "web only")
@@ -183,8 +116,8 @@ func TestGatherWithoutMulti(t *testing.T) {
 	defer cancel()
 	rpc, web := load(t, filepath.Join(capDir, "a11_a10-1.1.0_handmade"))
 	m := startRPC(t, rpc, false) // rejects "a+b": one command per connection
-	f := startWeb(t, DefaultPassword, web)
-	d, err := (&Driver{}).Gather(ctx, drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: m.Port(), Web: f.port()}})
+	_, fPort := startWeb(t, DefaultPassword, web)
+	d, err := (&Driver{}).Gather(ctx, drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: m.Port(), Web: fPort}})
 	require.NoError(t, err)
 	require.Empty(t, d.Problems, "%v", d.Problems)
 	require.Equal(t, "a10-1.1.0", d.FirmwareVersion)

@@ -43,7 +43,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sync"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
@@ -70,13 +69,8 @@ func init() {
 	drivers.Register(Name, func() drivers.Driver { return &Driver{Web: httpapi.NewTransport(httpapi.Options{})} })
 }
 
-var (
-	defaultWebOnce sync.Once
-	defaultWeb     *httpapi.Transport
-)
-
 // Driver gathers Innosilicon miners. Web is shared by all its miners (it
-// keeps their JWTs); nil uses a package-wide transport.
+// keeps their JWTs); nil uses httpapi.Shared.
 type Driver struct {
 	Web *httpapi.Transport
 }
@@ -84,13 +78,7 @@ type Driver struct {
 // Name implements drivers.Driver.
 func (*Driver) Name() string { return Name }
 
-func (dr *Driver) web() *httpapi.Transport {
-	if dr.Web != nil {
-		return dr.Web
-	}
-	defaultWebOnce.Do(func() { defaultWeb = httpapi.NewTransport(httpapi.Options{}) })
-	return defaultWeb
-}
+func (dr *Driver) web() *httpapi.Transport { return httpapi.Shared(dr.Web) }
 
 // Gather asks both APIs and merges them. It fails only when neither
 // answered: with auth_failed when the web login was refused, bad_response
@@ -112,23 +100,12 @@ func (dr *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerD
 	return Parse(b, w), nil
 }
 
-func credentials(t drivers.Target) (string, string) {
-	user, pass := t.Username, t.Password
-	if user == "" {
-		user = DefaultUser
-	}
-	if pass == "" {
-		pass = DefaultPassword
-	}
-	return user, pass
-}
-
 var formHeader = http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 
 // pages POSTs every web page. A failure that will not change (refused,
 // timeout, wrong credentials) makes the client fail the rest at once.
 func (dr *Driver) pages(ctx context.Context, t drivers.Target) *httpapi.Replies {
-	user, pass := credentials(t)
+	user, pass := t.Credentials(DefaultUser, DefaultPassword)
 	addr := t.WebAddr()
 	c := dr.web().Client(httpapi.Config{Addr: addr, API: "web API", Username: user,
 		Login: login(addr, user, pass), Expired: Expired}.For(t))

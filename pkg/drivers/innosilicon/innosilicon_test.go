@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/asicmetrics/telegraf-asic/internal/capserve"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
@@ -17,29 +17,11 @@ import (
 
 const capDir = "../../../testdata/innosilicon"
 
-// load splits a capture folder into 4028 replies (rpc_<cmd>.json) and web
-// bodies (web_<page>.json).
+// load splits a capture folder into 4028 replies and web pages, as
+// internal/capserve serves it.
 func load(t testing.TB, dir string) (rpc, web map[string][]byte) {
-	t.Helper()
-	rpc, web = map[string][]byte{}, map[string][]byte{}
-	ents, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	for _, e := range ents {
-		n := e.Name()
-		if !strings.HasSuffix(n, ".json") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, n))
-		require.NoError(t, err)
-		n = strings.TrimSuffix(n, ".json")
-		switch {
-		case strings.HasPrefix(n, "rpc_"):
-			rpc[strings.TrimPrefix(n, "rpc_")] = b
-		case strings.HasPrefix(n, "web_"):
-			web[strings.TrimPrefix(n, "web_")] = b
-		}
-	}
-	return rpc, web
+	c := capserve.Load(t, dir)
+	return c.RPC, c.Web
 }
 
 func parseDir(t testing.TB, dir string) *drivers.MinerData {
@@ -208,8 +190,8 @@ func TestBrokenSectionKeepsTheRest(t *testing.T) {
 	d := Parse(cgminer.BatchFromRaw("test", rpc), httpapi.RepliesFromRaw(web))
 	msgs := fmt.Sprint(d.Problems)
 	require.Len(t, d.Problems, 4, "%v", d.Problems)
-	require.Contains(t, msgs, `all.chain[1]`)
-	require.Contains(t, msgs, `all.fansSpeed "loud"`)
+	require.Contains(t, msgs, `web /api/getAll: field "all.chain[1].Hash Rate H": bad response: cannot read "fast"`)
+	require.Contains(t, msgs, `web /api/getAll: field "all.fansSpeed": bad response: cannot read "loud"`)
 	require.Contains(t, msgs, `"overview"`)
 	require.Contains(t, msgs, `"stats"`)
 
@@ -280,14 +262,17 @@ func TestModelsUnitsErrors(t *testing.T) {
 	} {
 		o, err := httpapi.ParseJSON([]byte(in))
 		require.NoError(t, err)
-		v, err := rate(o)
-		require.NoError(t, err, in)
+		d := &drivers.MinerData{}
+		v := rate(page(d, "getAll"), o)
+		require.Empty(t, d.Problems, in)
 		require.InDelta(t, th, *v, 1e-12, "%s in TH/s", in)
 	}
 	for _, bad := range []string{`{"Hash Rate": 5, "Unit": "furlongs"}`, `{"Hash Rate H": -1}`, `{"Hash Rate": "x"}`} {
 		o, _ := httpapi.ParseJSON([]byte(bad))
-		_, err := rate(o)
-		require.Error(t, err, bad)
+		d := &drivers.MinerData{}
+		require.Nil(t, rate(page(d, "getAll"), o), bad)
+		require.Len(t, d.Problems, 1, bad)
+		require.ErrorIs(t, d.Problems[0], drivers.ErrBadResponse, bad)
 	}
 	require.Equal(t, drivers.MinerError{Code: "34", Message: "hashboard cables connected in the wrong order"}, minerError(34))
 	require.Equal(t, drivers.MinerError{Code: "99", Message: "unknown error code 99"}, minerError(99))

@@ -19,19 +19,7 @@ const maxBoards = 16
 // fails: what cannot be read is left out and listed in Problems.
 func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 	d := &drivers.MinerData{Make: "Innosilicon", Firmware: "stock"}
-	rpc := map[string]jsonval.Obj{}
-	if b != nil {
-		for _, cmd := range RPCCommands {
-			o, err := b.Reply(cmd)
-			if err != nil {
-				if !errors.Is(err, cgminer.ErrNotRequested) && !cgminer.IsInvalidCommand(err) {
-					d.Problem(drivers.CommandErr(cmd, err))
-				}
-				continue
-			}
-			rpc[cmd] = o
-		}
-	}
+	rpc := cgminer.Replies(d, b, RPCCommands, cgminer.AnyMayLack)
 	web := map[string]jsonval.Obj{}
 	for _, p := range WebPages {
 		o, err := w.Reply(p)
@@ -54,7 +42,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 	identity(d, rpc, web)
 	all := web["getAll"].O("all")
 	if web["getAll"] != nil && all == nil {
-		d.Problem(errors.New(`web page "getAll": field all: not an object`))
+		page(d, "getAll").Invalid("all", "not an object")
 	}
 	hashrate(d, rpc, all)
 	boards(d, rpc, web, all)
@@ -67,7 +55,7 @@ func identity(d *drivers.MinerData, rpc, web map[string]jsonval.Obj) {
 	d.Algorithm = algorithm(d.Model)
 	ov := web["overview"]
 	ver := ov.O("version")
-	mac := func(page, field, v string) bool {
+	mac := func(pg, field, v string) bool {
 		if v == "" {
 			return false
 		}
@@ -75,7 +63,7 @@ func identity(d *drivers.MinerData, rpc, web map[string]jsonval.Obj) {
 			d.MAC = m
 			return true
 		}
-		d.Problem(fmt.Errorf("web page %q: field %s %q is not a MAC", page, field, v))
+		drivers.PageFields(d, "/api/"+pg).Invalid(field, fmt.Sprintf("not a MAC address: %q", v))
 		return false
 	}
 	if !mac("getAll", "all.mac", web["getAll"].O("all").S("mac")) {
@@ -100,26 +88,18 @@ func identity(d *drivers.MinerData, rpc, web map[string]jsonval.Obj) {
 func hashrate(d *drivers.MinerData, rpc map[string]jsonval.Obj, all jsonval.Obj) {
 	if all != nil {
 		if _, ok := all.Get("total_hash"); ok {
-			th, err := rate(all.O("total_hash"))
-			if err != nil {
-				d.Problem(fmt.Errorf(`web page "getAll": field all.total_hash: %w`, err))
-			}
-			d.Hashrate = th
+			d.Hashrate = rate(page(d, "getAll").Under("all.total_hash"), all.O("total_hash"))
 		}
 	}
 	s := first(rpc["summary"], "SUMMARY")
 	if rpc["summary"] != nil && s == nil {
-		d.Problem(errors.New(`command "summary": no SUMMARY section`))
+		drivers.CommandFields(d, "summary").Missing("SUMMARY")
 	}
 	if s == nil {
 		return
 	}
 	if d.Hashrate == nil {
-		if v := s.F("MHS 1m", "MHS 5s"); v != nil && *v >= 0 {
-			d.Hashrate = hashunit.ToTHs(v, hashunit.MH)
-		} else if v != nil {
-			d.Problem(fmt.Errorf(`command "summary": field "MHS 1m": negative hashrate %v`, *v))
-		}
+		d.Hashrate = hashunit.ToTHs(drivers.CommandFields(d, "summary").NonNegFloat(s, "MHS 1m", "MHS 5s"), hashunit.MH)
 	}
 	if e := s.I("Elapsed"); e != nil && *e >= 0 {
 		d.UptimeSeconds = e
@@ -128,56 +108,39 @@ func hashrate(d *drivers.MinerData, rpc map[string]jsonval.Obj, all jsonval.Obj)
 
 // rate reads a web hashrate object: "Hash Rate H" in H/s, else "Hash
 // Rate" in its "Unit" (MH/s when none). The result is TH/s.
-func rate(o jsonval.Obj) (*float64, error) {
+func rate(f drivers.Fields, o jsonval.Obj) *float64 {
 	if o == nil {
-		return nil, errors.New("not an object")
+		f.Invalid("", "not an object")
+		return nil
 	}
-	if v, ok := o.Get("Hash Rate H"); ok {
-		h := jsonval.Float(v)
-		switch {
-		case h == nil:
-			return nil, fmt.Errorf(`"Hash Rate H" %q: not a number`, jsonval.String(v))
-		case *h < 0:
-			return nil, fmt.Errorf(`"Hash Rate H": negative %v`, *h)
-		}
-		return hashunit.ToTHs(h, hashunit.H), nil
+	if _, ok := o.Get("Hash Rate H"); ok {
+		return hashunit.ToTHs(f.NonNegFloat(o, "Hash Rate H"), hashunit.H)
 	}
-	v, ok := o.Get("Hash Rate")
-	if !ok {
-		return nil, nil
-	}
-	r := jsonval.Float(v)
+	r := f.NonNegFloat(o, "Hash Rate")
 	if r == nil {
-		return nil, fmt.Errorf(`"Hash Rate" %q: not a number`, jsonval.String(v))
-	}
-	if *r < 0 {
-		return nil, fmt.Errorf(`"Hash Rate": negative %v`, *r)
+		return nil
 	}
 	unit, ok := hashunit.MH, true // no "Unit": MH/s
 	if u := strings.ReplaceAll(o.S("Unit"), " ", ""); u != "" {
 		unit, ok = hashunit.ParseUnit(u)
 	}
 	if !ok {
-		return nil, fmt.Errorf("unknown unit %q", o.S("Unit"))
-	}
-	return hashunit.ToTHs(r, unit), nil
-}
-
-// temp is a sensor reading in °C; 0 (and below) is a missing sensor.
-func temp(v *float64) *float64 {
-	if v == nil || *v <= 0 || *v > 250 {
+		f.Invalid("Unit", fmt.Sprintf("unknown unit %q", o.S("Unit")))
 		return nil
 	}
-	return v
+	return hashunit.ToTHs(r, unit)
 }
+
+// page reads fields of the web page p.
+func page(d *drivers.MinerData, p string) drivers.Fields { return drivers.PageFields(d, "/api/"+p) }
 
 func boards(d *drivers.MinerData, rpc, web map[string]jsonval.Obj, all jsonval.Obj) {
 	bs := map[int]*drivers.Board{}
-	slot := func(src string, i int, e jsonval.Obj, keys ...string) *drivers.Board {
+	slot := func(src drivers.Fields, i int, e jsonval.Obj, keys ...string) *drivers.Board {
 		idx := i
 		if v := e.I(keys...); v != nil {
 			if *v < 0 || *v >= maxBoards {
-				d.Problem(fmt.Errorf("%s[%d]: slot %d out of range", src, i, *v))
+				src.Under(fmt.Sprintf("[%d]", i)).OutOfRange(keys[0], *v)
 				return nil
 			}
 			idx = int(*v)
@@ -202,22 +165,19 @@ func boards(d *drivers.MinerData, rpc, web map[string]jsonval.Obj, all jsonval.O
 		{"summary", "DEVS", web["summary"].Objs("DEVS")},
 	} {
 		for i, e := range src.list {
-			x := slot(fmt.Sprintf("web page %q: %s", src.page, src.field), i, e, "ASC", "Chain ID", "ID")
+			f := page(d, src.page).Under(src.field)
+			x := slot(f, i, e, "ASC", "Chain ID", "ID")
 			if x == nil {
 				continue
 			}
 			if x.Hashrate == nil {
-				h, err := rate(e)
-				if err != nil {
-					d.Problem(fmt.Errorf("web page %q: field %s[%d]: %w", src.page, src.field, i, err))
-				}
-				x.Hashrate = h
+				x.Hashrate = rate(f.Under(fmt.Sprintf("[%d]", i)), e)
 			}
 			if x.Temperature == nil {
-				x.Temperature = temp(e.F("Temperature"))
+				x.Temperature = drivers.Temperature(e.F("Temperature"))
 			}
 			if x.ChipTemperature == nil {
-				x.ChipTemperature = temp(e.F("Temp max"))
+				x.ChipTemperature = drivers.Temperature(e.F("Temp max"))
 			}
 			if x.Chips == nil {
 				if n := e.I("Num active chips"); n != nil && *n >= 0 {
@@ -248,7 +208,7 @@ func boards(d *drivers.MinerData, rpc, web map[string]jsonval.Obj, all jsonval.O
 		if _, ok := e.Get("Chain ID"); !ok {
 			continue // the pool rows
 		}
-		x := slot(`command "stats": STATS`, i, e, "Chain ID")
+		x := slot(drivers.CommandFields(d, "stats").Under("STATS"), i, e, "Chain ID")
 		if x == nil {
 			continue
 		}
@@ -258,7 +218,7 @@ func boards(d *drivers.MinerData, rpc, web map[string]jsonval.Obj, all jsonval.O
 			}
 		}
 		if x.ChipTemperature == nil {
-			x.ChipTemperature = temp(e.F("Temp max"))
+			x.ChipTemperature = drivers.Temperature(e.F("Temp max"))
 		}
 	}
 	for i := 0; i < maxBoards; i++ {
@@ -271,19 +231,16 @@ func boards(d *drivers.MinerData, rpc, web map[string]jsonval.Obj, all jsonval.O
 func misc(d *drivers.MinerData, rpc, web map[string]jsonval.Obj, all jsonval.Obj) {
 	if all != nil {
 		if _, ok := all.Get("power"); ok {
-			if p := all.F("power"); p != nil && *p >= 0 {
-				d.PowerWatts = p
-			} else {
-				d.Problem(fmt.Errorf(`web page "getAll": field all.power %q is not a power in W`, all.S("power")))
-			}
+			d.PowerWatts = page(d, "getAll").Under("all").NonNegFloat(all, "power")
 		}
 		// One speed, in percent, for all the fans: the firmware has no
 		// per-fan reading, so it is one fan entry.
 		if _, ok := all.Get("fansSpeed"); ok {
-			if p := all.F("fansSpeed"); p != nil && *p >= 0 && *p <= 100 {
+			f := page(d, "getAll").Under("all")
+			if p := f.NonNegFloat(all, "fansSpeed"); p != nil && *p <= 100 {
 				d.Fans = []drivers.Fan{{Index: 0, Percent: p}}
-			} else {
-				d.Problem(fmt.Errorf(`web page "getAll": field all.fansSpeed %q is not a percentage`, all.S("fansSpeed")))
+			} else if p != nil {
+				f.OutOfRange("fansSpeed", *p)
 			}
 		}
 	}
@@ -295,13 +252,13 @@ func misc(d *drivers.MinerData, rpc, web map[string]jsonval.Obj, all jsonval.Obj
 		}
 	}
 	if ed := web["getErrorDetail"]; ed != nil {
-		if code := ed.I("code"); code != nil {
+		if code := page(d, "getErrorDetail").Int(ed, "code"); code != nil {
 			d.Errors = []drivers.MinerError{}
 			if *code != 0 {
 				d.Errors = append(d.Errors, minerError(*code))
 			}
-		} else {
-			d.Problem(errors.New(`web page "getErrorDetail": field code missing or not a number`))
+		} else if _, ok := ed.Get("code"); !ok {
+			page(d, "getErrorDetail").Missing("code")
 		}
 	}
 	switch {

@@ -27,17 +27,7 @@ func Parse(b *cgminer.Batch) *drivers.MinerData {
 		d:      &drivers.MinerData{Make: "Antminer", Firmware: Name, Algorithm: "sha256"},
 		boards: map[int]*drivers.Board{},
 	}
-	r := map[string]jsonval.Obj{}
-	for _, cmd := range Commands {
-		obj, err := b.Reply(cmd)
-		if err != nil {
-			if !(optional[cmd] && cgminer.IsInvalidCommand(err)) {
-				p.d.Problem(drivers.CommandErr(cmd, err))
-			}
-			continue
-		}
-		r[cmd] = obj
-	}
+	r := cgminer.Replies(p.d, b, Commands, func(cmd string) bool { return optional[cmd] })
 
 	// Identity first: the model decides the algorithm.
 	if o := r["version"]; o != nil {
@@ -111,19 +101,15 @@ func (p *parser) board(i int) *drivers.Board {
 	return b
 }
 
-func (p *parser) problem(cmd, format string, args ...any) {
-	p.d.Problem(fmt.Errorf("command %q: "+format, append([]any{cmd}, args...)...))
-}
+func (p *parser) f(cmd string) drivers.Fields { return drivers.CommandFields(p.d, cmd) }
 
-func (p *parser) bad(cmd, field string, v any) {
-	drivers.Fields{D: p.d, Source: "command " + strconv.Quote(cmd)}.Bad(field, v)
-}
+func (p *parser) bad(cmd, field string, v any) { p.f(cmd).Bad(field, v) }
 
 // first returns the first object of a section, reporting its absence.
 func (p *parser) first(cmd string, o jsonval.Obj, section string) jsonval.Obj {
 	objs := o.Objs(section)
 	if len(objs) == 0 {
-		p.problem(cmd, "no %s section", section)
+		p.f(cmd).Missing(section)
 		return nil
 	}
 	return objs[0]
@@ -261,7 +247,7 @@ func (p *parser) profiles(o jsonval.Obj, name string) {
 		}
 		return
 	}
-	p.problem("profiles", "active profile %q (config Profile) not listed", name)
+	p.f("profiles").Invalid("PROFILES", fmt.Sprintf("active profile %q (config Profile) not listed", name))
 }
 
 func (p *parser) summary(o jsonval.Obj) {
@@ -387,7 +373,7 @@ func statsEntry(o jsonval.Obj) jsonval.Obj {
 func (p *parser) stats(o jsonval.Obj, wantFans bool) {
 	s := statsEntry(o)
 	if s == nil {
-		p.problem("stats", "no STATS entry with counters")
+		p.f("stats").Invalid("STATS", "no entry with counters")
 		return
 	}
 	perTH := 1e3 // LUXminer reports GH unless it says otherwise
@@ -527,7 +513,7 @@ func (p *parser) fans(o jsonval.Obj) {
 			i = pos
 		}
 		if seen[i] {
-			p.problem("fans", "fan ID %d listed twice", i)
+			p.f("fans").Invalid("FANS", fmt.Sprintf("fan ID %d listed twice", i))
 			continue
 		}
 		seen[i] = true
@@ -558,7 +544,7 @@ func (p *parser) power(o jsonval.Obj) {
 // miner is not mining.
 func (p *parser) events(o jsonval.Obj) {
 	if _, ok := o["EVENTS"].([]any); !ok {
-		p.problem("events", "no EVENTS list")
+		p.f("events").Invalid("EVENTS", "not a list")
 		return
 	}
 	// Answered: an empty list is a clean report, not an unknown one.

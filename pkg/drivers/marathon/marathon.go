@@ -29,11 +29,9 @@ package marathon
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/antminer"
@@ -62,15 +60,10 @@ func init() {
 }
 
 // Driver gathers MaraFW miners. Web is shared by all its miners; nil uses
-// a package-wide transport.
+// httpapi.Shared.
 type Driver struct {
 	Web *httpapi.Transport
 }
-
-var (
-	defaultWebOnce sync.Once
-	defaultWeb     *httpapi.Transport
-)
 
 // Name implements drivers.Driver.
 func (Driver) Name() string { return Name }
@@ -78,22 +71,13 @@ func (Driver) Name() string { return Name }
 // Config is the Digest web API of a target, with the default credentials
 // unless the target names its own.
 func Config(t drivers.Target) httpapi.Config {
-	user, pass := t.Username, t.Password
-	if user == "" && pass == "" {
-		user, pass = DefaultUser, DefaultPassword
-	} else if user == "" {
-		user = DefaultUser
-	}
+	user, pass := t.Credentials(DefaultUser, DefaultPassword)
 	return httpapi.Config{Addr: t.WebAddr(), API: "web API", Digest: true, Username: user, Password: pass}.For(t)
 }
 
 // Gather reads every page and parses what answered.
 func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	tr := dr.Web
-	if tr == nil {
-		defaultWebOnce.Do(func() { defaultWeb = httpapi.NewTransport(httpapi.Options{}) })
-		tr = defaultWeb
-	}
+	tr := httpapi.Shared(dr.Web)
 	cfg := Config(t)
 	c := tr.Client(cfg)
 	objs, errs := map[string]jsonval.Obj{}, map[string]error{}
@@ -144,18 +128,7 @@ func RepliesFromRaw(raw map[string][]byte) *httpapi.Replies {
 // Problems.
 func Parse(w *httpapi.Replies) *drivers.MinerData {
 	d := &drivers.MinerData{Make: "Antminer", Firmware: "marathon"}
-	rs := map[string]jsonval.Obj{}
-	for _, n := range Pages {
-		r, err := w.Reply(n)
-		if err != nil {
-			// A page this firmware version lacks is not a fault.
-			if !httpapi.IsNotFound(err) && !errors.Is(err, httpapi.ErrNotRequested) {
-				d.Problem(fmt.Errorf("web %s: %w", Path(n), err))
-			}
-			continue
-		}
-		rs[n] = r
-	}
+	rs := httpapi.Pages(d, w, Pages, Path)
 	overview(d, rs["overview"])
 	d.Algorithm = algorithm(d.Model)
 	if nc := rs["network_config"]; nc != nil {
@@ -167,7 +140,7 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 	if p := rs["pools"]; p != nil {
 		if l, ok := p.Get("list", "pools", "POOLS"); ok {
 			if _, isList := l.([]any); !isList {
-				d.Problem(fmt.Errorf("web %s: not a list", Path("pools")))
+				drivers.PageFields(d, Path("pools")).Invalid("list", "not a list")
 			} else {
 				// Same keys and failover rule as Bitmain's pools.cgi.
 				d.Pools = antminer.WebPools(jsonval.Obj{"POOLS": l})
@@ -239,18 +212,12 @@ func scale(unit string) (float64, bool) {
 
 // rate reads key of o in unit as TH/s; a negative or unreadable value is
 // reported and dropped.
-func rate(d *drivers.MinerData, o jsonval.Obj, where, key string, mult float64) *float64 {
-	v, ok := o.Get(key)
-	if !ok {
+func rate(f drivers.Fields, o jsonval.Obj, key string, mult float64) *float64 {
+	v := f.NonNegFloat(o, key)
+	if v == nil {
 		return nil
 	}
-	f := jsonval.Float(v)
-	if f == nil || *f < 0 {
-		d.Problem(fmt.Errorf("web %s: field %s: not a hashrate: %v", where, key, v))
-		return nil
-	}
-	th := *f * mult
-	return &th
+	return drivers.Ptr(*v * mult)
 }
 
 // brief fills the totals and returns the multiplier of its unit to TH/s
@@ -260,20 +227,20 @@ func brief(d *drivers.MinerData, b jsonval.Obj) float64 {
 	if b == nil {
 		return defaultMult
 	}
-	where := Path("brief")
+	f := drivers.PageFields(d, Path("brief"))
 	mult := defaultMult
 	if u := b.S("hashrate_unit"); u != "" {
 		var ok bool
 		if mult, ok = scale(u); !ok {
-			d.Problem(fmt.Errorf("web %s: field hashrate_unit: unknown unit %q", where, u))
+			f.Invalid("hashrate_unit", fmt.Sprintf("unknown unit %q", u))
 			mult = 0
 		}
 	}
 	if mult > 0 {
 		// hashrate_realtime is the shortest window MaraFW reports (the sum
 		// of the boards' 10 minute rates); there is no ~1 minute average.
-		d.Hashrate = rate(d, b, where, "hashrate_realtime", mult)
-		d.ExpectedHashrate = rate(d, b, where, "hashrate_ideal", mult)
+		d.Hashrate = rate(f, b, "hashrate_realtime", mult)
+		d.ExpectedHashrate = rate(f, b, "hashrate_ideal", mult)
 	}
 	if p := b.F("power_consumption_estimated"); p != nil && *p >= 0 {
 		d.PowerWatts = p
@@ -297,16 +264,8 @@ func brief(d *drivers.MinerData, b jsonval.Obj) float64 {
 	return mult
 }
 
-// positive drops 0 and negative readings: a sensor that is not there.
-func positive(f *float64) *float64 {
-	if f == nil || *f <= 0 {
-		return nil
-	}
-	return f
-}
-
 // maxTemp is the highest real reading of a list (or single value).
-func maxTemp(d *drivers.MinerData, o jsonval.Obj, where, key string) *float64 {
+func maxTemp(fs drivers.Fields, o jsonval.Obj, key string) *float64 {
 	v, ok := o.Get(key)
 	if !ok {
 		return nil
@@ -319,10 +278,10 @@ func maxTemp(d *drivers.MinerData, o jsonval.Obj, where, key string) *float64 {
 	for _, e := range l {
 		f := jsonval.Float(e)
 		if f == nil {
-			d.Problem(fmt.Errorf("web %s: field %s: not a temperature: %v", where, key, e))
+			fs.Bad(key, e)
 			continue
 		}
-		if f = positive(f); f != nil && (m == nil || *f > *m) {
+		if f = drivers.Positive(f); f != nil && (m == nil || *f > *m) {
 			m = f
 		}
 	}
@@ -333,40 +292,26 @@ func hashboards(d *drivers.MinerData, h jsonval.Obj, mult float64) {
 	if h == nil {
 		return
 	}
-	where := Path("hashboards")
+	f := drivers.PageFields(d, Path("hashboards"))
 	ideal := h.I("hashboard_num_ideal")
 	if ideal != nil && *ideal >= 0 && *ideal <= 64 {
 		d.ExpectedBoards = ideal
 	}
-	v, ok := h.Get("hashboards")
-	if !ok {
-		return
-	}
-	list, isList := v.([]any)
-	if !isList {
-		d.Problem(fmt.Errorf("web %s: field hashboards: not a list", where))
-		return
-	}
 	seen := map[int]bool{}
 	var expChips int64
 	anyExp := false
-	for i, e := range list {
-		hb, ok := e.(map[string]any)
-		if !ok {
-			d.Problem(fmt.Errorf("web %s: field hashboards[%d]: not an object", where, i))
-			continue
-		}
-		o := jsonval.Obj(hb)
+	for i, o := range f.List(h, "hashboards") {
+		bf := f.Under(fmt.Sprintf("hashboards[%d]", i))
 		idx := i
 		if n := o.I("index", "id"); n != nil {
 			if *n < 0 || *n >= 64 {
-				d.Problem(fmt.Errorf("web %s: field hashboards[%d].index: out of range: %d", where, i, *n))
+				bf.OutOfRange("index", *n)
 				continue
 			}
 			idx = int(*n)
 		}
 		if seen[idx] {
-			d.Problem(fmt.Errorf("web %s: field hashboards[%d].index: board %d listed twice", where, i, idx))
+			bf.Invalid("index", fmt.Sprintf("board %d listed twice", idx))
 			continue
 		}
 		seen[idx] = true
@@ -392,18 +337,17 @@ func hashboards(d *drivers.MinerData, h jsonval.Obj, mult float64) {
 					break
 				}
 			}
-			where := fmt.Sprintf("%s hashboards[%d]", where, i)
 			if _, ok := o.Get("hashrate_realtime_10m"); ok {
-				b.Hashrate = rate(d, o, where, "hashrate_realtime_10m", m)
+				b.Hashrate = rate(bf, o, "hashrate_realtime_10m", m)
 			} else {
-				b.Hashrate = rate(d, o, where, "hashrate_average", m)
+				b.Hashrate = rate(bf, o, "hashrate_average", m)
 			}
-			b.ExpectedHashrate = rate(d, o, where, "hashrate_ideal", m)
+			b.ExpectedHashrate = rate(bf, o, "hashrate_ideal", m)
 		}
-		b.FrequencyMHz = positive(o.F("frequency_average"))
-		b.VoltageVolts = positive(o.F("voltage"))
-		b.Temperature = maxTemp(d, o, where, "temperature_pcb")
-		b.ChipTemperature = maxTemp(d, o, where, "temperature_chip")
+		b.FrequencyMHz = drivers.Positive(o.F("frequency_average"))
+		b.VoltageVolts = drivers.Positive(o.F("voltage"))
+		b.Temperature = maxTemp(bf, o, "temperature_pcb")
+		b.ChipTemperature = maxTemp(bf, o, "temperature_chip")
 		d.Boards = append(d.Boards, b)
 	}
 	if anyExp {
@@ -415,44 +359,22 @@ func fans(d *drivers.MinerData, f jsonval.Obj) {
 	if f == nil {
 		return
 	}
-	where := Path("fans")
-	v, ok := f.Get("fans")
-	if !ok {
-		return
-	}
-	list, isList := v.([]any)
-	if !isList {
-		d.Problem(fmt.Errorf("web %s: field fans: not a list", where))
-		return
-	}
+	fs := drivers.PageFields(d, Path("fans"))
 	pct := f.F("percent")
 	if pct != nil && (*pct < 0 || *pct > 100) {
 		pct = nil
 	}
-	for i, e := range list {
-		fo, ok := e.(map[string]any)
-		if !ok {
-			d.Problem(fmt.Errorf("web %s: field fans[%d]: not an object", where, i))
-			continue
-		}
-		o := jsonval.Obj(fo)
+	for i, o := range fs.List(f, "fans") {
+		ff := fs.Under(fmt.Sprintf("fans[%d]", i))
 		fan := drivers.Fan{Index: i, Percent: pct}
 		if n := o.I("index"); n != nil && *n >= 0 && *n < 64 {
 			fan.Index = int(*n)
 		}
-		if r := o.I("current_speed"); r != nil && *r >= 0 {
-			fan.RPM = r
-		} else if _, has := o.Get("current_speed"); has {
-			d.Problem(fmt.Errorf("web %s: field fans[%d].current_speed: not an RPM", where, i))
-		}
+		fan.RPM = ff.NonNegInt(o, "current_speed")
 		d.Fans = append(d.Fans, fan)
 	}
 }
 
 // Forget implements drivers.Forgetter: the web sessions kept for host are
 // dropped (the plugin calls it when the miner leaves its inventory).
-func (dr Driver) Forget(host string) {
-	if dr.Web != nil {
-		dr.Web.Forget(host)
-	}
-}
+func (dr Driver) Forget(host string) { httpapi.Shared(dr.Web).Forget(host) }

@@ -2,20 +2,10 @@ package marathon
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"fmt"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -244,91 +234,10 @@ func TestBrokenSectionKeepsTheRest(t *testing.T) {
 	require.Equal(t, "KS5 Pro", d.Model, "overview kept")
 }
 
-// digestUI is a loopback MaraFW web API: MD5 Digest (qop=auth) checked
-// with its own code. The nonce changes every `rotate` requests; an old
-// nonce gets 401 stale=true (the "expired" case).
-type digestUI struct {
-	user, pass string
-	pages      map[string][]byte
-	rotate     atomic.Int32
-
-	mu     sync.Mutex
-	nonce  int
-	served []string
-	n      atomic.Int32
-	unauth atomic.Int32
-	stale  atomic.Int32
-	conns  atomic.Int32
-	srv    *httptest.Server
-}
-
-func startUI(t *testing.T, pages map[string][]byte, user, pass string) *digestUI {
-	u := &digestUI{user: user, pass: pass, pages: pages, nonce: 1}
-	u.srv = httptest.NewUnstartedServer(u)
-	u.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			u.conns.Add(1)
-		}
-	}
-	u.srv.Start()
-	t.Cleanup(u.srv.Close)
-	return u
-}
-
-func (u *digestUI) port() int {
-	_, p, _ := net.SplitHostPort(strings.TrimPrefix(u.srv.URL, "http://"))
-	n, _ := strconv.Atoi(p)
-	return n
-}
-
-var paramRe = regexp.MustCompile(`(\w+)=(?:"((?:[^"\\]|\\.)*)"|([^,\s]+))`)
-
-func md5hex(s string) string {
-	x := md5.Sum([]byte(s))
-	return hex.EncodeToString(x[:])
-}
-
-func (u *digestUI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	n := u.n.Add(1)
-	u.mu.Lock()
-	if rot := u.rotate.Load(); rot > 0 && n%rot == 0 {
-		u.nonce++
-	}
-	nonce := "nonce-" + strconv.Itoa(u.nonce)
-	u.mu.Unlock()
-	p := map[string]string{}
-	for _, m := range paramRe.FindAllStringSubmatch(r.Header.Get("Authorization"), -1) {
-		p[m[1]] = m[2] + m[3]
-	}
-	ha1 := md5hex(u.user + ":MaraFW:" + u.pass)
-	ha2 := md5hex(r.Method + ":" + r.URL.RequestURI())
-	good := p["username"] == u.user && p["qop"] == "auth" && p["uri"] == r.URL.RequestURI() &&
-		p["response"] == md5hex(ha1+":"+p["nonce"]+":"+p["nc"]+":"+p["cnonce"]+":auth:"+ha2)
-	if !good || p["nonce"] != nonce {
-		u.unauth.Add(1)
-		stale := ""
-		if good {
-			stale = ", stale=true"
-			u.stale.Add(1)
-		}
-		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Digest realm="MaraFW", nonce=%q, qop="auth", algorithm=MD5%s`, nonce, stale))
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprint(w, "<html><body>401 Unauthorized</body></html>")
-		return
-	}
-	name, ok := strings.CutPrefix(r.URL.Path, "/kaonsu/v1/")
-	u.mu.Lock()
-	body, have := u.pages[name]
-	u.mu.Unlock()
-	if !ok || !have {
-		http.NotFound(w, r)
-		return
-	}
-	u.mu.Lock()
-	u.served = append(u.served, name)
-	u.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(body)
+// startUI is MaraFW's web UI: httpapitest's Digest server (its own code,
+// not the client's) with realm "MaraFW" and the pages at /kaonsu/v1/<name>.
+func startUI(t *testing.T, pages map[string][]byte, user, pass string) *httpapitest.Server {
+	return httpapitest.Start(t, pages, user, pass).As("MaraFW", "/kaonsu/v1/", "")
 }
 
 func TestGatherDigest(t *testing.T) {
@@ -342,30 +251,26 @@ func TestGatherDigest(t *testing.T) {
 	require.NoError(t, err)
 
 	ui := startUI(t, pages, "root", "root")
-	target := drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{Web: ui.port()}}
+	target := drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{Web: ui.Port()}}
 	d, err := drv.Gather(ctx, target)
 	require.NoError(t, err, "default root/root")
 	require.Empty(t, d.Problems)
 	require.InDelta(t, 12.724099, *d.Hashrate, 1e-9, "12724.099 GH/s in TH/s")
 	require.Len(t, d.Pools, 3)
 	require.Equal(t, "mara-ks5pro-01", d.Hostname)
-	require.Equal(t, int32(1), ui.conns.Load(), "one connection")
-	ui.mu.Lock()
-	require.Len(t, ui.served, len(Pages))
-	ui.mu.Unlock()
-	require.Equal(t, int32(1), ui.unauth.Load(), "one challenge, then the cached one is reused")
+	require.Equal(t, int32(1), ui.Conns.Load(), "one connection")
+	require.Len(t, ui.Paths(), len(Pages))
+	require.Equal(t, int32(1), ui.Unauth.Load(), "one challenge, then the cached one is reused")
 
 	// Expired nonces: answered with stale=true, retried without failing.
-	ui.rotate.Store(3)
+	ui.Rotate(3)
 	d, err = drv.Gather(ctx, target)
 	require.NoError(t, err)
 	require.Empty(t, d.Problems)
-	require.Positive(t, ui.stale.Load())
+	require.Positive(t, ui.Stale.Load())
 
 	// A firmware without some pages (404): skipped silently.
-	ui.mu.Lock()
-	delete(ui.pages, "miner_config")
-	ui.mu.Unlock()
+	ui.DeletePage("miner_config")
 	d, err = drv.Gather(ctx, target)
 	require.NoError(t, err)
 	require.Empty(t, d.Problems)
@@ -373,14 +278,14 @@ func TestGatherDigest(t *testing.T) {
 
 	// Wrong and missing credentials: auth_failed, no secret in the error.
 	ui2 := startUI(t, pages, "root", "Mara-Secret")
-	target.Ports.Web = ui2.port()
+	target.Ports.Web = ui2.Port()
 	_, err = drv.Gather(ctx, target)
 	require.Equal(t, drivers.ResultAuthFailed, drivers.Result(err), "default refused: %v", err)
 	target.Password = "bad-Guess"
 	_, err = drv.Gather(ctx, target)
 	require.Equal(t, drivers.ResultAuthFailed, drivers.Result(err))
 	require.NotContains(t, err.Error(), "bad-Guess")
-	require.LessOrEqual(t, ui2.unauth.Load(), int32(4), "two gathers, at most two 401s each")
+	require.LessOrEqual(t, ui2.Unauth.Load(), int32(4), "two gathers, at most two 401s each")
 	target.Password = "Mara-Secret"
 	d, err = drv.Gather(ctx, target)
 	require.NoError(t, err)
@@ -388,8 +293,8 @@ func TestGatherDigest(t *testing.T) {
 
 	// Nothing listening: connection_refused (a fresh driver: no idle
 	// keep-alive connection to reuse).
-	ui.srv.Close()
-	target.Ports.Web = ui.port()
+	ui.Close()
+	target.Ports.Web = ui.Port()
 	_, err = Driver{Web: httpapi.NewTransport(httpapi.Options{})}.Gather(ctx, target)
 	require.Equal(t, drivers.ResultConnectionRefused, drivers.Result(err), "%v", err)
 }

@@ -27,15 +27,7 @@ var boardKeys = []string{"Chip Count", "MHS(Sample)", "MHS(Ideal)", "SN", "Temp 
 // the rest is kept.
 func Parse(b *cgminer.Batch) *drivers.MinerData {
 	d := &drivers.MinerData{Make: Make, Firmware: "stock", Algorithm: hashunit.SHA256}
-	r := map[string]jsonval.Obj{}
-	for _, cmd := range Commands {
-		obj, err := b.Reply(cmd)
-		if err != nil {
-			d.Problem(drivers.CommandErr(cmd, err))
-			continue
-		}
-		r[cmd] = obj
-	}
+	r := cgminer.Replies(d, b, Commands, nil)
 	if v := first(r["version"], "VERSION"); v != nil {
 		d.APIVersion = drivers.Fields{D: d, Source: `command "version"`}.String(v, "API")
 	}
@@ -73,7 +65,7 @@ func stats(d *drivers.MinerData, s jsonval.Obj) {
 	}
 	d.ExpectedHashrate = mhs(f.Float(s, "MHS(Ideal)"))
 	d.PowerWatts = nonNeg(f.Float(s, "PSU Input Power"))
-	d.PowerLimitWatts = positive(f.Float(s, "Power Limit"))
+	d.PowerLimitWatts = drivers.Positive(f.Float(s, "Power Limit"))
 	d.PSUFanRPM = nonNegInt(f.Int(s, "PSU Fan Speed"))
 	d.EnvTemperature = sensor(f.Float(s, "PSU Temp AMB"))
 	d.Errors = minerErrors(f, s)
@@ -105,7 +97,7 @@ func stats(d *drivers.MinerData, s jsonval.Obj) {
 				b.Temperature = t
 			}
 		}
-		b.FrequencyMHz = positive(f.Float(s, k("Freq")))
+		b.FrequencyMHz = drivers.Positive(f.Float(s, k("Freq")))
 		b.Active = f.Bool(s, k("Online"))
 		b.SerialNumber = f.String(s, k("SN"))
 	}
@@ -165,13 +157,6 @@ func mhs(v *float64) *float64 {
 
 func nonNeg(v *float64) *float64 {
 	if v == nil || *v < 0 {
-		return nil
-	}
-	return v
-}
-
-func positive(v *float64) *float64 {
-	if v == nil || *v <= 0 {
 		return nil
 	}
 	return v

@@ -55,10 +55,7 @@ func (Driver) Name() string { return Name }
 // login, then each page on a keep-alive connection) at the same time and
 // merges them; it fails only when neither answered.
 func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	tr := dr.Web
-	if tr == nil {
-		tr = antminer.DefaultWeb()
-	}
+	tr := httpapi.Shared(dr.Web)
 	var wg sync.WaitGroup
 	var w *httpapi.Replies
 	wg.Add(1)
@@ -145,8 +142,4 @@ func board(d *drivers.MinerData, b *drivers.Board, stats jsonval.Obj, chains []i
 
 // Forget implements drivers.Forgetter: the web sessions kept for host are
 // dropped (the plugin calls it when the miner leaves its inventory).
-func (dr Driver) Forget(host string) {
-	if dr.Web != nil {
-		dr.Web.Forget(host)
-	}
-}
+func (dr Driver) Forget(host string) { httpapi.Shared(dr.Web).Forget(host) }

@@ -1,9 +1,9 @@
 package vnish
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -13,6 +13,7 @@ import (
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/antminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/replies"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 	"github.com/asicmetrics/telegraf-asic/pkg/poolmetrics"
@@ -29,10 +30,7 @@ func WebPath(name string) string { return "/api/v1/" + name }
 
 // WebConfig is the token-login web API of a target.
 func WebConfig(t drivers.Target) httpapi.Config {
-	pw := t.Password
-	if pw == "" {
-		pw = DefaultPassword
-	}
+	_, pw := t.Credentials("", DefaultPassword)
 	return httpapi.Config{Addr: t.WebAddr(), API: "Vnish web API", Login: loginWith(pw)}.For(t)
 }
 
@@ -70,49 +68,28 @@ func login(ctx context.Context, c *httpapi.Client, pw string) (http.Header, erro
 // fault light and errors, and stands in for what 4028 did not answer. A
 // failed API is a problem as drivers.OneFailed says.
 func ParseWithWeb(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
-	rpcUp := b != nil && b.Err() == nil
-	webUp := w.Answered()
-	var d *drivers.MinerData
-	if rpcUp {
+	d := &drivers.MinerData{Make: "Antminer", Firmware: Name}
+	if b.Answered() {
 		d = Parse(b)
-	} else {
-		d = &drivers.MinerData{Make: "Antminer", Firmware: Name}
-		if b != nil {
-			if err := drivers.OneFailed(b.Err(), webUp); err != nil {
-				d.Problem(err)
-			}
-		}
 	}
-	if !webUp {
-		if err := drivers.OneFailed(w.Err(), rpcUp); w != nil && err != nil {
-			d.Problem(fmt.Errorf("web: %w", err))
-		}
+	if _, webUp := replies.TwoAPIs(d, b, w); !webUp {
 		return d
 	}
-	answered := func(cmd string) bool {
-		if !rpcUp {
-			return false
-		}
-		_, err := b.Reply(cmd)
-		return err == nil
+	rs := httpapi.Pages(d, w, WebEndpoints, WebPath) // 404: an older Vnish without the page
+	web := webData(rs, d.Algorithm)
+	// 4028 only guesses the algorithm from the model's name (sha256 for
+	// any name it does not know); the web API states it.
+	if web.Algorithm != "" {
+		d.Algorithm = web.Algorithm
 	}
-	rs := map[string]jsonval.Obj{}
-	for _, n := range WebEndpoints {
-		r, err := w.Reply(n)
-		if err != nil {
-			// 404: an older Vnish without the page.
-			if !httpapi.IsNotFound(err) && !errors.Is(err, httpapi.ErrNotRequested) {
-				d.Problem(fmt.Errorf("web %s: %w", WebPath(n), err))
-			}
-			continue
-		}
-		rs[n] = r
-	}
-	applyWeb(d, rs, answered)
+	drivers.Merge(d, web)
 	return d
 }
 
-func applyWeb(d *drivers.MinerData, rs map[string]jsonval.Obj, answered func(string) bool) {
+// webData reads the web API's pages into their own MinerData, for Merge.
+// algorithm is 4028's, for the unit when the pages name none.
+func webData(rs map[string]jsonval.Obj, algorithm string) *drivers.MinerData {
+	d := &drivers.MinerData{}
 	info, sum, status := rs["info"], rs["summary"].O("miner"), rs["status"]
 	wf := func(page string) drivers.Fields { return drivers.Fields{D: d, Source: "web " + WebPath(page)} }
 	fi, fs, fst := wf("info"), wf("summary"), wf("status")
@@ -120,27 +97,22 @@ func applyWeb(d *drivers.MinerData, rs map[string]jsonval.Obj, answered func(str
 	// Identity: info on 1.2.x, summary.system on older releases.
 	for _, ns := range []jsonval.Obj{info.O("system").O("network_status"), rs["summary"].O("system").O("network_status")} {
 		if d.MAC == "" {
-			if m := drivers.NormalizeMAC(fi.String(ns, "mac")); m != "" {
-				d.MAC = m
-			}
+			d.MAC = drivers.NormalizeMAC(fi.String(ns, "mac"))
 		}
 		if d.Hostname == "" {
 			d.Hostname = fi.String(ns, "hostname")
 		}
 	}
-	if d.Model == "" {
-		d.Model = antminer.CleanModel(firstNonEmpty(fi.String(info, "miner"), fs.String(sum, "miner_type")))
-		if a := antminer.Algorithm(d.Model); a != "" {
-			d.Algorithm = a
-		}
+	d.Model = antminer.CleanModel(cmp.Or(fi.String(info, "miner"), fs.String(sum, "miner_type")))
+	d.Algorithm = hashunit.Algorithm(fi.String(info, "algorithm"))
+	if algorithm == "" {
+		algorithm = antminer.Algorithm(d.Model)
 	}
-	if a := hashunit.Algorithm(fi.String(info, "algorithm")); a != "" {
-		d.Algorithm = a
+	if d.Algorithm != "" {
+		algorithm = d.Algorithm
 	}
-	if d.FirmwareVersion == "" {
-		d.FirmwareVersion = firstNonEmpty(antminer.VnishVersion(fs.String(sum, "miner_type")), fi.String(info, "fw_version"))
-	}
-	if sn := fi.String(info, "serial"); d.SerialNumber == "" && sn != "" && !strings.EqualFold(sn, "N/A") {
+	d.FirmwareVersion = cmp.Or(antminer.VnishVersion(fs.String(sum, "miner_type")), fi.String(info, "fw_version"))
+	if sn := fi.String(info, "serial"); !strings.EqualFold(sn, "N/A") {
 		d.SerialNumber = sn
 	}
 
@@ -148,56 +120,43 @@ func applyWeb(d *drivers.MinerData, rs map[string]jsonval.Obj, answered func(str
 	// for scrypt); the deprecated average_/instant_hashrate are in 1000x
 	// that unit, so they are not used.
 	// Without hr_measure, Vnish (a bmminer build) follows bmminer's "GHS".
-	unit := hashunit.Key(hashunit.BMMiner, d.Algorithm, hashunit.GH).THs(1)
+	unit := hashunit.Key(hashunit.BMMiner, algorithm, hashunit.GH).THs(1)
 	if m := fi.String(info, "hr_measure"); m != "" {
 		if u, ok := hashunit.ParseUnit(m); ok {
 			unit = u.THs(1)
 		} else {
-			drivers.Fields{D: d, Source: "web " + WebPath("info")}.Bad("hr_measure", m)
+			fi.Bad("hr_measure", m)
 		}
 	}
 
+	if sum != nil || status != nil {
+		d.Errors = []drivers.MinerError{} // either page is an error report
+	}
 	if sum != nil {
 		// hr_realtime: the rate 4028 calls "GHS 5s" (Vnish has no ~1 minute
 		// figure; hr_average is over a longer window).
-		if d.Hashrate == nil {
-			if v := fs.Float(sum, "hr_realtime"); v != nil && *v >= 0 {
-				d.Hashrate = drivers.Ptr(*v * unit)
-			}
+		if v := fs.Float(sum, "hr_realtime"); v != nil && *v >= 0 {
+			d.Hashrate = drivers.Ptr(*v * unit)
 		}
-		if d.ExpectedHashrate == nil {
-			if v := fs.Float(sum, "hr_nominal"); v != nil && *v > 0 {
-				d.ExpectedHashrate = drivers.Ptr(*v * unit)
-			}
+		if v := fs.Float(sum, "hr_nominal"); v != nil && *v > 0 {
+			d.ExpectedHashrate = drivers.Ptr(*v * unit)
 		}
-		if d.PowerWatts == nil {
-			if v := fs.Float(sum, "power_consumption"); v != nil && *v > 0 {
-				d.PowerWatts = v
-			} else if v := fs.Float(sum, "power_usage"); v != nil && *v > 0 {
-				d.PowerWatts = v
-			}
+		if v := fs.Float(sum, "power_consumption"); v != nil && *v > 0 {
+			d.PowerWatts = v
+		} else if v := fs.Float(sum, "power_usage"); v != nil && *v > 0 {
+			d.PowerWatts = v
 		}
-		if d.IsMining == nil {
-			d.IsMining = mining(fs.String(sum.O("miner_status"), "miner_state"))
-		}
-		if !answered("stats") && len(d.Boards) == 0 {
-			d.Boards = webBoards(fs, sum, unit)
-		}
-		if !answered("stats") && len(d.Fans) == 0 {
-			d.Fans = webFans(fs, sum.O("cooling"))
-		}
-		if !answered("pools") {
-			d.Pools = webPools(fs, sum)
-		}
-		d.Errors = mergeErrors(d.Errors, chainErrors(fs, sum))
+		d.IsMining = mining(fs.String(sum.O("miner_status"), "miner_state"))
+		d.Boards = webBoards(fs, sum, unit)
+		d.Fans = webFans(fs, sum.O("cooling"))
+		d.Pools = webPools(fs, sum)
+		d.Errors = drivers.JoinErrors(d.Errors, chainErrors(fs, sum))
 	}
 	if status != nil {
 		if d.IsMining == nil {
 			d.IsMining = mining(fst.String(status, "miner_state"))
 		}
-		if v := fst.Bool(status, "find_miner"); v != nil {
-			d.FaultLight = v
-		}
+		d.FaultLight = fst.Bool(status, "find_miner")
 		var errs []drivers.MinerError
 		if strings.EqualFold(fst.String(status, "miner_state"), "failure") || fst.String(status, "description") != "" {
 			e := drivers.MinerError{Message: fst.String(status, "description")}
@@ -209,16 +168,17 @@ func applyWeb(d *drivers.MinerData, rs map[string]jsonval.Obj, answered func(str
 			}
 			errs = append(errs, e)
 		}
-		d.Errors = mergeErrors(d.Errors, errs)
+		d.Errors = drivers.JoinErrors(d.Errors, errs)
 	}
 	// perf-summary current_preset: "2800" with pretty "2800 watt ~ 188 TH".
-	if p := rs["perf-summary"].O("current_preset"); p != nil && d.PowerLimitWatts == nil {
+	if p := rs["perf-summary"].O("current_preset"); p != nil {
 		if strings.Contains(strings.ToLower(p.S("pretty")), "watt") {
 			if v, err := strconv.ParseFloat(strings.TrimSpace(p.S("name")), 64); err == nil && v > 0 && v < 1e6 {
 				d.PowerLimitWatts = drivers.Ptr(v)
 			}
 		}
 	}
+	return d
 }
 
 // mining: Vnish miner states; the transitional ones count as mining.
@@ -232,24 +192,6 @@ func mining(state string) *bool {
 	return drivers.Ptr(true)
 }
 
-// mergeErrors keeps the 4028 faults and adds the web's that say something
-// new. A web report that is clean makes the result non-nil (a clean report).
-func mergeErrors(have, add []drivers.MinerError) []drivers.MinerError {
-	if have == nil {
-		have = []drivers.MinerError{}
-	}
-next:
-	for _, e := range add {
-		for _, h := range have {
-			if h.Message != "" && (strings.Contains(h.Message, e.Message) || strings.Contains(e.Message, h.Message)) {
-				continue next
-			}
-		}
-		have = append(have, e)
-	}
-	return have
-}
-
 func chainErrors(f drivers.Fields, sum jsonval.Obj) []drivers.MinerError {
 	var out []drivers.MinerError
 	for i, c := range sum.Objs("chains") {
@@ -257,7 +199,7 @@ func chainErrors(f drivers.Fields, sum jsonval.Obj) []drivers.MinerError {
 		if !strings.EqualFold(f.String(st, "state"), "failure") {
 			continue
 		}
-		msg := firstNonEmpty(f.String(st, "description"), f.String(st, "failure_message"), "failure")
+		msg := cmp.Or(f.String(st, "description"), f.String(st, "failure_message"), "failure")
 		out = append(out, drivers.MinerError{Message: fmt.Sprintf("chain %d (board %d): %s", chainID(f, c, i)+1, chainID(f, c, i), msg)})
 	}
 	return out
@@ -281,21 +223,11 @@ func webBoards(f drivers.Fields, sum jsonval.Obj, unit float64) []drivers.Board 
 		if v := f.Float(c, "hashrate_ideal"); v != nil && *v > 0 {
 			b.ExpectedHashrate = drivers.Ptr(*v * unit)
 		}
-		if v := f.Float(c.O("pcb_temp"), "max"); v != nil && *v > 0 {
-			b.Temperature = v
-		}
-		if v := f.Float(c.O("chip_temp"), "max"); v != nil && *v > 0 {
-			b.ChipTemperature = v
-		}
-		if v := f.Float(c, "inlet_water_temp"); v != nil && *v > 0 {
-			b.InletTemperature = v
-		}
-		if v := f.Float(c, "outlet_water_temp"); v != nil && *v > 0 {
-			b.OutletTemperature = v
-		}
-		if v := f.Float(c, "frequency"); v != nil && *v > 0 {
-			b.FrequencyMHz = v
-		}
+		b.Temperature = drivers.Positive(f.Float(c.O("pcb_temp"), "max"))
+		b.ChipTemperature = drivers.Positive(f.Float(c.O("chip_temp"), "max"))
+		b.InletTemperature = drivers.Positive(f.Float(c, "inlet_water_temp"))
+		b.OutletTemperature = drivers.Positive(f.Float(c, "outlet_water_temp"))
+		b.FrequencyMHz = drivers.Positive(f.Float(c, "frequency"))
 		if v := f.Float(c, "voltage"); v != nil && *v > 0 {
 			b.VoltageVolts = drivers.Ptr(*v / 1e3) // mV
 		}
@@ -362,13 +294,4 @@ func webPools(f drivers.Fields, sum jsonval.Obj) []poolmetrics.Pool {
 		out = append(out, pl)
 	}
 	return out
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

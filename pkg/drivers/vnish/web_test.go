@@ -20,18 +20,11 @@ import (
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 )
 
-// split separates a capture folder into 4028 replies (<cmd>.json) and web
-// pages (web_<page>.json).
+// split separates a capture folder into 4028 replies and web pages, as
+// internal/capserve serves it.
 func split(t testing.TB, dir string) (rpc, web map[string][]byte) {
-	rpc, web = map[string][]byte{}, map[string][]byte{}
-	for k, v := range fakeminer.MustLoadDir(t, dir) {
-		if p, ok := strings.CutPrefix(k, "web_"); ok {
-			web[p] = v
-		} else {
-			rpc[k] = v
-		}
-	}
-	return rpc, web
+	c := capserve.Load(t, dir)
+	return c.RPC, c.Web
 }
 
 // Web-only: the S21 Pro's web pages without 4028 (port refused).

@@ -1,7 +1,6 @@
 package whatsminer
 
 import (
-	"fmt"
 	"maps"
 	"math"
 	"regexp"
@@ -122,7 +121,7 @@ func msg(o jsonval.Obj) jsonval.Obj { return o.O("Msg", "msg") }
 func firstSection(d *drivers.MinerData, cmd string, o jsonval.Obj, name string) jsonval.Obj {
 	s := cgminer.Section(o, name)
 	if len(s) == 0 {
-		d.Problem(fmt.Errorf("command %q: %w: no %s section", cmd, drivers.ErrBadResponse, name))
+		drivers.CommandFields(d, cmd).Missing(name)
 		return nil
 	}
 	return s[0]
@@ -263,7 +262,7 @@ func summaryErrors(d *drivers.MinerData, s jsonval.Obj) []drivers.MinerError {
 func parseMinerInfo(d *drivers.MinerData, o jsonval.Obj) {
 	m := msg(o)
 	if m == nil {
-		d.Problem(fmt.Errorf("command %q: %w: no Msg object", "get_miner_info", drivers.ErrBadResponse))
+		drivers.CommandFields(d, "get_miner_info").Missing("Msg")
 		return
 	}
 	if mac := m.S("mac"); mac != "" {
@@ -347,7 +346,7 @@ func parseErrorCodes(d *drivers.MinerData, o jsonval.Obj) {
 	case map[string]any:
 		addKeys(v)
 	default:
-		d.Problem(fmt.Errorf("command %q: field %q: %w: not a list", "get_error_code", "error_code", drivers.ErrBadResponse))
+		drivers.CommandFields(d, "get_error_code").Invalid("error_code", "not a list")
 		return
 	}
 	out := []drivers.MinerError{}

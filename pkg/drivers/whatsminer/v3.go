@@ -200,19 +200,11 @@ func ParseV3(r *Replies) *drivers.MinerData {
 
 // v3Msg returns msg (or msg.<section>) as an object, reporting its absence.
 func v3Msg(d *drivers.MinerData, key string, o jsonval.Obj, section string) jsonval.Obj {
-	m := o.O("msg")
-	if m == nil {
-		d.Problem(fmt.Errorf("command %q: field %q: %w: not an object", v3Command(key), "msg", drivers.ErrBadResponse))
-		return nil
-	}
-	if section == "" {
+	m := drivers.CommandFields(d, v3Command(key)).Obj(o, "msg")
+	if m == nil || section == "" {
 		return m
 	}
-	s := m.O(section)
-	if s == nil {
-		d.Problem(fmt.Errorf("command %q: field %q: %w: no %s object", v3Command(key), "msg."+section, drivers.ErrBadResponse, section))
-	}
-	return s
+	return drivers.CommandFields(d, v3Command(key)).Under("msg").Obj(m, section)
 }
 
 func parseDeviceInfo(d *drivers.MinerData, m jsonval.Obj) {
@@ -249,7 +241,7 @@ func parseDeviceInfo(d *drivers.MinerData, m jsonval.Obj) {
 func v3Errors(d *drivers.MinerData, raw any) []drivers.MinerError {
 	list, ok := raw.([]any)
 	if !ok {
-		d.Problem(fmt.Errorf("command %q: field %q: %w: not a list", V3DeviceInfo, "error-code", drivers.ErrBadResponse))
+		drivers.CommandFields(d, V3DeviceInfo).Invalid("error-code", "not a list")
 		return nil
 	}
 	reasons := map[int64]string{}
@@ -326,24 +318,9 @@ func parseV3Edevs(d *drivers.MinerData, o jsonval.Obj, info jsonval.Obj, boardTe
 	if m == nil {
 		return
 	}
-	raw, ok := m.Get("edevs")
-	if !ok {
-		d.Problem(fmt.Errorf("command %q: field %q: %w: missing", cmd, "msg.edevs", drivers.ErrBadResponse))
-		return
-	}
-	list, ok := raw.([]any)
-	if !ok {
-		d.Problem(fmt.Errorf("command %q: field %q: %w: not a list", cmd, "msg.edevs", drivers.ErrBadResponse))
-		return
-	}
+	list := drivers.CommandFields(d, cmd).Under("msg").Section(m, "edevs")
 	miner := info.O("miner")
-	for i, e := range list {
-		obj, ok := e.(map[string]any)
-		if !ok {
-			d.Problem(fmt.Errorf("command %q: field %q: %w: not an object", cmd, "msg.edevs["+strconv.Itoa(i)+"]", drivers.ErrBadResponse))
-			continue
-		}
-		ev := jsonval.Obj(obj)
+	for i, ev := range list {
 		b := drivers.Board{Index: i}
 		if v := ev.I("slot", "id"); v != nil && *v >= 0 && *v < 64 {
 			b.Index = int(*v)
@@ -392,23 +369,8 @@ func parseV3Pools(d *drivers.MinerData, o jsonval.Obj) {
 	if m == nil {
 		return
 	}
-	raw, ok := m.Get("pools")
-	if !ok {
-		d.Problem(fmt.Errorf("command %q: field %q: %w: missing", cmd, "msg.pools", drivers.ErrBadResponse))
-		return
-	}
-	list, ok := raw.([]any)
-	if !ok {
-		d.Problem(fmt.Errorf("command %q: field %q: %w: not a list", cmd, "msg.pools", drivers.ErrBadResponse))
-		return
-	}
-	for i, e := range list {
-		obj, ok := e.(map[string]any)
-		if !ok {
-			d.Problem(fmt.Errorf("command %q: field %q: %w: not an object", cmd, "msg.pools["+strconv.Itoa(i)+"]", drivers.ErrBadResponse))
-			continue
-		}
-		pe := jsonval.Obj(obj)
+	list := drivers.CommandFields(d, cmd).Under("msg").Section(m, "pools")
+	for i, pe := range list {
 		p := poolmetrics.Pool{
 			Index:  i,
 			URL:    poolmetrics.ParseURL(pe.S("url")),

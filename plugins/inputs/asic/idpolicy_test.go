@@ -192,6 +192,27 @@ func settleAccepts(m *switchMiner) {
 	}
 }
 
+// expect gathers once and checks the miner's result and the
+// identifications the gather ran; it returns the connections its 4028
+// accepted.
+func (pp *policyPlugin) expect(t *testing.T, m *switchMiner, result string, ids int, why ...any) int {
+	t.Helper()
+	got, n, conns := pp.gather(t, m)
+	require.Equal(t, result, got, why...)
+	require.Equal(t, ids, n, why...)
+	return conns
+}
+
+// startPolicy is a switchable miner on host answering as mode (see set)
+// and a plugin that lists it.
+func startPolicy(t *testing.T, host, mode, backend string) (*switchMiner, *policyPlugin) {
+	m := startSwitch(t, host)
+	if mode != "" {
+		m.set(mode, backend)
+	}
+	return m, newPolicyPlugin(t, host, m.port())
+}
+
 func (pp *policyPlugin) driver() string { return pp.State().Miners[0].Driver }
 
 const s19 = "antminer/S19Pro_49.0.1.3"
@@ -207,40 +228,28 @@ func capture(t *testing.T, dir string) string {
 // back it is read at once through the driver it kept.
 func TestDeadIdentifiedMinerKeepsItsDriver(t *testing.T) {
 	host := "127.0.81.1"
-	m := startSwitch(t, host)
-	m.set("capture", capture(t, s19))
-	pp := newPolicyPlugin(t, host, m.port())
+	m, pp := startPolicy(t, host, "capture", capture(t, s19))
 
-	result, ids, _ := pp.gather(t, m)
-	require.Equal(t, "success", result)
-	require.Equal(t, 1, ids)
+	pp.expect(t, m, "success", 1)
 	require.Equal(t, "antminer", pp.driver())
 
 	m.set("silent", "")
 	for range 3 {
-		result, ids, conns := pp.gather(t, m)
-		require.Equal(t, "timeout", result)
-		require.Zero(t, ids, "a timeout through its driver is no reason to identify")
+		conns := pp.expect(t, m, "timeout", 0, "a timeout through its driver is no reason to identify")
 		require.Equal(t, 1, conns, "one connection: the driver's joined command")
 		require.Equal(t, "antminer", pp.driver())
 	}
 	require.Empty(t, pp.checkDials(), "an identified miner is not checked")
 
 	pp.advance(time.Hour)
-	result, ids, _ = pp.gather(t, m)
-	require.Equal(t, "timeout", result)
-	require.Equal(t, 1, ids, "identify_interval passed")
+	pp.expect(t, m, "timeout", 1, "identify_interval passed")
 	require.Equal(t, "antminer", pp.driver(), "nothing answered the identification: the driver stays")
 
-	result, ids, conns := pp.gather(t, m)
-	require.Equal(t, "timeout", result)
-	require.Zero(t, ids, "the failed identification backs off")
+	conns := pp.expect(t, m, "timeout", 0, "the failed identification backs off")
 	require.Equal(t, 1, conns)
 
 	m.set("capture", capture(t, s19))
-	result, ids, _ = pp.gather(t, m)
-	require.Equal(t, "success", result)
-	require.Zero(t, ids)
+	pp.expect(t, m, "success", 0)
 }
 
 // A miner that answers garbage is identified once; then each gather costs
@@ -248,13 +257,9 @@ func TestDeadIdentifiedMinerKeepsItsDriver(t *testing.T) {
 // and identification is redone after 1 minute, then 2, ... doubling.
 func TestGarbageMinerBacksOff(t *testing.T) {
 	host := "127.0.81.2"
-	m := startSwitch(t, host)
-	m.set("garbage", "")
-	pp := newPolicyPlugin(t, host, m.port())
+	m, pp := startPolicy(t, host, "garbage", "")
 
-	result, ids, _ := pp.gather(t, m)
-	require.Equal(t, "unsupported", result)
-	require.Equal(t, 1, ids)
+	pp.expect(t, m, "unsupported", 1)
 	pp.checkDials()
 
 	// The status between identifications is fresh (the ports that accept
@@ -268,25 +273,19 @@ func TestGarbageMinerBacksOff(t *testing.T) {
 
 	rpc := strconv.Itoa(m.port())
 	for range 2 {
-		result, ids, conns := pp.gather(t, m)
-		require.Equal(t, "unsupported", result)
-		require.Zero(t, ids)
+		conns := pp.expect(t, m, "unsupported", 0)
 		require.Equal(t, 1, conns, "the check's connect, nothing sent")
 		require.Equal(t, map[string]int{rpc: 1, strconv.Itoa(pp.Ports.Web): 1, "4433": 1, strconv.Itoa(pp.Ports.GRPC): 1},
 			pp.checkDials(), "one connect per port")
 	}
 
 	pp.advance(time.Minute)
-	result, ids, _ = pp.gather(t, m)
-	require.Equal(t, "unsupported", result)
-	require.Equal(t, 1, ids, "first backoff (1 min) over")
+	pp.expect(t, m, "unsupported", 1, "first backoff (1 min) over")
 
 	pp.advance(time.Minute)
-	_, ids, _ = pp.gather(t, m)
-	require.Zero(t, ids, "second backoff is 2 min")
+	pp.expect(t, m, "unsupported", 0, "second backoff is 2 min")
 	pp.advance(time.Minute)
-	_, ids, _ = pp.gather(t, m)
-	require.Equal(t, 1, ids)
+	pp.expect(t, m, "unsupported", 1)
 }
 
 // A miner that accepts and never answers, never identified: each gather
@@ -295,16 +294,11 @@ func TestGarbageMinerBacksOff(t *testing.T) {
 // gather after it starts answering reads it.
 func TestSilentNeverIdentifiedMiner(t *testing.T) {
 	host := "127.0.81.3"
-	m := startSwitch(t, host)
-	pp := newPolicyPlugin(t, host, m.port())
+	m, pp := startPolicy(t, host, "", "")
 
-	result, ids, _ := pp.gather(t, m)
-	require.Equal(t, "timeout", result)
-	require.Equal(t, 1, ids)
+	pp.expect(t, m, "timeout", 1)
 	for range 2 {
-		result, ids, conns := pp.gather(t, m)
-		require.Equal(t, "timeout", result)
-		require.Equal(t, 1, ids)
+		conns := pp.expect(t, m, "timeout", 1)
 		// The check's connect; identification's "version", which gets
 		// no answer; and one HTTP request on the same port, since a port
 		// that accepts and says nothing to a cgminer command may be
@@ -314,9 +308,7 @@ func TestSilentNeverIdentifiedMiner(t *testing.T) {
 	}
 
 	m.set("capture", capture(t, s19))
-	result, ids, _ = pp.gather(t, m)
-	require.Equal(t, "success", result)
-	require.Equal(t, 1, ids)
+	pp.expect(t, m, "success", 1)
 	require.Equal(t, "antminer", pp.driver())
 }
 
@@ -324,17 +316,11 @@ func TestSilentNeverIdentifiedMiner(t *testing.T) {
 // refusals are its result; nothing is identified until a port accepts.
 func TestRefusedNeverIdentifiedMiner(t *testing.T) {
 	host := "127.0.81.4"
-	m := startSwitch(t, host)
-	m.set("garbage", "")
-	pp := newPolicyPlugin(t, host, m.port())
-	result, ids, _ := pp.gather(t, m)
-	require.Equal(t, "unsupported", result)
-	require.Equal(t, 1, ids)
+	m, pp := startPolicy(t, host, "garbage", "")
+	pp.expect(t, m, "unsupported", 1)
 	_ = m.ln.Close()
 	for range 2 {
-		result, ids, _ := pp.gather(t, m)
-		require.Equal(t, "connection_refused", result)
-		require.Zero(t, ids)
+		pp.expect(t, m, "connection_refused", 0)
 	}
 }
 
@@ -344,33 +330,23 @@ func TestRefusedNeverIdentifiedMiner(t *testing.T) {
 // identified again when identify_interval passes.
 func TestFirmwareChangeIsPickedUp(t *testing.T) {
 	host := "127.0.81.5"
-	m := startSwitch(t, host)
-	m.set("capture", capture(t, s19))
-	pp := newPolicyPlugin(t, host, m.port())
-	result, ids, _ := pp.gather(t, m)
-	require.Equal(t, "success", result)
-	require.Equal(t, 1, ids)
+	m, pp := startPolicy(t, host, "capture", capture(t, s19))
+	pp.expect(t, m, "success", 1)
 
 	// Unreadable: the driver's gather is bad_response and drops it.
 	m.set("garbage", "")
-	result, ids, _ = pp.gather(t, m)
-	require.Equal(t, "bad_response", result)
-	require.Zero(t, ids)
+	pp.expect(t, m, "bad_response", 0)
 	require.Empty(t, pp.driver())
 	m.set("capture", capture(t, "luxos/S19kPro_2025.4.8.220305"))
-	result, ids, _ = pp.gather(t, m)
-	require.Equal(t, "success", result)
-	require.Equal(t, 1, ids)
+	pp.expect(t, m, "success", 1)
 	require.Equal(t, "luxos", pp.driver())
 
 	// Readable by the old driver: kept until identify_interval.
 	m.set("capture", capture(t, s19))
-	_, ids, _ = pp.gather(t, m)
+	_, ids, _ := pp.gather(t, m)
 	require.Zero(t, ids)
 	pp.advance(time.Hour)
-	result, ids, _ = pp.gather(t, m)
-	require.Equal(t, "success", result)
-	require.Equal(t, 1, ids)
+	pp.expect(t, m, "success", 1)
 	require.Equal(t, "antminer", pp.driver())
 }
 
@@ -392,9 +368,7 @@ func TestScanRefusalsReachIdentification(t *testing.T) {
 		if told {
 			pp.inv.setRefused(pp.source, []int{pp.Ports.Web, 4433, pp.Ports.GRPC})
 		}
-		result, ids, conns := pp.gather(t, m)
-		require.Equal(t, "success", result)
-		require.Equal(t, 1, ids)
+		conns := pp.expect(t, m, "success", 1)
 		require.Equal(t, 2, conns, "4028: identification's version, the driver's joined command")
 		// The Antminer driver asks its web page for the miner's identity
 		// once (it is not told what the scan saw): one connection.
@@ -424,13 +398,9 @@ func TestUnreadable(t *testing.T) {
 // slow miner: it is not backed off, the next gather identifies it again.
 func TestIncompleteUnsupportedIsNotBackedOff(t *testing.T) {
 	host := "127.0.81.8"
-	m := startSwitch(t, host)
-	m.set("slow", "")
-	pp := newPolicyPlugin(t, host, m.port())
+	m, pp := startPolicy(t, host, "slow", "")
 	for range 2 {
-		result, ids, _ := pp.gather(t, m)
-		require.Equal(t, "unsupported", result, "its HTTP answer was an answer")
-		require.Equal(t, 1, ids, "identified on every gather")
+		pp.expect(t, m, "unsupported", 1, "its HTTP answer was an answer, identified on every gather")
 	}
 }
 

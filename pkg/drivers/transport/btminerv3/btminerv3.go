@@ -23,7 +23,6 @@ import (
 	"io"
 	"net"
 	"strconv"
-	"syscall"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
@@ -122,27 +121,13 @@ func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 	}
 	conn, err := dial(ctx, "tcp", c.Addr)
 	if err != nil {
-		var ne net.Error
-		if ctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()) {
-			return nil, fmt.Errorf("%s: connect: %w", c.Addr, drivers.ErrTimeout)
-		}
-		if errors.Is(err, syscall.ECONNRESET) {
-			return nil, fmt.Errorf("%s: connect: %w: %w", c.Addr, drivers.ErrBadResponse, err)
-		}
-		return nil, fmt.Errorf("%s: connect: %w: %w", c.Addr, drivers.ErrRefused, err)
+		return nil, drivers.NetErr(ctx, c.Addr, "connect", err)
 	}
 	return conn, nil
 }
 
 func (c *Client) ioErr(ctx context.Context, op string, err error) error {
-	var ne net.Error
-	if ctx.Err() != nil || errors.Is(err, net.ErrClosed) || (errors.As(err, &ne) && ne.Timeout()) {
-		return fmt.Errorf("%s: %s: %w", c.Addr, op, drivers.ErrTimeout)
-	}
-	if errors.Is(err, drivers.ErrBadResponse) {
-		return fmt.Errorf("%s: %s: %w", c.Addr, op, err)
-	}
-	return fmt.Errorf("%s: %s: %w: %w", c.Addr, op, drivers.ErrBadResponse, err)
+	return drivers.NetErr(ctx, c.Addr, op, err)
 }
 
 // WriteFrame writes the length prefix and payload in one write.

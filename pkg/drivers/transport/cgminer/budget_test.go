@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
+	"github.com/asicmetrics/telegraf-asic/internal/hostile"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 )
 
@@ -57,7 +58,6 @@ func flatStream(t *testing.T) string {
 // and good miners read alongside, whose replies fit the floor, all answer.
 func TestSharedReplyBudget(t *testing.T) {
 	const streams, good = 30, 30
-	budget := drivers.NewBudget(1 << 20)
 	var addrs []string
 	for range streams {
 		addrs = append(addrs, flatStream(t))
@@ -71,36 +71,17 @@ func TestSharedReplyBudget(t *testing.T) {
 		goods = append(goods, m.Addr())
 	}
 
-	ctx, cancel := context.WithTimeout(drivers.WithBudget(context.Background(), budget), 10*time.Second)
-	defer cancel()
-	var wg sync.WaitGroup
-	streamErrs := make([]error, streams)
-	goodErrs := make([]error, good)
-	for i, a := range addrs {
-		wg.Go(func() {
-			_, streamErrs[i] = (&Client{Addr: a}).Command(ctx, "summary")
-		})
-	}
-	for i, a := range goods {
-		wg.Go(func() {
-			b := (&Client{Addr: a}).Multi(ctx, "version", "stats", "pools")
-			if goodErrs[i] = b.Err(); goodErrs[i] == nil {
-				_, goodErrs[i] = b.Reply("stats")
-			}
-		})
-	}
-	wg.Wait()
-	for i, err := range streamErrs {
-		require.ErrorIs(t, err, drivers.ErrReplyBudget, "stream %d", i)
-		require.Equal(t, drivers.ResultBadResponse, drivers.Result(err))
-		require.ErrorContains(t, err, addrs[i], "the error names the miner")
-	}
-	for i, err := range goodErrs {
-		require.NoError(t, err, "good miner %d", i)
-	}
-	require.LessOrEqual(t, budget.Peak(), budget.Limit())
-	require.Greater(t, budget.Peak(), budget.Limit()/2, "the streams did press on the budget")
-	require.Zero(t, budget.Used(), "every share returned")
+	hostile.SharedBudget(t, addrs, goods, func(ctx context.Context, a string) error {
+		_, err := (&Client{Addr: a}).Command(ctx, "summary")
+		return err
+	}, func(ctx context.Context, a string) error {
+		b := (&Client{Addr: a}).Multi(ctx, "version", "stats", "pools")
+		if err := b.Err(); err != nil {
+			return err
+		}
+		_, err := b.Reply("stats")
+		return err
+	})
 }
 
 // A reply past the floor is read under a budget that has room for it.

@@ -14,7 +14,6 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
@@ -208,28 +207,13 @@ func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 		}
 	}
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%s: connect: %w", c.Addr, drivers.ErrTimeout)
-		}
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			return nil, fmt.Errorf("%s: connect: %w", c.Addr, drivers.ErrTimeout)
-		}
-		if errors.Is(err, syscall.ECONNRESET) {
-			// Accepted, then reset: something listens but is not an API.
-			return nil, fmt.Errorf("%s: connect: %w: %w", c.Addr, drivers.ErrBadResponse, err)
-		}
-		return nil, fmt.Errorf("%s: connect: %w: %w", c.Addr, drivers.ErrRefused, err)
+		return nil, drivers.NetErr(ctx, c.Addr, "connect", err)
 	}
 	return conn, nil
 }
 
 func (c *Client) ioErr(ctx context.Context, op string, err error) error {
-	var ne net.Error
-	if ctx.Err() != nil || errors.Is(err, net.ErrClosed) || (errors.As(err, &ne) && ne.Timeout()) {
-		return fmt.Errorf("%s: %s: %w", c.Addr, op, drivers.ErrTimeout)
-	}
-	return fmt.Errorf("%s: %s: %w: %w", c.Addr, op, drivers.ErrBadResponse, err)
+	return drivers.NetErr(ctx, c.Addr, op, err)
 }
 
 // readReply reads until the miner closes, the reply is one complete JSON

@@ -8,7 +8,8 @@ import (
 )
 
 // Pools reads a cgminer-style POOLS reply, which cgminer, bmminer,
-// bosminer, LuxOS, btminer and Avalon firmware all share. A pool whose URL
+// bosminer, LuxOS, btminer and Avalon firmware all share (and the web
+// lists of Goldshell and Innosilicon, in lower case). A pool whose URL
 // cannot be parsed keeps its raw URL and all its other fields.
 func Pools(reply jsonval.Obj) []poolmetrics.Pool {
 	entries := reply.Objs("POOLS")
@@ -23,7 +24,7 @@ func Pools(reply jsonval.Obj) []poolmetrics.Pool {
 			Stale:          e.I("Stale", "stale"),
 			GetFailures:    e.I("Get Failures"),
 			RemoteFailures: e.I("Remote Failures"),
-			Active:         e.B("Stratum Active"),
+			Active:         e.B("Stratum Active", "active"), // "active": Goldshell's web list
 		}
 		if n := e.I("POOL"); n != nil && *n >= 0 && *n < 1<<16 {
 			p.Index = int(*n)

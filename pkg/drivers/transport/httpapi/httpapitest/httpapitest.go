@@ -31,8 +31,36 @@ type Server struct {
 	mu       sync.Mutex
 	paths    []string
 	Unauth   atomic.Int32 // 401 answers
+	Stale    atomic.Int32 // 401 answers to a request signed with an old nonce
 	Conns    atomic.Int32 // TCP connections accepted
 	Requests atomic.Int32
+
+	prefix, suffix string // where a page is, once As set it: prefix+name+suffix
+	as             bool
+	rotate         atomic.Int32
+	gen            int
+}
+
+// As makes s another firmware's Digest UI: its realm, and its pages at
+// prefix+name+suffix instead of /cgi-bin/<name>.cgi (MaraFW: "MaraFW",
+// "/kaonsu/v1/", "").
+func (s *Server) As(realm, prefix, suffix string) *Server {
+	s.mu.Lock()
+	s.Realm, s.prefix, s.suffix, s.as = realm, prefix, suffix, true
+	s.mu.Unlock()
+	return s
+}
+
+// Rotate changes the nonce every n requests (0: never): a request signed
+// with an old one gets 401 with stale=true, as firmware whose nonces
+// expire.
+func (s *Server) Rotate(n int32) { s.rotate.Store(n) }
+
+// DeletePage removes a page: a firmware without it (404).
+func (s *Server) DeletePage(name string) {
+	s.mu.Lock()
+	delete(s.Pages, name)
+	s.mu.Unlock()
 }
 
 // LoadWebDir reads web_<name>.json files of a capture folder into pages.
@@ -98,18 +126,38 @@ func md5hex(s string) string {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.Requests.Add(1)
-	if !s.authorized(r) {
+	n := s.Requests.Add(1)
+	s.mu.Lock()
+	if rot := s.rotate.Load(); rot > 0 && n%rot == 0 {
+		s.gen++
+	}
+	current := nonce
+	if s.gen > 0 {
+		current += "-" + strconv.Itoa(s.gen)
+	}
+	prefix, suffix, realm, as := s.prefix, s.suffix, s.Realm, s.as
+	s.mu.Unlock()
+	if !as {
+		prefix, suffix = "/cgi-bin/", ".cgi"
+	}
+	if good, fresh := s.authorized(r, realm, current); !good || !fresh {
 		s.Unauth.Add(1)
-		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Digest realm=%q, nonce=%q, qop="auth"`, s.Realm, nonce))
+		stale := ""
+		if good {
+			stale = ", stale=true"
+			s.Stale.Add(1)
+		}
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Digest realm=%q, nonce=%q, qop="auth"%s`, realm, current, stale))
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusUnauthorized)
 		fmt.Fprint(w, "<html><head><title>401 - Unauthorized</title></head><body><h1>401 - Unauthorized</h1></body></html>\n")
 		return
 	}
-	name, ok := strings.CutPrefix(r.URL.Path, "/cgi-bin/")
-	name, ok2 := strings.CutSuffix(name, ".cgi")
+	name, ok := strings.CutPrefix(r.URL.Path, prefix)
+	name, ok2 := strings.CutSuffix(name, suffix)
+	s.mu.Lock()
 	body, have := s.Pages[name]
+	s.mu.Unlock()
 	if !ok || !ok2 || !have {
 		http.NotFound(w, r)
 		return
@@ -121,18 +169,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
-func (s *Server) authorized(r *http.Request) bool {
+// authorized checks the Digest response against the nonce the client
+// used (good) and tells whether that nonce is the current one (fresh).
+func (s *Server) authorized(r *http.Request, realm, current string) (good, fresh bool) {
 	h := r.Header.Get("Authorization")
 	if !strings.HasPrefix(h, "Digest ") {
-		return false
+		return false, false
 	}
 	p := map[string]string{}
 	for _, m := range paramRe.FindAllStringSubmatch(h, -1) {
 		p[m[1]] = m[2] + m[3]
 	}
-	ha1 := md5hex(s.User + ":" + s.Realm + ":" + s.Password)
+	ha1 := md5hex(s.User + ":" + realm + ":" + s.Password)
 	ha2 := md5hex(r.Method + ":" + r.URL.RequestURI())
-	want := md5hex(ha1 + ":" + nonce + ":" + p["nc"] + ":" + p["cnonce"] + ":auth:" + ha2)
-	return p["username"] == s.User && p["nonce"] == nonce && p["qop"] == "auth" && p["response"] == want &&
-		p["uri"] == r.URL.RequestURI()
+	want := md5hex(ha1 + ":" + p["nonce"] + ":" + p["nc"] + ":" + p["cnonce"] + ":auth:" + ha2)
+	good = p["username"] == s.User && strings.HasPrefix(p["nonce"], nonce) && p["qop"] == "auth" &&
+		p["response"] == want && p["uri"] == r.URL.RequestURI()
+	return good, p["nonce"] == current
 }
