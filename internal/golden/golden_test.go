@@ -1,7 +1,8 @@
 // Package golden pins the plugin's line protocol for every capture folder:
 // testdata/<family>/<case>/ holds the replies and expected.out, the points
 // [[inputs.asic]] (driver = "auto") writes when the folder is served as
-// its firmware (internal/capserve). `go test ./internal/golden -run Golden
+// its firmware (internal/capserve); a folder with both APIs of one miner
+// also has expected.rpc-only.out and expected.web-only.out (variants). `go test ./internal/golden -run Golden
 // -update` rewrites expected.out after a reviewed change.
 package golden
 
@@ -77,7 +78,14 @@ func TestGolden(t *testing.T) {
 			require.NotContains(t, hosts, h, "%s and %s share an address: change host()", key, hosts[h])
 			hosts[h] = key
 			seen[fam.Name()]++
-			t.Run(key, func(t *testing.T) { runCase(t, fam.Name(), filepath.Join(root, key), h) })
+			dir := filepath.Join(root, key)
+			t.Run(key, func(t *testing.T) { runCase(t, fam.Name(), dir, h, "") })
+			for _, v := range variants(t, fam.Name(), dir) {
+				vh := host(key + "/" + v)
+				require.NotContains(t, hosts, vh, "%s/%s and %s share an address: change host()", key, v, hosts[vh])
+				hosts[vh] = key + "/" + v
+				t.Run(key+"/"+v, func(t *testing.T) { runCase(t, fam.Name(), dir, vh, v) })
+			}
 		}
 	}
 	// At least one case per family a driver reads.
@@ -86,8 +94,42 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-func runCase(t *testing.T, family, dir, h string) {
-	m := capserve.Serve(t, h, dir, family)
+// Variants of a capture that holds both APIs of one miner (the 4028 API,
+// or Hammer's, and a web or REST API): each is also served with one of
+// them closed (its port refusing, as a firewalled or switched-off API),
+// pinned in expected.<variant>.out. What only the closed API carries must
+// be absent there, what both carry must still come from the open one.
+const (
+	rpcOnly = "rpc-only" // web UI and REST API refused
+	webOnly = "web-only" // 4028 (or Hammer's 8359) refused
+)
+
+// variants are the one-API cases of a capture folder: none unless the
+// firmware is served with both an RPC API and web pages or a REST API
+// (SealMiner's driver reads 4028 only).
+func variants(t *testing.T, family, dir string) []string {
+	c := capserve.Load(t, dir)
+	s := capserve.FullSpec(family, c)
+	rpc := s.RPC || s.RPCAt8359
+	web := (s.WebPages && len(c.Web) > 0) || s.REST
+	if !rpc || !web {
+		return nil
+	}
+	return []string{rpcOnly, webOnly}
+}
+
+func runCase(t *testing.T, family, dir, h, variant string) {
+	c := capserve.Load(t, dir)
+	s := capserve.FullSpec(family, c)
+	switch variant {
+	case rpcOnly:
+		s.Root, s.WebPages, s.REST = nil, false, false
+	case webOnly:
+		s.RPC, s.RPCAt8359 = false, false
+	}
+	m, err := capserve.Open(c, s, h)
+	require.NoError(t, err)
+	t.Cleanup(m.Close)
 	p := asic.New()
 	p.Miners = []string{h}
 	p.Log = testutil.Logger{}
@@ -109,6 +151,9 @@ func runCase(t *testing.T, family, dir, h string) {
 	}
 
 	file := filepath.Join(dir, "expected.out")
+	if variant != "" {
+		file = filepath.Join(dir, "expected."+variant+".out")
+	}
 	if *update {
 		require.NoError(t, os.WriteFile(file, []byte(got), 0o644))
 		return

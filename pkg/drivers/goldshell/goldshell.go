@@ -48,6 +48,7 @@ import (
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/replies"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 	"github.com/asicmetrics/telegraf-asic/pkg/poolmetrics"
@@ -112,7 +113,7 @@ func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 		}
 		return nil, fmt.Errorf("goldshell: 4028 API: %w", b.Err())
 	}
-	return Parse(b, w), nil
+	return Parse(replies.WithoutRefused(b, w)), nil
 }
 
 // FetchWeb reads the named pages on one client (one login).

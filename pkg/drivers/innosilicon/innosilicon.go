@@ -46,6 +46,7 @@ import (
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/replies"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 )
@@ -97,7 +98,7 @@ func (dr *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerD
 		}
 		return nil, fmt.Errorf("innosilicon: 4028 API: %w", b.Err())
 	}
-	return Parse(b, w), nil
+	return Parse(replies.WithoutRefused(b, w)), nil
 }
 
 var formHeader = http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}

@@ -23,3 +23,19 @@ func TwoAPIs(d *drivers.MinerData, rpc, web *Set) (rpcUp, webUp bool) {
 	}
 	return rpcUp, webUp
 }
+
+// WithoutRefused is rpc and web with an API that refused the connection
+// replaced by an empty set (nothing asked of it) when the other answered:
+// drivers.OneFailed's rule for a parser that reads both sets page by page
+// and would otherwise list each of the refused API's commands as a
+// problem.
+func WithoutRefused(rpc, web *Set) (*Set, *Set) {
+	rpcUp, webUp := rpc.Answered(), web.Answered()
+	if rpc != nil && !rpcUp && drivers.OneFailed(rpc.Err(), webUp) == nil {
+		rpc = New()
+	}
+	if web != nil && !webUp && drivers.OneFailed(web.Err(), rpcUp) == nil {
+		web = New()
+	}
+	return rpc, web
+}

@@ -40,3 +40,27 @@ func TestTwoAPIs(t *testing.T) {
 		require.Equal(t, c.problems, got, c.name)
 	}
 }
+
+// An API that refused while the other answered is read as not asked: its
+// commands are no problem. A timeout, or both refusing, stays.
+func TestWithoutRefused(t *testing.T) {
+	up := func() *Set { s := New(); s.Set("summary", jsonval.Obj{}, nil); return s }
+	failed := func(err error) *Set { s := New(); s.Set("summary", nil, err); s.Set("pools", nil, err); return s }
+	refused := fmt.Errorf("10.0.0.1:4028: %w", syscall.ECONNREFUSED)
+	timeout := fmt.Errorf("10.0.0.1:80: %w", drivers.ErrTimeout)
+
+	rpc, web := WithoutRefused(failed(refused), up())
+	require.Empty(t, rpc.Failed(), "4028 refused, web answered")
+	require.True(t, web.Answered())
+
+	rpc, web = WithoutRefused(up(), failed(refused))
+	require.True(t, rpc.Answered())
+	require.Empty(t, web.Failed(), "web refused, 4028 answered")
+
+	_, web = WithoutRefused(up(), failed(timeout))
+	require.Equal(t, []string{"summary", "pools"}, web.Failed(), "a timeout is a problem")
+
+	rpc, web = WithoutRefused(failed(refused), failed(refused))
+	require.Len(t, rpc.Failed(), 2, "both refused: the miner is down, not one API off")
+	require.Len(t, web.Failed(), 2)
+}
