@@ -91,7 +91,10 @@ func restLogin(t drivers.Target, loggedIn *atomic.Bool) httpapi.TokenLogin {
 				return nil, fmt.Errorf("no token in the reply: %w", drivers.ErrBadResponse)
 			}
 			loggedIn.Store(true)
-			return http.Header{"Authorization": {"Bearer " + lr.Token}}, nil
+			// As it is, no "Bearer ": the OpenAPI document puts the token
+			// in Authorization, and the tools that read real units send it
+			// bare (as gRPC's metadata carries it).
+			return http.Header{"Authorization": {lr.Token}}, nil
 		}
 		return nil, lastErr
 	}

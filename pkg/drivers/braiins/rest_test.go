@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -82,7 +81,7 @@ func (m *restMiner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.gets = append(m.gets, r.URL.Path)
-	if !m.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")] {
+	if !m.tokens[r.Header.Get("Authorization")] { // the bare token
 		http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
 		return
 	}
