@@ -162,6 +162,11 @@ func (drv *Driver) gatherREST(ctx context.Context, t drivers.Target, connectTime
 	if len(out.Bodies) == 0 && len(out.Failed) > 0 {
 		return nil, out.Failed[0]
 	}
+	if len(out.Bodies) == 0 {
+		// A login that works but no page of the API: something else
+		// answers under /api/v1, not this API (4028 is still worth a try).
+		return nil, fmt.Errorf("%w: no page of the API found", errNotServed)
+	}
 	return out, nil
 }
 
