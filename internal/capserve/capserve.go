@@ -3,8 +3,9 @@
 // Whatsminer API v3 (4433), ePIC's HTTP API on the RPC port, Auradine's
 // REST port (8080) and the web UI with the family's own login (HTTP
 // Digest, Goldshell's JWT with its password cipher, Innosilicon's JWT,
-// Vnish's unlock token, IceRiver's session cookie, Auradine's token). Only
-// the servers the firmware has are started; every other port refuses.
+// Vnish's unlock token, IceRiver's session cookie, Auradine's token, the
+// Braiins OS Public REST API's token). Only the servers the firmware has
+// are started; every other port refuses.
 //
 // The logins are checked with this package's own code, not the drivers'.
 // Identification tests start single servers on 127.0.0.1 (Start); the
@@ -50,7 +51,9 @@ func Load(t testing.TB, dir string) Capture {
 // LoadDir reads a folder as the drivers' tests do: <cmd>.json/.raw and
 // rpc_<cmd>.json are cgminer replies, web_<page>.json web pages, a
 // multi_<a>_<b>.json one joined reply (split here), get.device.info.json
-// and friends Whatsminer API v3 replies.
+// and friends Whatsminer API v3 replies. A folder holding
+// miner_details.json is Braiins OS REST replies, each file named after its
+// /api/v1 path (login.go, bosREST): every file is a web page.
 func LoadDir(dir string) (Capture, error) {
 	c := Capture{RPC: map[string][]byte{}, Web: map[string][]byte{}, Name: filepath.Base(dir)}
 	if _, err := os.Stat(filepath.Join(dir, "get.device.info.json")); err == nil {
@@ -61,6 +64,10 @@ func LoadDir(dir string) (Capture, error) {
 	all, err := fakeminer.LoadDir(dir)
 	if err != nil {
 		return c, err
+	}
+	if _, ok := all[bosRESTMarker]; ok {
+		c.Web = all
+		return c, nil
 	}
 	for name, b := range all {
 		switch {

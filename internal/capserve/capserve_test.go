@@ -116,6 +116,40 @@ func TestLoginsRefuseWithoutCredentials(t *testing.T) {
 		require.Equal(t, string(c.Web["fan"]), b)
 	})
 
+	t.Run("braiins REST", func(t *testing.T) {
+		m, c := serve("braiins/S21Pro_bos-26.04_rest", "braiins")
+		require.Empty(t, c.RPC, "every file of a REST capture is a page")
+		code, _ := do(t, "GET", web(m)+"/api/v1/miner/details", "", nil)
+		require.Equal(t, http.StatusUnauthorized, code)
+		code, _ = do(t, "POST", web(m)+"/api/v1/auth/login", `{"username":"root","password":"root"}`, nil)
+		require.Equal(t, http.StatusUnauthorized, code, "25.x ships without a password")
+		code, b := do(t, "POST", web(m)+"/api/v1/auth/login", `{"username":"root","password":""}`, nil)
+		require.Equal(t, http.StatusOK, code)
+		require.Equal(t, `{"token":"bos1","timeout_s":3600}`, b)
+		code, _ = do(t, "GET", web(m)+"/api/v1/miner/details", "", map[string]string{"Authorization": "nope"})
+		require.Equal(t, http.StatusUnauthorized, code)
+		tok := map[string]string{"Authorization": "bos1"}
+		for path, page := range map[string]string{
+			"/api/v1/miner/details": "miner_details", "/api/v1/pools/": "pools", "/api/v1/version/": "version",
+			"/api/v1/performance/tuner-state": "performance_tuner_state", "/api/v1/miner/hw/hashboards": "miner_hw_hashboards",
+		} {
+			code, b = do(t, "GET", web(m)+path, "", tok)
+			require.Equal(t, http.StatusOK, code, path)
+			require.Equal(t, string(c.Web[page]), b, path)
+		}
+		code, _ = do(t, "GET", web(m)+"/api/v1/performance/mode", "", tok)
+		require.Equal(t, http.StatusNotFound, code, "not captured")
+		code, b = do(t, "GET", web(m)+"/", "", nil)
+		require.Equal(t, http.StatusOK, code)
+		require.Contains(t, b, "Braiins OS")
+
+		// A bosminer (4028) capture keeps no REST API: its login is not found.
+		old, _ := serve("braiins/S9_bosminer-0.2.0-d360818", "braiins")
+		code, _ = do(t, "POST", web(old)+"/api/v1/auth/login", `{"username":"root","password":""}`, nil)
+		require.Equal(t, http.StatusNotFound, code)
+		require.NotZero(t, old.RPC.Port())
+	})
+
 	t.Run("absent servers refuse", func(t *testing.T) {
 		m, _ := serve("bitaxe/Supra401_v2.4.5", "bitaxe")
 		for _, p := range []int{m.Target.Ports.RPC, m.Target.Ports.GRPC, m.V3Port, m.HammerPort, m.RESTPort} {

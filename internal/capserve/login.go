@@ -21,6 +21,7 @@ const (
 	vnishPass              = "admin"             // Vnish unlock
 	iceUser, icePass       = "admin", "12345678" // IceRiver
 	fluxUser, fluxPass     = "admin", "admin"    // Auradine FluxOS
+	bosUser, bosPass       = "root", ""          // Braiins OS 25.x and later: no password until one is set
 )
 
 // goldCipher is Goldshell's default password 123456789 as its own UI sends
@@ -364,6 +365,13 @@ func (l *Login) handler(family string, c Capture) http.Handler {
 		})
 	case "auradine":
 		return l.flux()
+	case "braiins":
+		// Only a capture of the REST API has it; the bosminer (4028)
+		// captures are of firmware older than it (its login is then not
+		// found, as on those releases).
+		if _, ok := c.Web[bosRESTMarker]; ok {
+			return l.bosREST()
+		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		write(w, anyPage(c, r.URL.Path))
@@ -401,5 +409,60 @@ func (l *Login) flux() http.Handler {
 			return
 		}
 		write(w, l.page(strings.TrimPrefix(r.URL.Path, "/")))
+	})
+}
+
+// bosRESTMarker is the page every Braiins OS REST capture holds
+// (GET /api/v1/miner/details); it tells the folder and the API apart.
+const bosRESTMarker = "miner_details"
+
+// bosREST is the Braiins OS Public REST API on the web port, as its OpenAPI
+// document describes it: POST /api/v1/auth/login {"username","password"}
+// -> {"token":..,"timeout_s":..}; the token then goes, as it is, in the
+// Authorization header (the tools that read real units send no "Bearer "
+// before it, as gRPC's metadata has none). A refused password is a 401
+// (hand-chosen: no capture shows the firmware's refusal). The page of GET
+// /api/v1/<path> is the capture file named after the path: "/" and "-" as
+// "_", a trailing "/" dropped (/api/v1/pools/ is pools.json,
+// /api/v1/performance/tuner-state performance_tuner_state.json).
+func (l *Login) bosREST() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path, ok := strings.CutPrefix(r.URL.Path, "/api/v1/")
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if path == "auth/login" {
+			l.logins.Add(1)
+			var req struct {
+				Username *string `json:"username"`
+				Password *string `json:"password"`
+			}
+			if r.Method != http.MethodPost || json.NewDecoder(r.Body).Decode(&req) != nil || req.Username == nil || req.Password == nil {
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = fmt.Fprint(w, `{"message":"bad request"}`)
+				return
+			}
+			if *req.Username != bosUser || *req.Password != l.password(bosPass) {
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = fmt.Fprint(w, `{"message":"invalid username or password"}`)
+				return
+			}
+			_, _ = fmt.Fprintf(w, `{"token":%q,"timeout_s":3600}`, l.k.issue("bos"))
+			return
+		}
+		l.calls.Add(1)
+		if !l.valid(r.Header.Get("Authorization")) {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = fmt.Fprint(w, `{"message":"unauthenticated"}`)
+			return
+		}
+		if r.Method != http.MethodGet {
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		name := strings.NewReplacer("/", "_", "-", "_").Replace(strings.TrimSuffix(path, "/"))
+		write(w, l.page(name))
 	})
 }

@@ -12,7 +12,7 @@
 // Public API (gRPC method / REST path) and what it feeds, after
 // normalisation (api.go does the mapping for both transports):
 //   - Login / POST auth/login: a session token, sent as "authorization"
-//     (gRPC metadata) or "Authorization: Bearer" (REST). Cached per miner and
+//     (gRPC metadata) or "Authorization" (REST), bare. Cached per miner and
 //     renewed once when the miner says it expired. Without a
 //     configured password, "root" and then the empty password are tried.
 //   - GetMinerDetails / miner/details: MAC, Hostname, SerialNumber,

@@ -91,7 +91,10 @@ func restLogin(t drivers.Target, loggedIn *atomic.Bool) httpapi.TokenLogin {
 				return nil, fmt.Errorf("no token in the reply: %w", drivers.ErrBadResponse)
 			}
 			loggedIn.Store(true)
-			return http.Header{"Authorization": {"Bearer " + lr.Token}}, nil
+			// As it is, no "Bearer ": the OpenAPI document puts the token
+			// in Authorization, and the tools that read real units send it
+			// bare (as gRPC's metadata carries it).
+			return http.Header{"Authorization": {lr.Token}}, nil
 		}
 		return nil, lastErr
 	}
@@ -158,6 +161,11 @@ func (drv *Driver) gatherREST(ctx context.Context, t drivers.Target, connectTime
 	sort.Slice(out.Failed, func(a, b int) bool { return out.Failed[a].Error() < out.Failed[b].Error() })
 	if len(out.Bodies) == 0 && len(out.Failed) > 0 {
 		return nil, out.Failed[0]
+	}
+	if len(out.Bodies) == 0 {
+		// A login that works but no page of the API: something else
+		// answers under /api/v1, not this API (4028 is still worth a try).
+		return nil, fmt.Errorf("%w: no page of the API found", errNotServed)
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package braiins
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/asicmetrics/telegraf-asic/internal/capserve"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/poolmetrics"
 )
@@ -21,11 +23,19 @@ var capturedRESTFiles = map[string]string{
 	"actions_locate.json": mLocate, "version.json": mVersion,
 }
 
+// capturedRESTRoot holds the captured folders: they are golden cases too
+// (origin in its ORIGIN.md).
+const capturedRESTRoot = "../../../testdata/braiins"
+
+// capturedRESTDirs are the REST folders there, each a case of
+// TestParseRESTCaptures.
+var capturedRESTDirs = []string{"S21Pro_bos-26.04_rest", "S19XP_bos-25.11_rest", "S19XP_bos-25.07_rest"}
+
 func loadCapturedREST(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
 	for file, m := range capturedRESTFiles {
-		b, err := os.ReadFile(filepath.Join("testdata", dir, file))
+		b, err := os.ReadFile(filepath.Join(capturedRESTRoot, dir, file))
 		require.NoError(t, err)
 		out[m] = b
 	}
@@ -38,8 +48,8 @@ type capturedBoard struct {
 	serial                                                        string
 }
 
-// Real replies of Braiins OS 25.07, 25.11 and 26.04 (testdata/captured_*,
-// see testdata/README-captured.md); every value read off the JSON by hand.
+// Real replies of Braiins OS 25.07, 25.11 and 26.04 (testdata/braiins/
+// *_rest, see its ORIGIN.md); every value read off the JSON by hand.
 func TestParseRESTCaptures(t *testing.T) {
 	for _, tc := range []struct {
 		dir, model, fw, api, mac, serial string
@@ -52,7 +62,7 @@ func TestParseRESTCaptures(t *testing.T) {
 		errors                           int
 	}{
 		{
-			dir: "captured_S21Pro_bos-26.04_rest", model: "S21 Pro", fw: "26.04", api: "1.3.0",
+			dir: "S21Pro_bos-26.04_rest", model: "S21 Pro", fw: "26.04", api: "1.3.0",
 			mac: "02:8F:77:EC:E7:E0", serial: "THQGFKUBDJIAH0E9G",
 			// last_1m 247350.7543407177 GH/s; nominal 252597.58314720003 GH/s
 			hashrate: 247.3507543407177, expected: 252.59758314720003, power: 3480, limit: 3500, uptime: 7039,
@@ -65,7 +75,7 @@ func TestParseRESTCaptures(t *testing.T) {
 			pool0Accepted: 848, pool0Rejected: 0, errors: 23,
 		},
 		{
-			dir: "captured_S19XP_bos-25.11_rest", model: "S19 XP", fw: "25.11", api: "1.1.0",
+			dir: "S19XP_bos-25.11_rest", model: "S19 XP", fw: "25.11", api: "1.1.0",
 			mac: "90:34:86:54:14:C0", serial: "YNAHEAUBCJCBA03GL",
 			hashrate: 119.99500778523809, expected: 119.96784610414201, power: 2472, limit: 2431, uptime: 20359,
 			boards: []capturedBoard{
@@ -78,7 +88,7 @@ func TestParseRESTCaptures(t *testing.T) {
 		},
 		{
 			// serial_number null: no serial.
-			dir: "captured_S19XP_bos-25.07_rest", model: "S19 XP", fw: "25.07", api: "1.0.0",
+			dir: "S19XP_bos-25.07_rest", model: "S19 XP", fw: "25.07", api: "1.0.0",
 			mac: "02:EE:DA:A9:B6:4A", serial: "",
 			hashrate: 144.00907569446343, expected: 142.876598290866, power: 3137, limit: 3031, uptime: 69685,
 			boards: []capturedBoard{
@@ -90,6 +100,7 @@ func TestParseRESTCaptures(t *testing.T) {
 			pool0Accepted: 10460, pool0Rejected: 18, errors: 2,
 		},
 	} {
+		require.Contains(t, capturedRESTDirs, tc.dir)
 		t.Run(tc.dir, func(t *testing.T) {
 			d := ParseREST(&RESTReplies{Bodies: loadCapturedREST(t, tc.dir)})
 			require.Empty(t, d.Problems)
@@ -161,7 +172,7 @@ func TestParseRESTCaptures(t *testing.T) {
 // The 26.04 history carries coded entries (V2 and H1, each logged on
 // 2026-03-20 and again on 2026-03-22): the code is kept.
 func TestParseRESTCapturedErrorCodes(t *testing.T) {
-	d := ParseREST(&RESTReplies{Bodies: loadCapturedREST(t, "captured_S21Pro_bos-26.04_rest")})
+	d := ParseREST(&RESTReplies{Bodies: loadCapturedREST(t, "S21Pro_bos-26.04_rest")})
 	codes := map[string]int{}
 	for _, e := range d.Errors {
 		codes[e.Code]++
@@ -186,9 +197,9 @@ func TestParseRESTCapturedErrorsOfThisRun(t *testing.T) {
 		lastShare       int64 // pools[0].stats.last_share_time.seconds
 		newest, message string
 	}{
-		{"captured_S21Pro_bos-26.04_rest", 1776445677, "2026-04-08T08:16:48.007413Z", `Failed to resolve ("a830bcc3.bos.braiins.com", 3336)`},
-		{"captured_S19XP_bos-25.11_rest", 1776446537, "2026-04-10T08:09:55.661376Z", `Failed to resolve ("mine.ocean.xyz", 3334)`},
-		{"captured_S19XP_bos-25.07_rest", 1776446524, "2026-04-08T08:03:18.155033Z", `Failed to resolve ("a830bcc3.bos.braiins.com", 3336)`},
+		{"S21Pro_bos-26.04_rest", 1776445677, "2026-04-08T08:16:48.007413Z", `Failed to resolve ("a830bcc3.bos.braiins.com", 3336)`},
+		{"S19XP_bos-25.11_rest", 1776446537, "2026-04-10T08:09:55.661376Z", `Failed to resolve ("mine.ocean.xyz", 3334)`},
+		{"S19XP_bos-25.07_rest", 1776446524, "2026-04-08T08:03:18.155033Z", `Failed to resolve ("a830bcc3.bos.braiins.com", 3336)`},
 	} {
 		t.Run(tc.dir, func(t *testing.T) {
 			d := ParseREST(&RESTReplies{Bodies: loadCapturedREST(t, tc.dir), At: time.Unix(tc.lastShare, 0)})
@@ -203,13 +214,37 @@ func TestParseRESTCapturedErrorsOfThisRun(t *testing.T) {
 	}
 }
 
-// The captured 26.04 replies through the driver's REST transport and login.
+// Each captured folder served as its firmware by capserve (its own REST
+// login, the token bare in Authorization; gRPC and 4028 refused, as the
+// golden runner serves it): the driver falls from gRPC to REST and reads
+// what ParseREST reads off the files, every page found.
 func TestRESTGatherCaptured(t *testing.T) {
-	m := &restMiner{bodies: loadCapturedREST(t, "captured_S21Pro_bos-26.04_rest"), password: ""}
-	d, err := gatherWith(t, &Driver{}, startREST(t, m))
-	require.NoError(t, err)
-	require.Equal(t, "S21 Pro", d.Model)
-	inDelta(t, f(247.3507543407177), d.Hashrate, "hashrate TH/s")
-	require.Len(t, d.Boards, 3)
-	require.Len(t, d.Pools, 2)
+	for _, tc := range []struct {
+		dir, model string
+		hashrate   float64
+	}{
+		{"S21Pro_bos-26.04_rest", "S21 Pro", 247.3507543407177},
+		{"S19XP_bos-25.11_rest", "S19 XP", 119.99500778523809},
+		{"S19XP_bos-25.07_rest", "S19 XP", 144.00907569446343},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			c := capserve.Load(t, filepath.Join(capturedRESTRoot, tc.dir))
+			spec := capserve.FullSpec(Name, c)
+			require.False(t, spec.GRPC || spec.RPC, "only the REST API was captured")
+			m := capserve.Start(t, c, spec)
+			drv := &Driver{}
+			d, err := gatherWith(t, drv, m.Target)
+			require.NoError(t, err)
+			require.Equal(t, pathREST, drv.path(m.Target.Host, fmt.Sprintf("%s|%d|%d|%d", m.Target.Host, m.Target.Ports.GRPC, m.Target.Ports.Web, m.Target.Ports.RPC)))
+			require.Empty(t, d.Problems, "every page the driver asks is served or not in this firmware (404)")
+			require.Equal(t, tc.model, d.Model)
+			inDelta(t, f(tc.hashrate), d.Hashrate, "hashrate TH/s")
+			require.Len(t, d.Boards, 3)
+			require.Len(t, d.Fans, 4)
+			require.Len(t, d.Pools, 2)
+			require.NotNil(t, d.PowerLimitWatts)
+			require.Empty(t, d.Errors, "read now, every entry of the history is older than this bosminer run")
+			require.NotNil(t, d.Errors)
+		})
+	}
 }

@@ -12,13 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 )
 
@@ -82,7 +82,7 @@ func (m *restMiner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.gets = append(m.gets, r.URL.Path)
-	if !m.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")] {
+	if !m.tokens[r.Header.Get("Authorization")] { // the bare token
 		http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
 		return
 	}
@@ -309,4 +309,20 @@ func TestRESTOverTLS(t *testing.T) {
 	require.NoError(t, err)
 	checkS21REST(t, d)
 	require.Equal(t, 1, m.logins)
+}
+
+// A login that works but no page found (every path 404) is not this API:
+// the gather goes on to 4028 instead of reporting an empty miner.
+func TestRESTNoPageFallsTo4028(t *testing.T) {
+	m := &restMiner{bodies: map[string][]byte{}, password: ""}
+	target := startREST(t, m)
+	rpc := &fakeminer.Miner{Replies: fakeminer.MustLoadDir(t, filepath.Join(captures, "S9_bosminer-0.2.0-d360818")), Multi: true}
+	require.NoError(t, rpc.Start("127.0.0.1:0"))
+	t.Cleanup(rpc.Close)
+	target.Ports.RPC = rpc.Port()
+	d, err := gatherWith(t, &Driver{}, target)
+	require.NoError(t, err)
+	require.Equal(t, "0.2.0-d360818", d.FirmwareVersion, "read on 4028")
+	inDelta(t, f(14.194945838709138), d.Hashrate, "MHS 1m / 1e6")
+	require.Equal(t, 2, m.logins, "root refused, then the empty password")
 }

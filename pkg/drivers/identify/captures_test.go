@@ -58,8 +58,11 @@ var apiOnly = map[string]string{
 	"braiins/S9_bOS_am1-s9-20181127-0_c34516b0":     "braiins", // version "bOS_am1-s9", Type "braiins-am1-s9"
 	"braiins/S9_bosminer-0.2.0-d360818":             "braiins",
 	"braiins/S9_bosminer-plus-0.2.0-36c56a9363":     "braiins",
-	"braiins/S9_bosminer-plus-0.2.0-ea64aec8e_docs": "braiins",   // devdetails
-	"braiins/S9_bosminer-plus-0.4.0-908ca41d":       "braiins",   // devs, asked when version fails, names BOSminer
+	"braiins/S9_bosminer-plus-0.2.0-ea64aec8e_docs": "braiins", // devdetails
+	"braiins/S9_bosminer-plus-0.4.0-908ca41d":       "braiins", // devs, asked when version fails, names BOSminer
+	"braiins/S21Pro_bos-26.04_rest":                 "",        // REST on the web port only: no gRPC or 4028 reply captured
+	"braiins/S19XP_bos-25.11_rest":                  "",
+	"braiins/S19XP_bos-25.07_rest":                  "",
 	"elphapex/DG1Plus_1.0.2":                        "",          // web only
 	"epic/S19XP_PowerPlay-BMS1.5.13":                "epic",      // /capabilities on the RPC port
 	"epic/BlockMiner_Sia_epic-miner2.0.6":           "epic",      // /summary on the RPC port (no /capabilities)
@@ -98,6 +101,7 @@ var wantIdentity = map[string][3]string{ // make, model, firmware tag
 	"vnish/S9_vnish3.8.6_26.0.1.3":                  {"Antminer", "S9", "vnish"},            // Type "Antminer S9 (vnish 3.8.6)"
 	"luxos/S19kPro_2025.4.8.220305":                 {"Antminer", "S19k Pro", "luxos"},      // Type "Antminer S19k Pro"
 	"braiins/S9_bosminer-plus-0.2.0-ea64aec8e_docs": {"Antminer", "S9", "braiins"},          // devdetails Model "Bitmain Antminer S9"
+	"braiins/S21Pro_bos-26.04_rest":                 {"Antminer", "", "braiins"},            // the root page's title "Braiins OS" alone; the model comes with the gather
 	"avalon/1566_fw24102401":                        {"AvalonMiner", "1566", "stock"},       // PROD "AvalonMiner 15-194"
 	"avalon/AvalonQ_25052801_14a19a2":               {"AvalonMiner", "Q Home", "stock"},     // PROD "Avalon Q"
 	"whatsminer/M60S_v3_20251209.16.Rel2":           {"Whatsminer", "M60S VK40", "stock"},   // msg.miner.type "M60S_VK40"
@@ -196,6 +200,9 @@ var webOnly = map[string]string{
 	"innosilicon/a11mx_issue211":           "",
 	"innosilicon/T1_dragonmint_2018":       "",
 	"sealminer/A2_2025091001":              "", // its pages need a session from login.php
+	"braiins/S21Pro_bos-26.04_rest":        "", // identification asks none of its /api/v1 pages (on a unit they need the REST login)
+	"braiins/S19XP_bos-25.11_rest":         "",
+	"braiins/S19XP_bos-25.07_rest":         "",
 }
 
 func TestIdentifyWebEndpointsBehindAnUnfamiliarPage(t *testing.T) {
