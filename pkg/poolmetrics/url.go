@@ -88,10 +88,15 @@ func ParseURL(s string) URL {
 	u.Host = strings.ToLower(host)
 	u.Port = port
 	u.Parsed = true
-	// A bare name without a port ("DevFee", a placeholder) is left as sent:
-	// it is not an address a scheme would make whole.
-	if bare && port > 0 {
+	// A bare name without a port is left as sent: it is not an address a
+	// scheme would make whole. One without a dot ("DevFee", the fee
+	// placeholder of Vnish and Hiveon) is no host on a pool's network
+	// either: nothing says which protocol it speaks.
+	switch {
+	case bare && port > 0:
 		u.Raw = SchemeV1 + "://" + u.Raw
+	case bare && !strings.ContainsAny(host, ".:"):
+		u.Scheme = ""
 	}
 	if u.Scheme == SchemeV2 {
 		u.Pubkey = strings.Trim(path, "/ ")
