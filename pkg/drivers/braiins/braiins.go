@@ -9,6 +9,11 @@
 //  3. The bosminer cgminer-style API on TCP 4028 (parse.go), for older
 //     firmware.
 //
+// When the Public API answers, the 4028 API's pools are asked too (beside
+// it once the miner is known): they carry the get and remote failures the
+// Public API lacks, added to its pools matched by host, port and user. A
+// refused 4028 port is no problem.
+//
 // Public API (gRPC method / REST path) and what it feeds, after
 // normalisation (api.go does the mapping for both transports):
 //   - Login / POST auth/login: a session token, sent as "authorization"
@@ -72,6 +77,7 @@
 package braiins
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -79,9 +85,11 @@ import (
 	"time"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/minercache"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
+	"github.com/asicmetrics/telegraf-asic/pkg/poolmetrics"
 )
 
 // Name is the driver name and the firmware tag.
@@ -204,6 +212,13 @@ func (drv *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.Miner
 	if known != pathNone {
 		order = append([]apiPath{known}, without(order, known)...)
 	}
+	// The 4028 API's pools carry what the Public API's lack (get and
+	// remote failures): asked beside a Public API known to answer, after
+	// one that answered for the first time.
+	var rpcPools func() ([]poolmetrics.Pool, error)
+	if known == pathGRPC || known == pathREST {
+		rpcPools = askPools(ctx, t)
+	}
 	var answered, last error
 	for _, p := range order {
 		connect := probeConnect(ctx)
@@ -213,6 +228,16 @@ func (drv *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.Miner
 		d, err := drv.gatherVia(ctx, t, p, connect)
 		if err == nil {
 			drv.setPath(t.Host, key, p)
+			if p != pathRPC {
+				if rpcPools == nil {
+					rpcPools = askPools(ctx, t)
+				}
+				ps, perr := rpcPools()
+				if perr = drivers.OneFailed(perr, true); perr != nil {
+					d.Problem(fmt.Errorf("4028 pools: %w", perr))
+				}
+				addPoolFailures(d.Pools, ps)
+			}
 			return d, nil
 		}
 		if errors.Is(err, drivers.ErrAuth) {
@@ -261,4 +286,37 @@ func (drv *Driver) gatherVia(ctx context.Context, t drivers.Target, p apiPath, c
 		return ParseREST(raw), nil
 	}
 	return cgminer.Gather(ctx, t, Commands, Parse)
+}
+
+// askPools asks the 4028 API's pools in the background; the function
+// returned waits for the answer.
+func askPools(ctx context.Context, t drivers.Target) func() ([]poolmetrics.Pool, error) {
+	done := make(chan struct{})
+	var ps []poolmetrics.Pool
+	var err error
+	go func() {
+		defer close(done)
+		var o jsonval.Obj
+		if o, err = (&cgminer.Client{Addr: t.RPCAddr()}).Command(ctx, "pools"); err == nil {
+			ps = cgminer.Pools(o)
+		}
+	}()
+	return func() ([]poolmetrics.Pool, error) { <-done; return ps, err }
+}
+
+// addPoolFailures fills the counters only the 4028 API keeps into the
+// Public API's pools, matched by host, port and user (the two APIs number
+// the pools differently when there are several groups).
+func addPoolFailures(pools, rpc []poolmetrics.Pool) {
+	for i := range pools {
+		p := &pools[i]
+		for _, r := range rpc {
+			if !r.URL.Parsed || r.URL.Host != p.URL.Host || r.URL.Port != p.URL.Port || r.User != p.User {
+				continue
+			}
+			p.GetFailures = cmp.Or(p.GetFailures, r.GetFailures)
+			p.RemoteFailures = cmp.Or(p.RemoteFailures, r.RemoteFailures)
+			break
+		}
+	}
 }

@@ -326,3 +326,35 @@ func TestRESTNoPageFallsTo4028(t *testing.T) {
 	inDelta(t, f(14.194945838709138), d.Hashrate, "MHS 1m / 1e6")
 	require.Equal(t, 2, m.logins, "root refused, then the empty password")
 }
+
+// The Public API's pools have no get or remote failures; the 4028 API's
+// do. A miner answering both gets them from 4028, matched by host, port
+// and user: the first gather asks 4028 after REST answered, the later ones
+// beside it. The 4028 pools reply is hand-made to match the hand-made REST
+// fixture (bosminer's keys, as in the real replies of testdata/braiins).
+func TestPoolFailuresFrom4028(t *testing.T) {
+	m := &restMiner{bodies: loadREST(t), password: "root"}
+	target := startREST(t, m)
+	rpc := &fakeminer.Miner{Replies: map[string][]byte{"pools": []byte(`{"STATUS":[{"STATUS":"S","Code":7,"Msg":"2 Pool(s)"}],` +
+		`"POOLS":[{"POOL":0,"URL":"stratum+tcp://stratum.braiins.com:3333","User":"fleet.s21a07","Status":"Alive","Accepted":5120,` +
+		`"Rejected":3,"Stale":1,"Get Failures":2,"Remote Failures":5,"Stratum Active":true},` +
+		`{"POOL":1,"URL":"stratum+tcp://other.pool:3333","User":"x","Get Failures":9,"Remote Failures":9}]}`)}}
+	require.NoError(t, rpc.Start("127.0.0.1:0"))
+	t.Cleanup(rpc.Close)
+	target.Ports.RPC = rpc.Port()
+	drv := &Driver{}
+	for range 2 {
+		d, err := gatherWith(t, drv, target)
+		require.NoError(t, err)
+		require.Empty(t, d.Problems)
+		p0 := d.Pools[0]
+		require.Equal(t, "stratum.braiins.com", p0.URL.Host)
+		require.Equal(t, int64(5120), *p0.Accepted, "from REST")
+		require.Equal(t, int64(2), *p0.GetFailures, "from 4028")
+		require.Equal(t, int64(5), *p0.RemoteFailures, "from 4028")
+		for _, p := range d.Pools[1:] {
+			require.Nil(t, p.GetFailures, "pool %d: not on 4028", p.Index)
+		}
+	}
+	require.Equal(t, []string{"pools", "pools"}, rpc.Commands())
+}
