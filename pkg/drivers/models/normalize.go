@@ -20,9 +20,24 @@ var makeAliases = map[string]string{
 	"volcminer": "VolcMiner", "elphapex": "Elphapex",
 }
 
+// makeKeyCleaner drops what spellings of a make differ by; built once (a
+// Replacer per call was one of the largest allocations of a gather).
+var makeKeyCleaner = strings.NewReplacer(" ", "", "-", "", "_", "")
+
+// canonMakes holds each make tag as itself: drivers mostly pass one.
+var canonMakes = func() map[string]string {
+	m := map[string]string{}
+	for _, v := range makeAliases {
+		m[v] = v
+	}
+	return m
+}()
+
 func canonMake(s string) string {
-	k := strings.ToLower(strings.NewReplacer(" ", "", "-", "", "_", "").Replace(s))
-	return makeAliases[k]
+	if v, ok := canonMakes[s]; ok {
+		return v
+	}
+	return makeAliases[strings.ToLower(makeKeyCleaner.Replace(s))]
 }
 
 // vendorPrefixes are words miners put before the model ("Bitmain Antminer
