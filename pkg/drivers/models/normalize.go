@@ -251,11 +251,13 @@ func form(mk, s string) string {
 	return f
 }
 
+var dashesToSpaces = strings.NewReplacer("_", " ", "-", " ")
+
 // whatsminerForm: upper case, one space before the board revision, whose
 // last digit is a production variant and becomes 0 (the table lists
 // revisions by tens) unless the table has the exact revision.
 func whatsminerForm(s string) string {
-	u := strings.ToUpper(strings.NewReplacer("_", " ", "-", " ").Replace(s))
+	u := strings.ToUpper(dashesToSpaces.Replace(s))
 	u = strings.Join(strings.Fields(u), " ")
 	m := whatsModel.FindStringSubmatch(u)
 	if m == nil {
@@ -330,11 +332,13 @@ func genericForm(s string) string {
 	return strings.Join(out, " ")
 }
 
+var keyCleaner = strings.NewReplacer(" ", "", "-", "", "_", "", ".", "")
+
 // key is how names are matched: case, spaces, '-', '_' and '.' ignored,
 // "Plus" as "+", "Hyd." as "Hydro" (stock S21 Hydro firmware says
 // "Antminer S21 Hyd.").
 func key(s string) string {
-	k := strings.NewReplacer(" ", "", "-", "", "_", "", ".", "").Replace(strings.ToUpper(s))
+	k := keyCleaner.Replace(strings.ToUpper(s))
 	k = strings.ReplaceAll(k, "PLUS", "+")
 	if strings.HasSuffix(k, "HYD") {
 		k += "RO"
