@@ -146,6 +146,15 @@ func Identifications() map[string]Identification {
 	return out
 }
 
+// IdentificationCount is how many identifications are registered. Outside
+// tests it only grows (no duplicates, no removal), so a caller can keep what
+// it derived from Identifications until it changes.
+func IdentificationCount() int {
+	mu.RLock()
+	defer mu.RUnlock()
+	return len(idents)
+}
+
 // Forgetter is a driver (or transport) that keeps state per miner: tokens,
 // sessions, which API answered. The plugin calls Forget when a miner
 // leaves its inventory, so that memory follows the inventory, not history.

@@ -1,7 +1,6 @@
 package antminer
 
 import (
-	"sort"
 	"strconv"
 	"strings"
 
@@ -109,15 +108,42 @@ var (
 	weakPrefixes   = []string{"chain_xtime", "chain_offside_", "chain_SN"}
 )
 
+// chainNumber reads the chain number after prefix (1..maxChain, decimal
+// digits only) without allocating: most keys are not chain keys, and
+// strconv's error for each of them was a third of this parser's garbage.
 func chainNumber(key, prefix string) (int, bool) {
 	if !strings.HasPrefix(key, prefix) {
 		return 0, false
 	}
-	n, err := strconv.Atoi(key[len(prefix):])
-	if err != nil || n < 1 || n > maxChain {
+	digits := key[len(prefix):]
+	if digits == "" || len(digits) > 3 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(digits); i++ {
+		c := digits[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	if n < 1 || n > maxChain {
 		return 0, false
 	}
 	return n, true
+}
+
+// chainSet is a set of chain numbers (1..maxChain).
+type chainSet struct {
+	has [maxChain + 1]bool
+	n   int
+}
+
+func (c *chainSet) add(n int) {
+	if !c.has[n] {
+		c.has[n] = true
+		c.n++
+	}
 }
 
 // PresentChains lists, sorted, the chain numbers bmminer reports present in
@@ -128,45 +154,48 @@ func chainNumber(key, prefix string) (int, bool) {
 // rate string is zero ("0.00": a dead board on an L3+, but also the padding
 // of all 16 slots on some S9 builds, so never on its own).
 func PresentChains(stats jsonval.Obj) []int {
-	strong := map[int]bool{}
-	weak := map[int]bool{}
-	zeroRate := map[int]bool{}
+	var present, weak, zeroRate chainSet
 	for k, v := range stats {
+		if !strings.HasPrefix(k, "chain_") {
+			continue
+		}
 		for _, pre := range strongPrefixes {
 			n, ok := chainNumber(k, pre)
-			if !ok || strings.HasPrefix(k, "chain_rateideal") {
+			if !ok {
 				continue
 			}
 			if chainValueShowsBoard(pre, v) {
 				if pre == "chain_rate" && isZeroRate(v) {
-					zeroRate[n] = true
+					zeroRate.add(n)
 				} else {
-					strong[n] = true
+					present.add(n)
 				}
 			}
 		}
 		for _, pre := range weakPrefixes {
 			if n, ok := chainNumber(k, pre); ok {
-				weak[n] = true
+				weak.add(n)
 			}
 		}
 	}
-	present := strong
 	count := stats.I("miner_count")
-	short := func() bool { return len(present) == 0 || (count != nil && int64(len(present)) < *count) }
-	for _, more := range []map[int]bool{weak, zeroRate} {
+	short := func() bool { return present.n == 0 || (count != nil && int64(present.n) < *count) }
+	for _, more := range []*chainSet{&weak, &zeroRate} {
 		if !short() {
 			break
 		}
-		for n := range more {
-			present[n] = true
+		for n, ok := range more.has {
+			if ok {
+				present.add(n)
+			}
 		}
 	}
-	nums := make([]int, 0, len(present))
-	for n := range present {
-		nums = append(nums, n)
+	nums := make([]int, 0, present.n)
+	for n, ok := range present.has {
+		if ok {
+			nums = append(nums, n)
+		}
 	}
-	sort.Ints(nums)
 	return nums
 }
 

@@ -5,6 +5,12 @@
 // rejects "+" is asked one command per connection, and firmware without
 // estats is asked "stats", which carries the same data. A miner that
 // refuses every command but stats (devs included) is read from stats alone.
+// Kept per miner between gathers (dropped by Forget): that its firmware has
+// no estats, for 10 minutes (statsTTL), so its later gathers ask
+// "version+summary+devs+pools+stats" in one connection instead of the
+// estats request and then stats (Avalon's cgminer joins stats with other
+// commands: the captured 10xx reply to "pools+summary+stats"). When that
+// joined stats is missing from an answered reply, the memory is dropped.
 //
 //   - version: Model (MODEL, else PROD without "AvalonMiner "), MAC (12 hex
 //     digits), FirmwareVersion (VERSION/LVERSION), APIVersion, SerialNumber (DNA).
@@ -45,8 +51,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/minercache"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 )
 
@@ -58,7 +66,15 @@ func init() {
 }
 
 // Driver gathers AvalonMiner stock firmware.
-type Driver struct{}
+type Driver struct {
+	// noEstats: per miner (host, then its RPC address), when its firmware
+	// was last seen without estats.
+	noEstats minercache.Cache[time.Time]
+}
+
+// statsTTL is how long a miner without estats is asked stats joined
+// straight away: a firmware upgrade that adds estats is read within it.
+const statsTTL = 10 * time.Minute
 
 // Name implements drivers.Driver.
 func (*Driver) Name() string { return Name }
@@ -66,15 +82,32 @@ func (*Driver) Name() string { return Name }
 // Commands asked of every miner, in one joined request when possible.
 var Commands = []string{"version", "summary", "devs", "pools", "estats"}
 
+// statsCommands are asked, joined, of a miner known to have no estats.
+var statsCommands = []string{"version", "summary", "devs", "pools", "stats"}
+
 // Gather implements drivers.Driver.
-func (*Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	c := &cgminer.Client{Addr: t.RPCAddr()}
+func (d *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
+	addr := t.RPCAddr()
+	c := &cgminer.Client{Addr: addr}
+	if seen, ok := d.noEstats.Get(t.Host, addr); ok && time.Since(seen) < statsTTL {
+		b := c.Multi(ctx, statsCommands...)
+		if _, err := b.Reply("stats"); err != nil && apiAnswered(b, statsCommands) {
+			d.noEstats.Delete(t.Host, addr)
+		}
+		if err := b.Err(); err != nil {
+			return nil, fmt.Errorf("avalon: %w", err)
+		}
+		return Parse(b), nil
+	}
 	b := c.Multi(ctx, Commands...)
-	if _, err := b.Reply("estats"); err != nil && ctx.Err() == nil && apiAnswered(b) {
+	if _, err := b.Reply("estats"); err != nil && ctx.Err() == nil && apiAnswered(b, Commands) {
 		// Older firmware has no estats; stats carries the same blobs. Some
 		// answer stats and refuse every other command (devs included): that
 		// miner is still read from stats.
 		b.Fill(c.Multi(ctx, "stats"))
+		if _, err := b.Reply("stats"); err == nil {
+			d.noEstats.Put(t.Host, addr, time.Now())
+		}
 	}
 	if err := b.Err(); err != nil {
 		return nil, fmt.Errorf("avalon: %w", err)
@@ -84,8 +117,8 @@ func (*Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData
 
 // apiAnswered tells whether the miner spoke its API: a reply, or a refusal
 // of a command in its STATUS (not a timeout or a refused connection).
-func apiAnswered(b *cgminer.Batch) bool {
-	for _, cmd := range Commands {
+func apiAnswered(b *cgminer.Batch, cmds []string) bool {
+	for _, cmd := range cmds {
 		_, err := b.Reply(cmd)
 		var api *drivers.APIError
 		if err == nil || errors.As(err, &api) {
@@ -94,3 +127,7 @@ func apiAnswered(b *cgminer.Batch) bool {
 	}
 	return false
 }
+
+// Forget implements drivers.Forgetter: drops whether host's firmware has
+// estats.
+func (d *Driver) Forget(host string) { d.noEstats.Forget(host) }

@@ -207,3 +207,92 @@ func TestVerFirmware(t *testing.T) {
 		require.Equal(t, want, verFirmware(ver), ver)
 	}
 }
+
+// A miner without estats costs two connections on its first gather (the
+// joined request, then stats) and one on every later gather (stats joined),
+// read the same; Forget starts over.
+func TestNoEstatsRemembered(t *testing.T) {
+	for _, folder := range []string{"AvalonNano3_24071801_42c628d", "AvalonQ_25052801_14a19a2",
+		"Avalon7xx_7411706-3162860", "Avalon8xx_8411803-14b0f10", "Avalon9xx_9211809-b4b3d00",
+		"A1246_21072802_4ec6bb0", "Avalon1047_19120401_d46bc64_0367a8b"} {
+		t.Run(folder, func(t *testing.T) {
+			reps := loadFolder(t, filepath.Join(captures, folder))
+			m := &fakeminer.Miner{Replies: reps, Multi: true, NUL: true}
+			target := startFake(t, m)
+			drv := &Driver{}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			first, err := drv.Gather(ctx, target)
+			require.NoError(t, err)
+			require.Equal(t, []string{"version+summary+devs+pools+estats", "stats"}, m.Commands())
+			require.NotEmpty(t, first.Boards)
+			wantProblems := problemTexts(first)
+			first.Problems = nil
+			for range 3 {
+				n := len(m.Commands())
+				again, err := drv.Gather(ctx, target)
+				require.NoError(t, err)
+				require.Equal(t, []string{"version+summary+devs+pools+stats"}, m.Commands()[n:])
+				require.Equal(t, wantProblems, problemTexts(again))
+				again.Problems = nil
+				require.Equal(t, first, again)
+			}
+			drv.Forget(target.Host)
+			n := len(m.Commands())
+			_, err = drv.Gather(ctx, target)
+			require.NoError(t, err)
+			require.Equal(t, []string{"version+summary+devs+pools+estats", "stats"}, m.Commands()[n:])
+		})
+	}
+}
+
+// Firmware with estats is never asked stats, gather after gather.
+func TestEstatsNotRemembered(t *testing.T) {
+	reps := loadFolder(t, filepath.Join(captures, "1566_fw24102401"))
+	m := &fakeminer.Miner{Replies: reps, Multi: true, NUL: true}
+	target := startFake(t, m)
+	drv := &Driver{}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for range 3 {
+		_, err := drv.Gather(ctx, target)
+		require.NoError(t, err)
+	}
+	require.Equal(t, []string{"version+summary+devs+pools+estats", "version+summary+devs+pools+estats",
+		"version+summary+devs+pools+estats"}, m.Commands())
+}
+
+// A remembered miner whose joined stats goes missing (stats refused) is
+// reported under stats and asked estats again on the next gather.
+func TestRememberedStatsLost(t *testing.T) {
+	reps := loadFolder(t, filepath.Join(captures, "AvalonNano3_24071801_42c628d"))
+	m := &fakeminer.Miner{Replies: reps, Multi: true, NUL: true}
+	target := startFake(t, m)
+	drv := &Driver{}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := drv.Gather(ctx, target)
+	require.NoError(t, err)
+	m.Close()
+	reps2 := loadFolder(t, filepath.Join(captures, "AvalonNano3_24071801_42c628d"))
+	delete(reps2, "stats")
+	m2 := &fakeminer.Miner{Replies: reps2, Multi: true, NUL: true}
+	require.NoError(t, m2.Start(target.RPCAddr()))
+	t.Cleanup(m2.Close)
+	d, err := drv.Gather(ctx, target)
+	require.NoError(t, err)
+	require.Empty(t, d.Boards)
+	problemsMention(t, d, "stats")
+	require.Equal(t, []string{"version+summary+devs+pools+stats"}, m2.Commands())
+	_, err = drv.Gather(ctx, target)
+	require.NoError(t, err)
+	require.Equal(t, "version+summary+devs+pools+estats", m2.Commands()[1])
+}
+
+func problemTexts(d *drivers.MinerData) []string {
+	var out []string
+	for _, e := range d.Problems {
+		out = append(out, e.Error())
+	}
+	return out
+}

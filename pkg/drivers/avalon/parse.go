@@ -1,6 +1,7 @@
 package avalon
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/hashunit"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/models"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/replies"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 )
 
@@ -36,6 +38,8 @@ func Parse(src Source) *drivers.MinerData {
 		p.stats("estats", r)
 	} else if r, err2 := src.Reply("stats"); err2 == nil {
 		p.stats("stats", r)
+	} else if errors.Is(err, replies.ErrNotRequested) {
+		p.problem("stats", err2) // a miner known to have no estats
 	} else {
 		p.problem("estats", err)
 	}

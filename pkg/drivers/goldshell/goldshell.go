@@ -430,6 +430,8 @@ func webPools(o jsonval.Obj) []poolmetrics.Pool {
 // suffix words of Goldshell model names, in their canonical spelling.
 var words = []string{"Mini", "Doge", "Box", "Pro", "Lite", "Max", "Plus", "SE", "III", "II"}
 
+var modelCleaner = strings.NewReplacer("Ⅲ", "III", "Ⅱ", "II", "-", " ", "_", " ")
+
 // CleanModel: "Goldshell-SC5ProⅡ" -> "SC5 Pro II", "Goldshell-SCLITE" ->
 // "SC Lite", "Goldshell KDBoxII" -> "KD Box II".
 func CleanModel(s string) string {
@@ -437,7 +439,7 @@ func CleanModel(s string) string {
 	if len(s) >= 9 && strings.EqualFold(s[:9], "goldshell") {
 		s = s[9:]
 	}
-	s = strings.NewReplacer("Ⅲ", "III", "Ⅱ", "II", "-", " ", "_", " ").Replace(s)
+	s = modelCleaner.Replace(s)
 	rs := []rune(s)
 	var out []string
 	cur := ""

@@ -140,12 +140,14 @@ var algorithmNames = map[string]string{
 	"lbry": LBRY, "lbc": LBRY,
 }
 
+var algorithmCleaner = strings.NewReplacer(" ", "", "-", "", "_", "", "(", "", ")", "")
+
 // Algorithm turns what a firmware says it hashes ("SHA256", "Blake2b",
 // "kHeavyHash", "Scrypt") into the schema's tag; "" when unknown, so the
 // caller keeps what it knew.
 func Algorithm(name string) string {
 	k := strings.ToLower(strings.TrimSpace(name))
-	k = strings.NewReplacer(" ", "", "-", "", "_", "", "(", "", ")", "").Replace(k)
+	k = algorithmCleaner.Replace(k)
 	return algorithmNames[k]
 }
 

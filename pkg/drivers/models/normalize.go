@@ -20,9 +20,24 @@ var makeAliases = map[string]string{
 	"volcminer": "VolcMiner", "elphapex": "Elphapex",
 }
 
+// makeKeyCleaner drops what spellings of a make differ by; built once (a
+// Replacer per call was one of the largest allocations of a gather).
+var makeKeyCleaner = strings.NewReplacer(" ", "", "-", "", "_", "")
+
+// canonMakes holds each make tag as itself: drivers mostly pass one.
+var canonMakes = func() map[string]string {
+	m := map[string]string{}
+	for _, v := range makeAliases {
+		m[v] = v
+	}
+	return m
+}()
+
 func canonMake(s string) string {
-	k := strings.ToLower(strings.NewReplacer(" ", "", "-", "", "_", "").Replace(s))
-	return makeAliases[k]
+	if v, ok := canonMakes[s]; ok {
+		return v
+	}
+	return makeAliases[strings.ToLower(makeKeyCleaner.Replace(s))]
 }
 
 // vendorPrefixes are words miners put before the model ("Bitmain Antminer
@@ -236,11 +251,13 @@ func form(mk, s string) string {
 	return f
 }
 
+var dashesToSpaces = strings.NewReplacer("_", " ", "-", " ")
+
 // whatsminerForm: upper case, one space before the board revision, whose
 // last digit is a production variant and becomes 0 (the table lists
 // revisions by tens) unless the table has the exact revision.
 func whatsminerForm(s string) string {
-	u := strings.ToUpper(strings.NewReplacer("_", " ", "-", " ").Replace(s))
+	u := strings.ToUpper(dashesToSpaces.Replace(s))
 	u = strings.Join(strings.Fields(u), " ")
 	m := whatsModel.FindStringSubmatch(u)
 	if m == nil {
@@ -315,11 +332,13 @@ func genericForm(s string) string {
 	return strings.Join(out, " ")
 }
 
+var keyCleaner = strings.NewReplacer(" ", "", "-", "", "_", "", ".", "")
+
 // key is how names are matched: case, spaces, '-', '_' and '.' ignored,
 // "Plus" as "+", "Hyd." as "Hydro" (stock S21 Hydro firmware says
 // "Antminer S21 Hyd.").
 func key(s string) string {
-	k := strings.NewReplacer(" ", "", "-", "", "_", "", ".", "").Replace(strings.ToUpper(s))
+	k := keyCleaner.Replace(strings.ToUpper(s))
 	k = strings.ReplaceAll(k, "PLUS", "+")
 	if strings.HasSuffix(k, "HYD") {
 		k += "RO"

@@ -20,6 +20,13 @@
 // miner_status.miner_state, chains[] (boards and failed-chain errors),
 // cooling.fans[], pools[]}; status {miner_state, failure_code, description,
 // find_miner -> FaultLight}; perf-summary current_preset -> power limit W.
+//
+// Kept per miner between gathers (dropped by Forget): a web port that
+// refused the connection while 4028 answered (switched off, or firewalled
+// with a reset) is not dialled again for 10 minutes (webRefusedTTL); its
+// gathers read 4028 alone, which is what they got from it anyway (a refused
+// web API is no problem when 4028 answers). When 4028 fails within that
+// time the memory is dropped, so the next gather asks both again.
 package vnish
 
 import (
@@ -28,10 +35,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/antminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/minercache"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 )
@@ -40,13 +49,22 @@ import (
 const Name = "vnish"
 
 func init() {
-	drivers.Register(Name, func() drivers.Driver { return Driver{Web: httpapi.NewTransport(httpapi.Options{})} })
+	drivers.Register(Name, func() drivers.Driver {
+		return Driver{Web: httpapi.NewTransport(httpapi.Options{}), WebRefused: &minercache.Cache[time.Time]{}}
+	})
 }
 
 // Driver gathers Vnish firmware. Web is shared by all its miners.
 type Driver struct {
 	Web *httpapi.Transport
+	// WebRefused keeps, per miner (host, then web address), when its web
+	// port refused while 4028 answered; nil keeps nothing.
+	WebRefused *minercache.Cache[time.Time]
 }
+
+// webRefusedTTL is how long a refused web port is not dialled: a port
+// opened later is read within it.
+const webRefusedTTL = 10 * time.Minute
 
 // Name implements drivers.Driver.
 func (Driver) Name() string { return Name }
@@ -55,6 +73,16 @@ func (Driver) Name() string { return Name }
 // login, then each page on a keep-alive connection) at the same time and
 // merges them; it fails only when neither answered.
 func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
+	if dr.WebRefused != nil {
+		if at, ok := dr.WebRefused.Get(t.Host, t.WebAddr()); ok && time.Since(at) < webRefusedTTL {
+			b := (&cgminer.Client{Addr: t.RPCAddr()}).Multi(ctx, antminer.Commands...)
+			if err := b.Err(); err != nil {
+				dr.WebRefused.Delete(t.Host, t.WebAddr())
+				return nil, fmt.Errorf("%w (web API: refused within %v, not asked)", wrapRPC(t, err), webRefusedTTL)
+			}
+			return ParseWithWeb(b, nil), nil
+		}
+	}
 	tr := httpapi.Shared(dr.Web)
 	var wg sync.WaitGroup
 	var w *httpapi.Replies
@@ -67,6 +95,9 @@ func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 	wg.Wait()
 	if err := drivers.BothFailed(wrapRPC(t, b.Err()), w.Err()); err != nil {
 		return nil, err
+	}
+	if dr.WebRefused != nil && b.Answered() && !w.Answered() && drivers.Result(w.Err()) == drivers.ResultConnectionRefused {
+		dr.WebRefused.Put(t.Host, t.WebAddr(), time.Now())
 	}
 	return ParseWithWeb(b, w), nil
 }
@@ -140,6 +171,12 @@ func board(d *drivers.MinerData, b *drivers.Board, stats jsonval.Obj, chains []i
 	}
 }
 
-// Forget implements drivers.Forgetter: the web sessions kept for host are
-// dropped (the plugin calls it when the miner leaves its inventory).
-func (dr Driver) Forget(host string) { httpapi.Shared(dr.Web).Forget(host) }
+// Forget implements drivers.Forgetter: the web sessions and a refused web
+// port kept for host are dropped (the plugin calls it when the miner leaves
+// its inventory).
+func (dr Driver) Forget(host string) {
+	httpapi.Shared(dr.Web).Forget(host)
+	if dr.WebRefused != nil {
+		dr.WebRefused.Forget(host)
+	}
+}

@@ -6,8 +6,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +19,7 @@ import (
 	"github.com/asicmetrics/telegraf-asic/internal/capserve"
 	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/minercache"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 )
@@ -279,4 +283,65 @@ func FuzzParseVnishWeb(f *testing.F) {
 			t.Fatal("nil MinerData")
 		}
 	})
+}
+
+// A web port that refuses while 4028 answers is dialled once, then not for
+// webRefusedTTL: later gathers read the same from 4028 alone. Forget, or a
+// failed 4028, starts over.
+func TestRefusedWebPortRemembered(t *testing.T) {
+	rpc, _ := split(t, filepath.Join(captures, "S21Pro_1.2.7"))
+	m := &fakeminer.Miner{Replies: rpc, Multi: true, NUL: true}
+	require.NoError(t, m.Start("127.0.0.1:0"))
+	defer m.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	webPort := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+
+	var mu sync.Mutex
+	var dials []string
+	var d net.Dialer
+	tr := httpapi.NewTransport(httpapi.Options{Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		mu.Lock()
+		dials = append(dials, addr)
+		mu.Unlock()
+		return d.DialContext(ctx, network, addr)
+	}})
+	drv := Driver{Web: tr, WebRefused: &minercache.Cache[time.Time]{}}
+	target := drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: m.Port(), Web: webPort}}
+	dialed := func() int { mu.Lock(); defer mu.Unlock(); return len(dials) }
+	gather := func() (*drivers.MinerData, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return drv.Gather(ctx, target)
+	}
+
+	first, err := gather()
+	require.NoError(t, err)
+	require.Equal(t, 1, dialed(), "the login's dial, refused")
+	require.Empty(t, first.Problems, "a refused web API is no problem when 4028 answers")
+	require.InDelta(t, 173.87094, *first.Hashrate, 1e-9)
+	for range 3 {
+		again, err := gather()
+		require.NoError(t, err)
+		require.Equal(t, first, again)
+	}
+	require.Equal(t, 1, dialed(), "not dialled again")
+	require.Len(t, m.Commands(), 4, "4028 asked every gather")
+
+	drv.Forget(target.Host)
+	_, err = gather()
+	require.NoError(t, err)
+	require.Equal(t, 2, dialed(), "dialled again after Forget")
+
+	// 4028 gone within the remembered time: its error, and both asked next.
+	m.Close()
+	_, err = gather()
+	require.Equal(t, drivers.ResultConnectionRefused, drivers.Result(err))
+	require.Contains(t, err.Error(), "not asked")
+	require.Equal(t, 2, dialed())
+	_, err = gather()
+	require.Equal(t, drivers.ResultConnectionRefused, drivers.Result(err))
+	require.Equal(t, 3, dialed())
+	require.Equal(t, []string{"127.0.0.1:" + strconv.Itoa(webPort)}, slices.Compact(dials))
 }

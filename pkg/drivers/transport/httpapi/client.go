@@ -50,6 +50,9 @@ type Options struct {
 	// requests follow each other within milliseconds; holding sockets on
 	// thousands of miners between gathers helps nobody).
 	IdleTimeout time.Duration
+	// Dial replaces net.Dialer's connect (tests count dials with it); the
+	// connection still gets the gather's deadline. nil dials TCP.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Transport is shared by a driver across its miners.
@@ -115,7 +118,7 @@ func NewTransport(o Options) *Transport {
 	rt := &http.Transport{
 		// Never a proxy from the environment: miners are on the farm LAN.
 		Proxy:               nil,
-		DialContext:         dialUntilDeadline,
+		DialContext:         dialUntilDeadline(o.Dial),
 		TLSClientConfig:     tc,
 		MaxIdleConns:        o.MaxIdleConns,
 		MaxIdleConnsPerHost: 2,
@@ -161,22 +164,37 @@ func WithConnectTimeout(ctx context.Context, d time.Duration) context.Context {
 // it is closed (its goroutines end) when the gather's time is up instead of
 // idling on in the pool. net/http hands the dial a context without the
 // request's deadline, so the deadline travels as a value.
-func dialUntilDeadline(ctx context.Context, network, addr string) (net.Conn, error) {
-	d := net.Dialer{KeepAlive: 30 * time.Second}
-	if t, ok := ctx.Value(connectKey{}).(time.Duration); ok && t > 0 {
-		d.Timeout = t
+func dialUntilDeadline(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		d := net.Dialer{KeepAlive: 30 * time.Second}
+		connect := d.DialContext
+		if dial != nil {
+			connect = dial
+		}
+		if t, ok := ctx.Value(connectKey{}).(time.Duration); ok && t > 0 {
+			d.Timeout = t
+			if dial != nil {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, t)
+				defer cancel()
+			}
+		}
+		conn, err := connect(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return withDeadline(ctx, conn), nil
 	}
-	conn, err := d.DialContext(ctx, network, addr)
-	if err != nil {
-		return nil, err
-	}
+}
+
+func withDeadline(ctx context.Context, conn net.Conn) net.Conn {
 	if dl, ok := ctx.Value(deadlineKey{}).(time.Time); ok {
 		// A moment after the request's own deadline, so that a request
 		// still in flight ends by its context (a timeout), not by a read
 		// error in the middle of a status line.
 		_ = conn.SetDeadline(dl.Add(connGrace))
 	}
-	return conn, nil
+	return conn
 }
 
 // CloseIdle closes idle connections (tests, shutdown).

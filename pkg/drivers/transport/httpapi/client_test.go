@@ -571,11 +571,11 @@ func TestWithConnectTimeout(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, `{"ok":true}`) }))
 	defer srv.Close()
 	ctx := context.Background()
-	conn, err := dialUntilDeadline(ctx, "tcp", addr(srv))
+	conn, err := dialUntilDeadline(nil)(ctx, "tcp", addr(srv))
 	require.NoError(t, err)
 	require.NoError(t, conn.Close())
 
-	_, err = dialUntilDeadline(WithConnectTimeout(ctx, time.Nanosecond), "tcp", addr(srv))
+	_, err = dialUntilDeadline(nil)(WithConnectTimeout(ctx, time.Nanosecond), "tcp", addr(srv))
 	var ne net.Error
 	require.ErrorAs(t, err, &ne)
 	require.True(t, ne.Timeout(), "a connect bound already spent: %v", err)
