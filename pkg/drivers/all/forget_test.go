@@ -11,7 +11,7 @@ import (
 // Every driver that keeps state per miner lets the plugin drop it when
 // the miner leaves the inventory; the stateless ones need not.
 func TestDriversWithPerMinerStateForget(t *testing.T) {
-	stateless := map[string]bool{"avalon": true, "hiveon": true, "luxos": true, "sealminer": true}
+	stateless := map[string]bool{"hiveon": true, "luxos": true, "sealminer": true}
 	for _, name := range drivers.Names() {
 		d, err := drivers.New(name)
 		require.NoError(t, err)
