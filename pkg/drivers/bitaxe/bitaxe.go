@@ -226,12 +226,12 @@ func pools(f drivers.Object) []poolmetrics.Pool {
 	fallback := f.Bool("isUsingFallbackStratum")
 	connected := f.Bool("isStratumConnected")
 	if st := f.Obj().O("stratum"); st != nil {
-		sf := drivers.Fields{D: f.Fields().D, Source: f.Fields().Source + " stratum"}.Of(st)
+		sf := f.Fields().Under("stratum")
 		if fallback == nil {
-			fallback = sf.Bool("usingFallback")
+			fallback = sf.Bool(st, "usingFallback")
 		}
 		if ps := st.Objs("pools"); connected == nil && len(ps) == 1 {
-			connected = drivers.Fields{D: f.Fields().D, Source: f.Fields().Source + " stratum.pools[0]"}.Of(ps[0]).Bool("connected")
+			connected = sf.Under("pools").Under("[0]").Bool(ps[0], "connected")
 		}
 	}
 	var out []poolmetrics.Pool

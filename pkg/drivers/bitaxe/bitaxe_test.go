@@ -1,6 +1,7 @@
 package bitaxe
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"net/http"
@@ -344,4 +345,19 @@ func FuzzParseBitaxe(f *testing.F) {
 			t.Fatal("nil MinerData")
 		}
 	})
+}
+
+// A NerdOS stratum value that cannot be read is a problem naming its full
+// place in the reply; the pools are still reported, without it.
+func TestNerdOSStratumBadValue(t *testing.T) {
+	raw := load(t, filepath.Join(captures, "NerdQAxePlusPlus_v1.1.0-beta1"))
+	raw[Info] = bytes.Replace(raw[Info], []byte(`"connected": true`), []byte(`"connected": [1]`), 1)
+	require.Contains(t, string(raw[Info]), `"connected": [1]`)
+	d := Parse(httpapi.RepliesFromRaw(raw))
+	require.Len(t, d.Pools, 2)
+	require.Nil(t, d.Pools[0].Alive)
+	require.True(t, *d.Pools[0].Active, "usingFallback still read")
+	require.Len(t, d.Problems, 1)
+	require.ErrorIs(t, d.Problems[0], drivers.ErrBadResponse)
+	require.Contains(t, d.Problems[0].Error(), `field "stratum.pools[0].connected"`)
 }
