@@ -341,9 +341,9 @@ func (p *apiParser) errors(s *Snapshot) {
 	switch {
 	case s.Errors != nil:
 		p.d.Errors = []drivers.MinerError{}
-		var since time.Time
-		if up := s.Details.GetBosminerUptimeS(); !s.At.IsZero() && up > 0 && up < uint64(100*365*24*time.Hour/time.Second) {
-			since = s.At.Add(-time.Duration(up)*time.Second - time.Minute)
+		var since time.Time // zero: every entry (the time of reading or the uptime unknown)
+		if up := p.d.UptimeSeconds; !s.At.IsZero() && up != nil && *up < int64(math.MaxInt64/time.Second) {
+			since = s.At.Add(-time.Duration(*up)*time.Second - time.Minute)
 		}
 		seen := map[drivers.MinerError]bool{}
 		for _, e := range s.Errors.GetErrors() {
