@@ -46,7 +46,8 @@ func main() {
 	timeout := flag.Duration("timeout", 5*time.Second, "per-miner deadline")
 	concurrency := flag.Int("concurrency", 1000, "miners at once")
 	gathers := flag.Int("gathers", 3, "gathers to run; the first includes identification")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the gathers after the first here")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the gathers from -profile-from on here")
+	profileFrom := flag.Int("profile-from", 2, "the first gather the CPU profile covers (1: the first gather, identification included)")
 	memprofile := flag.String("memprofile", "", "write a heap profile taken 3 s into the last gather here (what is live mid-gather)")
 	extra := flag.String("extra", "", "a file of more miners, one address a line (hostile-serve writes it)")
 	hostiles := flag.Int("hostile", 0, "hostile-serve: how many hostile miners")
@@ -87,7 +88,7 @@ func main() {
 		os.Exit(1)
 	}
 	for g := 1; g <= *gathers; g++ {
-		if g == 2 && *cpuprofile != "" {
+		if g == *profileFrom && *cpuprofile != "" {
 			f, err := os.Create(*cpuprofile)
 			if err == nil && pprof.StartCPUProfile(f) == nil {
 				defer pprof.StopCPUProfile()

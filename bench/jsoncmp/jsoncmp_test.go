@@ -49,10 +49,13 @@ func inputs(t testing.TB) map[string][]byte {
 // parser's hashrate, uptime, fans, chain rates, pool counters).
 var statsFields = []string{"GHS 5s", "fan1", "fan2", "fan3", "fan4", "temp_chip1", "chain_rate1", "chain_rate2", "chain_rate3", "chain_acn1"}
 
-// viaTree reads the fields from a map[string]any tree (jsonval,
-// encoding/json and sonic all give that shape).
+// viaTree reads the fields from a decoded tree: jsonval's Obj, or the
+// map[string]any encoding/json and sonic give (read as plainly).
 func viaTree(v any) (sum float64) {
-	o := jsonval.Obj(v.(map[string]any))
+	if m, ok := v.(map[string]any); ok {
+		return viaMap(m)
+	}
+	o, _ := v.(jsonval.Obj)
 	if l := o.Objs("summary"); len(l) > 0 {
 		if s := l[0].Objs("SUMMARY"); len(s) > 0 {
 			sum += *s[0].F("GHS 5s") + *s[0].F("Elapsed")
@@ -74,6 +77,43 @@ func viaTree(v any) (sum float64) {
 	}
 	// The M3 stats reply: count its STATS entries.
 	sum += float64(len(o.Objs("STATS")))
+	return sum
+}
+
+// objs is the objects of the list under key of a map tree.
+func objs(m map[string]any, key string) []map[string]any {
+	l, _ := m[key].([]any)
+	var out []map[string]any
+	for _, e := range l {
+		if o, ok := e.(map[string]any); ok {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func viaMap(o map[string]any) (sum float64) {
+	if l := objs(o, "summary"); len(l) > 0 {
+		if s := objs(l[0], "SUMMARY"); len(s) > 0 {
+			sum += *jsonval.Float(s[0]["GHS 5s"]) + *jsonval.Float(s[0]["Elapsed"])
+		}
+	}
+	if l := objs(o, "stats"); len(l) > 0 {
+		if s := objs(l[0], "STATS"); len(s) > 1 {
+			for _, f := range statsFields {
+				if x := jsonval.Float(s[1][f]); x != nil {
+					sum += *x
+				}
+			}
+		}
+	}
+	if l := objs(o, "pools"); len(l) > 0 {
+		for _, p := range objs(l[0], "POOLS") {
+			sum += *jsonval.Float(p["Accepted"])
+		}
+	}
+	// The M3 stats reply: count its STATS entries.
+	sum += float64(len(objs(o, "STATS")))
 	return sum
 }
 

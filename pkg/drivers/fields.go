@@ -88,7 +88,7 @@ func PageFields(d *MinerData, path string) Fields {
 // anything but a list is Invalid, and an element that is not an object is
 // recorded and skipped.
 func (f Fields) Section(o jsonval.Obj, key string) []jsonval.Obj {
-	v, ok := o[key]
+	v, ok := o.Lookup(key)
 	if !ok || v == nil {
 		f.Missing(key)
 		return nil
@@ -99,7 +99,7 @@ func (f Fields) Section(o jsonval.Obj, key string) []jsonval.Obj {
 // List is Section for a list the reply may leave out: absent is no
 // problem.
 func (f Fields) List(o jsonval.Obj, key string) []jsonval.Obj {
-	v, ok := o[key]
+	v, ok := o.Lookup(key)
 	if !ok || v == nil {
 		return nil
 	}
@@ -114,7 +114,7 @@ func (f Fields) list(key string, v any) []jsonval.Obj {
 	}
 	out := make([]jsonval.Obj, 0, len(l))
 	for i, e := range l {
-		m, isObj := e.(map[string]any)
+		m, isObj := e.(jsonval.Obj)
 		if !isObj {
 			f.Invalid(key+"["+strconv.Itoa(i)+"]", "not an object")
 			continue
@@ -126,15 +126,15 @@ func (f Fields) list(key string, v any) []jsonval.Obj {
 
 // Obj reads the object key: absent is Missing, anything else Invalid.
 func (f Fields) Obj(o jsonval.Obj, key string) jsonval.Obj {
-	v, ok := o[key]
+	v, ok := o.Lookup(key)
 	if !ok || v == nil {
 		f.Missing(key)
-		return nil
+		return jsonval.Obj{}
 	}
-	m, isObj := v.(map[string]any)
+	m, isObj := v.(jsonval.Obj)
 	if !isObj {
 		f.Invalid(key, "not an object")
-		return nil
+		return jsonval.Obj{}
 	}
 	return m
 }
@@ -158,7 +158,7 @@ func describe(v any) string {
 		return strconv.FormatBool(x)
 	case []any:
 		return "a list"
-	case map[string]any:
+	case jsonval.Obj, map[string]any:
 		return "an object"
 	}
 	return fmt.Sprintf("%T", v)
@@ -167,7 +167,7 @@ func describe(v any) string {
 // present returns the first key of keys whose value is known.
 func present(o jsonval.Obj, keys []string) (string, any, bool) {
 	for _, key := range keys {
-		v, ok := o[key]
+		v, ok := o.Lookup(key)
 		if !ok || v == nil {
 			continue
 		}

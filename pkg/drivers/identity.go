@@ -108,11 +108,11 @@ func (e *Evidence) RPCOK(cmd string) jsonval.Obj {
 	if r, ok := e.RPC(cmd); ok && r.OK {
 		return r.Obj
 	}
-	return nil
+	return jsonval.Obj{}
 }
 
 // VersionOK tells whether the version command answered without error.
-func (e *Evidence) VersionOK() bool { return e.RPCOK("version") != nil }
+func (e *Evidence) VersionOK() bool { return !e.RPCOK("version").IsNil() }
 
 // RPCSays tells whether any RPC reply (upper-cased) holds one of the
 // markers, which must be upper case.
@@ -189,7 +189,7 @@ func (e *Evidence) json(a Ask) jsonval.Obj {
 			return r.Obj
 		}
 	}
-	return nil
+	return jsonval.Obj{}
 }
 
 // Confidence is how sure some evidence makes a family.

@@ -172,11 +172,11 @@ func ParseBMMiner(b *cgminer.Batch, opt Options) *drivers.MinerData {
 	p.statsIdentity(replies["stats"])
 	p.identity()
 	p.summary(replies["summary"])
-	if r := replies["stats"]; r != nil {
+	if r := replies["stats"]; !r.IsNil() {
 		p.stats(r)
 	}
-	if r := replies["pools"]; r != nil {
-		if _, ok := r["POOLS"]; !ok {
+	if r := replies["pools"]; !r.IsNil() {
+		if _, ok := r.Lookup("POOLS"); !ok {
 			drivers.CommandFields(d, "pools").Missing("POOLS")
 		}
 		d.Pools = configuredPools(cgminer.Pools(r))
@@ -199,7 +199,7 @@ type parser struct {
 }
 
 func (p *parser) version(r jsonval.Obj) {
-	if r == nil {
+	if r.IsNil() {
 		return
 	}
 	vs := r.Objs("VERSION")
@@ -218,11 +218,11 @@ func (p *parser) version(r jsonval.Obj) {
 // firmware, INFO on new_api) when version did not give it, and the rate
 // unit that all rates depend on.
 func (p *parser) statsIdentity(r jsonval.Obj) {
-	if r == nil {
+	if r.IsNil() {
 		return
 	}
 	info, data := StatsEntries(r)
-	if info != nil {
+	if !info.IsNil() {
 		f := cmdFields(p.d, "stats", info)
 		if p.typ == "" {
 			p.typ = cmp.Or(f.String("Type"), f.String("type"))
@@ -234,7 +234,7 @@ func (p *parser) statsIdentity(r jsonval.Obj) {
 			p.minerName = cmp.Or(f.String("BMMiner"), f.String("CGMiner"), f.String("Cgminer"))
 		}
 	}
-	if data != nil {
+	if !data.IsNil() {
 		p.rateUnit = cmdFields(p.d, "stats", data).String("rate_unit")
 	}
 }
@@ -272,7 +272,7 @@ func (p *parser) rateFactor() float64 {
 		if f, ok := unitToTH(p.rateUnit); ok {
 			return f
 		}
-		cmdFields(p.d, "stats", nil).Bad("rate_unit", p.rateUnit)
+		cmdFields(p.d, "stats", jsonval.Obj{}).Bad("rate_unit", p.rateUnit)
 		p.rateUnit = ""
 	}
 	// What bmminer's "GHS" holds depends on the build (MH/s on an L3+).
@@ -295,7 +295,7 @@ func (p *parser) hashrate5s(f drivers.Object) *float64 {
 }
 
 func (p *parser) summary(r jsonval.Obj) {
-	if r == nil {
+	if r.IsNil() {
 		return
 	}
 	ss := r.Objs("SUMMARY")

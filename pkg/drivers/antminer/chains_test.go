@@ -26,13 +26,13 @@ func TestChainNumber(t *testing.T) {
 // Hand-made stats entries: strong keys first, then weak ones, then zero
 // rates, only while fewer chains than miner_count are found.
 func TestPresentChainsOrder(t *testing.T) {
-	require.Equal(t, []int{1, 2, 3}, PresentChains(jsonval.Obj{
+	require.Equal(t, []int{1, 2, 3}, PresentChains(jsonval.ObjOf(map[string]any{
 		"chain_acn1": 76.0, "chain_acn2": 76.0, "chain_acn3": 76.0, "chain_rateideal4": "1.0",
 		"chain_xtime5": "{}", "miner_count": 3.0,
-	}))
-	require.Equal(t, []int{6, 7, 8}, PresentChains(jsonval.Obj{
+	})))
+	require.Equal(t, []int{6, 7, 8}, PresentChains(jsonval.ObjOf(map[string]any{
 		"chain_acn6": 63.0, "chain_xtime7": "{}", "chain_SN8": "x", "chain_rate9": "0.00", "miner_count": 3.0,
-	}))
-	require.Equal(t, []int{1, 2}, PresentChains(jsonval.Obj{"chain_rate1": "0.00", "chain_rate2": "0.00"}))
-	require.Empty(t, PresentChains(jsonval.Obj{"chain_acn1": 0.0, "fan1": 5000.0}))
+	})))
+	require.Equal(t, []int{1, 2}, PresentChains(jsonval.ObjOf(map[string]any{"chain_rate1": "0.00", "chain_rate2": "0.00"})))
+	require.Empty(t, PresentChains(jsonval.ObjOf(map[string]any{"chain_acn1": 0.0, "fan1": 5000.0})))
 }

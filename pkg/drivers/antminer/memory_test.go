@@ -19,14 +19,14 @@ func TestMemoryPlansFewerWebPages(t *testing.T) {
 	require.Equal(t, WebEndpoints, m.plan(addr, t0), "unknown miner: every page")
 
 	// Both APIs answered; the web said who the miner is.
-	w := httpapi.RepliesWithErrors(map[string]jsonval.Obj{"get_system_info": {"macaddr": "aa:bb:cc:dd:ee:ff"}}, nil)
+	w := httpapi.RepliesWithErrors(map[string]jsonval.Obj{"get_system_info": jsonval.ObjOf(map[string]any{"macaddr": "aa:bb:cc:dd:ee:ff"})}, nil)
 	m.learn(addr, t0, nil, w, &drivers.MinerData{MAC: "AA:BB:CC:DD:EE:FF", Hostname: "ant-7", SerialNumber: "SN1"})
 	require.Equal(t, webPagesEveryGather, m.plan(addr, t0.Add(time.Minute)), "4028 carries stats and pools")
 
 	// A gather that did not ask get_system_info still has the identity:
 	// tags must not change between gathers.
 	d := &drivers.MinerData{}
-	m.learn(addr, t0.Add(time.Minute), nil, httpapi.RepliesWithErrors(map[string]jsonval.Obj{"summary": {}}, nil), d)
+	m.learn(addr, t0.Add(time.Minute), nil, httpapi.RepliesWithErrors(map[string]jsonval.Obj{"summary": jsonval.ObjOf(map[string]any{})}, nil), d)
 	require.Equal(t, "AA:BB:CC:DD:EE:FF", d.MAC)
 	require.Equal(t, "ant-7", d.Hostname)
 	require.Equal(t, "SN1", d.SerialNumber)
@@ -52,12 +52,12 @@ func TestMemoryAsksWebStatsWhileItAdds(t *testing.T) {
 	m := newMemory()
 	const addr = "127.0.0.9:4028"
 	t0 := time.Unix(1_700_000_000, 0)
-	w := httpapi.RepliesWithErrors(map[string]jsonval.Obj{"get_system_info": {}, "stats": {}}, nil)
+	w := httpapi.RepliesWithErrors(map[string]jsonval.Obj{"get_system_info": jsonval.ObjOf(map[string]any{}), "stats": jsonval.ObjOf(map[string]any{})}, nil)
 	m.learn(addr, t0, nil, w, &drivers.MinerData{MAC: "AA:BB:CC:DD:EE:FF"})
 	m.learnWebStats(addr, w, true)
 	require.Equal(t, append(append([]string{}, webPagesEveryGather...), "stats"), m.plan(addr, t0.Add(time.Minute)))
 
-	m.learnWebStats(addr, httpapi.RepliesWithErrors(map[string]jsonval.Obj{"summary": {}}, nil), false)
+	m.learnWebStats(addr, httpapi.RepliesWithErrors(map[string]jsonval.Obj{"summary": jsonval.ObjOf(map[string]any{})}, nil), false)
 	m.learnWebStats(addr, httpapi.RepliesWithErrors(nil, map[string]error{"stats": fmt.Errorf("x: %w", drivers.ErrTimeout)}), false)
 	require.Contains(t, m.plan(addr, t0.Add(time.Minute)), "stats", "not asked or failed: still wanted")
 

@@ -29,7 +29,7 @@ func TestReleaseVersion(t *testing.T) {
 	// page (its date is the 4028 capture's CompileTime).
 	require.Equal(t, "", ReleaseVersion(systemInfo(t, "../../../testdata/hammer/D10_2023-05-28/web_get_system_info.json")))
 	require.Equal(t, "", ReleaseVersion(systemInfo(t, filepath.Join(s19WebDir, "web_get_system_info.json"))))
-	require.Equal(t, "", ReleaseVersion(nil))
+	require.Equal(t, "", ReleaseVersion(jsonval.Obj{}))
 
 	b, err := os.ReadFile("testdata/captured_S21_get_system_info.json")
 	require.NoError(t, err)

@@ -21,18 +21,18 @@ const modeSleep = 254
 func StatsEntries(r jsonval.Obj) (info, data jsonval.Obj) {
 	entries := r.Objs("STATS")
 	for _, e := range entries {
-		_, hasChain := e["chain"]
+		_, hasChain := e.Lookup("chain")
 		switch {
-		case data == nil && (hasChain || e["Elapsed"] != nil || e["elapsed"] != nil || e["GHS 5s"] != nil || e["ID"] != nil):
+		case data.IsNil() && (hasChain || e.V("Elapsed") != nil || e.V("elapsed") != nil || e.V("GHS 5s") != nil || e.V("ID") != nil):
 			data = e
-		case info == nil && (e["Type"] != nil || e["type"] != nil):
+		case info.IsNil() && (e.V("Type") != nil || e.V("type") != nil):
 			info = e
 		}
 	}
-	if data == nil && len(entries) > 1 {
+	if data.IsNil() && len(entries) > 1 {
 		data = entries[len(entries)-1]
 	}
-	if i := r.O("INFO"); i != nil && info == nil {
+	if i := r.O("INFO"); !i.IsNil() && info.IsNil() {
 		info = i
 	}
 	return info, data
@@ -44,7 +44,7 @@ func StatsEntries(r jsonval.Obj) (info, data jsonval.Obj) {
 // d.Algorithm should be set first (they pick the rate unit).
 func ParseStats(d *drivers.MinerData, r jsonval.Obj, opt Options) {
 	p := &parser{d: d, opt: opt}
-	if _, data := StatsEntries(r); data != nil {
+	if _, data := StatsEntries(r); !data.IsNil() {
 		p.rateUnit = cmdFields(d, "stats", data).String("rate_unit")
 	}
 	p.stats(r)
@@ -53,11 +53,11 @@ func ParseStats(d *drivers.MinerData, r jsonval.Obj, opt Options) {
 
 func (p *parser) stats(r jsonval.Obj) {
 	_, data := StatsEntries(r)
-	if data == nil {
+	if data.IsNil() {
 		drivers.CommandFields(p.d, "stats").Invalid("STATS", "no data entry")
 		return
 	}
-	if _, ok := data["chain"]; ok {
+	if _, ok := data.Lookup("chain"); ok {
 		p.newAPIStats(data)
 		return
 	}
@@ -155,7 +155,7 @@ func (c *chainSet) add(n int) {
 // of all 16 slots on some S9 builds, so never on its own).
 func PresentChains(stats jsonval.Obj) []int {
 	var present, weak, zeroRate chainSet
-	for k, v := range stats {
+	for k, v := range stats.All() {
 		if !strings.HasPrefix(k, "chain_") {
 			continue
 		}
@@ -307,7 +307,7 @@ func (p *parser) legacyBoard(f drivers.Object, slot int, chains []int) drivers.B
 // boardTemps is the highest reading of a dash string (S17 and later), or
 // the single legacy value (S9, L3+).
 func boardTemps(f drivers.Object, dashKey, singleKey string) *float64 {
-	if v, ok := f.Obj()[dashKey]; ok && v != nil {
+	if v, ok := f.Obj().Lookup(dashKey); ok && v != nil {
 		if s, isStr := v.(string); isStr {
 			if m := maxOf(DashTemps(s)); m != nil {
 				return m

@@ -76,12 +76,12 @@ func parseWithWeb(b *cgminer.Batch, w *httpapi.Replies) (d *drivers.MinerData, s
 	rest := &drivers.MinerData{Algorithm: d.Algorithm, Errors: WebErrors(rs["summary"]),
 		FaultLight: WebFaultLight(rs["get_blink_status"])}
 	WebSummary(rest, rs["summary"])
-	if p := rs["pools"]; p != nil {
+	if p := rs["pools"]; !p.IsNil() {
 		rest.Pools = configuredPools(WebPools(p))
 	}
 	drivers.Merge(d, rest)
 	// summary.cgi before stats.cgi: the uptime is summary's elapsed, as on 4028.
-	if s := rs["stats"]; s != nil {
+	if s := rs["stats"]; !s.IsNil() {
 		statsAdds = fillFromWebStats(d, s)
 	}
 	applyWorkMode(d, WebSleeping(d, rs["get_miner_conf"], "bitmain-work-mode"))
@@ -118,7 +118,7 @@ func applyWorkMode(d *drivers.MinerData, sleeping *bool) {
 // webInfo is the INFO object of summary.cgi or stats.cgi.
 func webInfo(rs map[string]jsonval.Obj) jsonval.Obj {
 	for _, n := range []string{"summary", "stats", "pools"} {
-		if i := rs[n].O("INFO"); i != nil {
+		if i := rs[n].O("INFO"); !i.IsNil() {
 			return i
 		}
 	}
@@ -127,7 +127,7 @@ func webInfo(rs map[string]jsonval.Obj) jsonval.Obj {
 
 // webStatus is STATUS, an object on the web API (a list on 4028).
 func webStatus(r jsonval.Obj) jsonval.Obj {
-	if s := r.O("STATUS"); s != nil {
+	if s := r.O("STATUS"); !s.IsNil() {
 		return s
 	}
 	if l := r.Objs("STATUS"); len(l) > 0 {
@@ -138,7 +138,7 @@ func webStatus(r jsonval.Obj) jsonval.Obj {
 
 // WebIdentity reads get_system_info.cgi: macaddr, hostname, serinum.
 func WebIdentity(d *drivers.MinerData, si jsonval.Obj) {
-	if si == nil {
+	if si.IsNil() {
 		return
 	}
 	if m := si.S("macaddr"); m != "" {
@@ -174,7 +174,7 @@ func ReleaseVersion(si jsonval.Obj) string {
 // no ~1 minute average; rate_avg is since start, rate_30m 30 minutes) and
 // elapsed, where d has none yet.
 func WebSummary(d *drivers.MinerData, r jsonval.Obj) {
-	if r == nil {
+	if r.IsNil() {
 		return
 	}
 	ss := r.Objs("SUMMARY")
@@ -216,7 +216,7 @@ func WebErrors(r jsonval.Obj) []drivers.MinerError {
 	if len(ss) == 0 {
 		return nil
 	}
-	if _, ok := ss[0]["status"].([]any); !ok {
+	if _, ok := ss[0].V("status").([]any); !ok {
 		return nil
 	}
 	out := []drivers.MinerError{}
@@ -240,7 +240,7 @@ func WebErrors(r jsonval.Obj) []drivers.MinerError {
 // WebFaultLight reads get_blink_status.cgi {"blink": bool}. Other shapes
 // (Hammer's {"code":"B000"}) say nothing certain and stay absent.
 func WebFaultLight(r jsonval.Obj) *bool {
-	if r == nil {
+	if r.IsNil() {
 		return nil
 	}
 	return r.B("blink")
@@ -249,7 +249,7 @@ func WebFaultLight(r jsonval.Obj) *bool {
 // WebSleeping reads the work mode of get_miner_conf.cgi (key
 // "bitmain-work-mode", Elphapex "fc-work-mode"): 1 is sleep.
 func WebSleeping(d *drivers.MinerData, conf jsonval.Obj, key string) *bool {
-	if conf == nil {
+	if conf.IsNil() {
 		return nil
 	}
 	m := drivers.Fields{D: d, Source: "web " + WebPath("get_miner_conf")}.Int(conf, key)

@@ -172,10 +172,10 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 	// Field by field: GCMiner's own replies fill what the REST pages did
 	// not bring (the page is preferred where both came: the same reply).
 	for _, cmd := range RPCCommands {
-		if err, failed := rpcErr[cmd]; failed && !(gcminerOwn[cmd] && web[cmd] != nil) {
+		if err, failed := rpcErr[cmd]; failed && !(gcminerOwn[cmd] && !web[cmd].IsNil()) {
 			d.Problem(err)
 		}
-		if gcminerOwn[cmd] && web[cmd] == nil && r[cmd] != nil {
+		if gcminerOwn[cmd] && web[cmd].IsNil() && !r[cmd].IsNil() {
 			if statusErr(r[cmd]) == nil {
 				web[cmd] = r[cmd]
 			}
@@ -192,7 +192,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		return x
 	}
 
-	if o := first(web["ipreport"], "IPReport"); o != nil {
+	if o := first(web["ipreport"], "IPReport"); !o.IsNil() {
 		if m := o.S("mac"); m != "" {
 			if d.MAC = drivers.NormalizeMAC(m); d.MAC == "" {
 				drivers.PageFields(d, "/ipreport").Invalid("mac", fmt.Sprintf("not a MAC address: %q", m))
@@ -211,10 +211,10 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 			}
 		}
 	}
-	if v := first(r["version"], "VERSION"); v != nil {
+	if v := first(r["version"], "VERSION"); !v.IsNil() {
 		d.APIVersion = v.S("API")
 	}
-	if s := first(r["summary"], "SUMMARY"); s != nil {
+	if s := first(r["summary"], "SUMMARY"); !s.IsNil() {
 		d.Hashrate = mhs(s.F("MHS 5s", "MHS 1m"))
 		if d.Hashrate == nil {
 			drivers.CommandFields(d, "summary").Missing("MHS 5s")
@@ -222,10 +222,10 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		if e := s.I("Elapsed"); e != nil && *e >= 0 {
 			d.UptimeSeconds = e
 		}
-	} else if r["summary"] != nil {
+	} else if !r["summary"].IsNil() {
 		drivers.CommandFields(d, "summary").Missing("SUMMARY")
 	}
-	if dv := r["devs"]; dv != nil {
+	if dv := r["devs"]; !dv.IsNil() {
 		for i, e := range dv.Objs("DEVS") {
 			idx := i
 			if id := e.I("ID"); id != nil && *id >= 1 && *id <= maxBoards {
@@ -239,12 +239,12 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 			if st := e.S("Status"); st != "" {
 				x.Active = drivers.Ptr(strings.EqualFold(st, "Alive"))
 			}
-			if web["temperature"] == nil {
+			if web["temperature"].IsNil() {
 				x.Temperature = drivers.Temperature(e.F("Temperature"))
 			}
 		}
 	}
-	if tp := web["temperature"]; tp != nil {
+	if tp := web["temperature"]; !tp.IsNil() {
 		for _, e := range tp.Objs("Temperature") {
 			idx, ok := hashBoard(e)
 			if !ok {
@@ -255,7 +255,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 			x.ChipTemperature = maxSensor(e.Objs("ChipTemp"))
 		}
 	}
-	if fq := web["frequency"]; fq != nil {
+	if fq := web["frequency"]; !fq.IsNil() {
 		for _, e := range fq.Objs("Frequency") {
 			idx, ok := hashBoard(e)
 			if !ok {
@@ -280,7 +280,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		}
 	}
 
-	if m := first(web["mode"], "Mode"); m != nil {
+	if m := first(web["mode"], "Mode"); !m.IsNil() {
 		if p := m.F("Power"); p != nil && *p > 0 {
 			d.PowerLimitWatts = p
 		}
@@ -291,7 +291,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 			d.IsMining = drivers.Ptr(true)
 		}
 	}
-	if p := first(web["psu"], "PSU"); p != nil {
+	if p := first(web["psu"], "PSU"); !p.IsNil() {
 		if s := p.S("PowerIn"); s != "" {
 			if v, ok := watts(s); ok {
 				d.PowerWatts = &v
@@ -304,7 +304,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 		}
 		d.PSUFanRPM = psuFan(d, p)
 	}
-	if f := web["fan"]; f != nil {
+	if f := web["fan"]; !f.IsNil() {
 		for i, e := range f.Objs("Fan") {
 			idx := i
 			if id := e.I("ID"); id != nil && *id >= 1 && *id <= maxFans {
@@ -318,7 +318,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 			}
 		}
 	}
-	if l := first(web["led"], "LED"); l != nil {
+	if l := first(web["led"], "LED"); !l.IsNil() {
 		if code := l.I("Code"); code != nil {
 			d.FaultLight = drivers.Ptr(*code == 3)
 			d.Errors = []drivers.MinerError{}
@@ -330,7 +330,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 			}
 		}
 	}
-	if p := r["pools"]; p != nil {
+	if p := r["pools"]; !p.IsNil() {
 		d.Pools = cgminer.Pools(p)
 	}
 	return d
@@ -371,7 +371,7 @@ var ledFaults = map[int64]string{
 // statusErr reports a FluxOS reply whose STATUS is an error.
 func statusErr(o jsonval.Obj) error {
 	st := first(o, "STATUS")
-	if st == nil {
+	if st.IsNil() {
 		return nil
 	}
 	if s := strings.ToUpper(st.S("STATUS")); s == "E" || s == "F" {
@@ -381,13 +381,13 @@ func statusErr(o jsonval.Obj) error {
 }
 
 func first(o jsonval.Obj, key string) jsonval.Obj {
-	if o == nil {
-		return nil
+	if o.IsNil() {
+		return jsonval.Obj{}
 	}
 	if l := o.Objs(key); len(l) > 0 {
 		return l[0]
 	}
-	return nil
+	return jsonval.Obj{}
 }
 
 // hashBoard maps "Hash Board N" (ID N, 1-based) to slot N-1; ID 0 is the

@@ -32,7 +32,7 @@ func FuzzParseAvalon(f *testing.F) {
 			f.Add(cmd, b)
 			if obj, err := jsonval.DecodeObj(b); err == nil {
 				for _, e := range obj.Objs("STATS") {
-					for k, v := range e {
+					for k, v := range e.All() {
 						if s, ok := v.(string); ok && (strings.HasPrefix(k, "MM ID") || k == "HBinfo") {
 							f.Add("mm", []byte(s))
 						}

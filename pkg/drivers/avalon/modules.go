@@ -55,7 +55,7 @@ func (p *parser) stats(cmd string, r jsonval.Obj) {
 			key string
 		}
 		var ids []id
-		for k := range e {
+		for k := range e.All() {
 			if !strings.HasPrefix(k, "MM ID") {
 				continue
 			}
@@ -74,15 +74,15 @@ func (p *parser) stats(cmd string, r jsonval.Obj) {
 			if len(mods) >= maxModules {
 				break
 			}
-			s, ok := e[x.key].(string)
+			s, ok := e.V(x.key).(string)
 			if !ok {
-				p.f(cmd).Bad(x.key, e[x.key])
+				p.f(cmd).Bad(x.key, e.V(x.key))
 				continue
 			}
 			m := &module{name: "MM ID" + strconv.Itoa(x.n), cmd: cmd, kv: map[string]string{}, p: p}
 			parseBlob(s, m.kv)
 			// The Avalon Q puts per-chip data in HBinfo beside its one module.
-			if hb, ok := e["HBinfo"].(string); ok && len(ids) == 1 {
+			if hb, ok := e.V("HBinfo").(string); ok && len(ids) == 1 {
 				parseBlob(hb, m.kv)
 			}
 			mods = append(mods, m)

@@ -62,7 +62,7 @@ func (p *parser) reply(src Source, cmd string) (jsonval.Obj, bool) {
 	r, err := src.Reply(cmd)
 	if err != nil {
 		p.problem(cmd, err)
-		return nil, false
+		return jsonval.Obj{}, false
 	}
 	return r, true
 }

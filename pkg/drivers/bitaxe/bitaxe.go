@@ -88,7 +88,7 @@ func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 }
 
 func needAsic(info jsonval.Obj) bool {
-	_, count := info["asicCount"]
+	_, count := info.Lookup("asicCount")
 	return !count || info.S("deviceModel", "minerModel") == ""
 }
 
@@ -171,7 +171,7 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 	}
 
 	d.Pools = pools(f)
-	if _, ok := info["power_fault"]; ok {
+	if _, ok := info.Lookup("power_fault"); ok {
 		d.Errors = []drivers.MinerError{}
 		if pf := f.Text("power_fault"); pf != "" {
 			d.Errors = append(d.Errors, drivers.MinerError{Message: "power fault: " + pf})
@@ -225,7 +225,7 @@ func identify(d *drivers.MinerData, infoModel, asicModel, chip, board, host stri
 func pools(f drivers.Object) []poolmetrics.Pool {
 	fallback := f.Bool("isUsingFallbackStratum")
 	connected := f.Bool("isStratumConnected")
-	if st := f.Obj().O("stratum"); st != nil {
+	if st := f.Obj().O("stratum"); !st.IsNil() {
 		sf := f.Fields().Under("stratum")
 		if fallback == nil {
 			fallback = sf.Bool(st, "usingFallback")

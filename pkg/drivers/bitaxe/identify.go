@@ -17,9 +17,9 @@ func init() {
 				return drivers.Certain
 			}
 			o := e.WebJSON(info.What)
-			_, asic := o["ASICModel"]
-			_, board := o["boardVersion"]
-			_, stratum := o["stratumURL"]
+			_, asic := o.Lookup("ASICModel")
+			_, board := o.Lookup("boardVersion")
+			_, stratum := o.Lookup("stratumURL")
 			if asic && (board || stratum) {
 				return drivers.Certain
 			}
@@ -28,7 +28,7 @@ func init() {
 		Describe: func(e *drivers.Evidence) drivers.Identity {
 			o := e.WebJSON(info.What)
 			d := &drivers.MinerData{Make: "Bitaxe"}
-			if o != nil {
+			if !o.IsNil() {
 				identify(d, o.S("deviceModel", "minerModel"), "", o.S("ASICModel"), o.S("boardVersion"), o.S("hostname"))
 			}
 			return drivers.Identity{Make: d.Make, Firmware: "esp-miner", Model: d.Model}

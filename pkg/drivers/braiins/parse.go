@@ -28,35 +28,35 @@ func Parse(b *cgminer.Batch) *drivers.MinerData {
 	}
 	r := cgminer.Replies(p.d, b, Commands, cgminer.AnyMayLack)
 	for _, cmd := range Commands {
-		if obj := r[cmd]; obj != nil && p.description == "" {
+		if obj := r[cmd]; !obj.IsNil() && p.description == "" {
 			p.description = statusDescription(obj)
 		}
 	}
-	if o := r["version"]; o != nil {
+	if o := r["version"]; !o.IsNil() {
 		p.version(o)
 	}
-	if o := r["summary"]; o != nil {
+	if o := r["summary"]; !o.IsNil() {
 		p.summary(o)
 	}
 	// Boards come from devs and devdetails first, so that temps can tell a
 	// real board from an empty slot.
-	if o := r["devs"]; o != nil {
+	if o := r["devs"]; !o.IsNil() {
 		p.devs(o)
 	}
-	if o := r["devdetails"]; o != nil {
+	if o := r["devdetails"]; !o.IsNil() {
 		p.devdetails(o)
 	}
-	if o := r["temps"]; o != nil {
+	if o := r["temps"]; !o.IsNil() {
 		p.temps(o)
 	}
-	if o := r["fans"]; o != nil {
+	if o := r["fans"]; !o.IsNil() {
 		p.fans(o)
 	}
-	if o := r["tunerstatus"]; o != nil {
+	if o := r["tunerstatus"]; !o.IsNil() {
 		p.tunerstatus(o)
 	}
-	if o := r["pools"]; o != nil {
-		if _, ok := o["POOLS"]; !ok {
+	if o := r["pools"]; !o.IsNil() {
+		if _, ok := o.Lookup("POOLS"); !ok {
 			p.f("pools").Missing("POOLS")
 		} else {
 			p.d.Pools = cgminer.Pools(o)
@@ -142,7 +142,7 @@ func (p *parser) chains(cmd string, entries []jsonval.Obj, idKey string) []chain
 	for _, e := range entries {
 		id := p.f(cmd).NonNegInt(e, idKey)
 		if id == nil {
-			if _, ok := e[idKey]; !ok {
+			if _, ok := e.Lookup(idKey); !ok {
 				p.f(cmd).Missing(idKey)
 			}
 			continue
@@ -283,7 +283,7 @@ func (p *parser) tunerstatus(o jsonval.Obj) {
 	t := ts[0]
 	p.d.PowerWatts = p.f("tunerstatus").NonNegFloat(t, "ApproximateMinerPowerConsumption")
 	p.d.PowerLimitWatts = p.f("tunerstatus").NonNegFloat(t, "PowerLimit")
-	if _, ok := t["TunerChainStatus"].([]any); ok && p.d.Errors == nil {
+	if _, ok := t.V("TunerChainStatus").([]any); ok && p.d.Errors == nil {
 		// The tuner's chain report is this firmware's error report: clean
 		// is an empty list, not "unknown".
 		p.d.Errors = []drivers.MinerError{}

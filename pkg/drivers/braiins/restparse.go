@@ -67,7 +67,7 @@ func (rp *restParser) body(m string, v any) {
 		// A bare array of groups.
 		list, ok := v.([]any)
 		if !ok {
-			if o, isObj := v.(map[string]any); isObj {
+			if o, isObj := v.(jsonval.Obj); isObj {
 				list = jsonval.Obj(o).L("pool_groups", "poolGroups")
 			}
 			if list == nil {
@@ -77,7 +77,7 @@ func (rp *restParser) body(m string, v any) {
 		}
 		rp.s.PoolGroups = &bosapi.GetPoolGroupsResponse{}
 		for i, g := range list {
-			o, ok := g.(map[string]any)
+			o, ok := g.(jsonval.Obj)
 			if !ok {
 				rp.problem(m, fmt.Sprintf("[%d]", i), "not an object")
 				continue
@@ -86,7 +86,7 @@ func (rp *restParser) body(m string, v any) {
 		}
 		return
 	}
-	mo, ok := v.(map[string]any)
+	mo, ok := v.(jsonval.Obj)
 	if !ok {
 		rp.problem(m, "", "not a JSON object")
 		return
@@ -99,7 +99,7 @@ func (rp *restParser) body(m string, v any) {
 		rp.s.Stats = &bosapi.GetMinerStatsResponse{
 			MinerStats: rp.workStats("miner_stats", o.O("miner_stats")),
 		}
-		if ps := o.O("power_stats"); ps != nil {
+		if ps := o.O("power_stats"); !ps.IsNil() {
 			rp.s.Stats.PowerStats = &bosapi.MinerPowerStats{ApproximatedConsumption: rp.power("power_stats.approximated_consumption", ps.O("approximated_consumption"))}
 		}
 	case mHashboards:
@@ -136,12 +136,12 @@ func (rp *restParser) body(m string, v any) {
 		}
 	case mPerfMode:
 		rp.s.PerfMode = &bosapi.PerformanceMode{}
-		if tm := o.O("tunermode", "tuner_mode"); tm != nil {
+		if tm := o.O("tunermode", "tuner_mode"); !tm.IsNil() {
 			target := tm.O("target")
-			if target == nil {
+			if target.IsNil() {
 				target = tm
 			}
-			if pt := target.O("powertarget", "power_target"); pt != nil {
+			if pt := target.O("powertarget", "power_target"); !pt.IsNil() {
 				rp.s.PerfMode.Mode = &bosapi.PerformanceMode_TunerMode{TunerMode: &bosapi.TunerPerformanceMode{
 					Target: &bosapi.TunerPerformanceMode_PowerTarget{PowerTarget: &bosapi.PowerTargetMode{
 						PowerTarget: rp.power("tunermode.target.powertarget.power_target", pt.O("power_target")),
@@ -155,17 +155,17 @@ func (rp *restParser) body(m string, v any) {
 			rp.s.Tuner.OverallTunerState = bosapi.TunerState(*v)
 		}
 		ms := o.O("mode_state")
-		if ms == nil {
+		if ms.IsNil() {
 			ms = o
 		}
-		if pt := ms.O("powertargetmodestate", "power_target_mode_state"); pt != nil {
+		if pt := ms.O("powertargetmodestate", "power_target_mode_state"); !pt.IsNil() {
 			rp.s.Tuner.ModeState = &bosapi.GetTunerStateResponse_PowerTargetModeState{PowerTargetModeState: &bosapi.PowerTargetModeState{
 				CurrentTarget: rp.power("mode_state.powertargetmodestate.current_target", pt.O("current_target")),
 			}}
 		}
 	case mConfig:
 		rp.s.Config = &bosapi.GetMinerConfigurationResponse{}
-		if tc := o.O("tuner"); tc != nil {
+		if tc := o.O("tuner"); !tc.IsNil() {
 			t := &bosapi.TunerConfiguration{PowerTarget: rp.power("tuner.power_target", tc.O("power_target"))}
 			if v := rp.uint("tuner.tuner_mode", tc, 100, "tuner_mode"); v != nil {
 				t.TunerMode = drivers.Ptr(bosapi.TunerMode(*v))
@@ -188,7 +188,7 @@ func (rp *restParser) body(m string, v any) {
 
 // objs is a list of objects under key; a non-list is a Problem.
 func (rp *restParser) objs(key string, o jsonval.Obj) []jsonval.Obj {
-	v, ok := o[key]
+	v, ok := o.Lookup(key)
 	if !ok || v == nil {
 		return nil
 	}
@@ -199,7 +199,7 @@ func (rp *restParser) objs(key string, o jsonval.Obj) []jsonval.Obj {
 	}
 	out := make([]jsonval.Obj, 0, len(list))
 	for i, e := range list {
-		m, ok := e.(map[string]any)
+		m, ok := e.(jsonval.Obj)
 		if !ok {
 			rp.problem(rp.method, fmt.Sprintf("%s[%d]", key, i), "not an object")
 			continue
@@ -211,7 +211,7 @@ func (rp *restParser) objs(key string, o jsonval.Obj) []jsonval.Obj {
 
 // float reads a present number; a value of another type is a Problem.
 func (rp *restParser) float(field string, o jsonval.Obj, key string) *float64 {
-	v, ok := o[key]
+	v, ok := o.Lookup(key)
 	if !ok || v == nil {
 		return nil
 	}
@@ -236,7 +236,7 @@ func (rp *restParser) uint(field string, o jsonval.Obj, limit uint64, key string
 }
 
 func (rp *restParser) str(field string, o jsonval.Obj, key string) string {
-	v, ok := o[key]
+	v, ok := o.Lookup(key)
 	if !ok || v == nil {
 		return ""
 	}
@@ -251,7 +251,7 @@ func (rp *restParser) str(field string, o jsonval.Obj, key string) string {
 // The unit messages: an object with one number.
 
 func (rp *restParser) gh(field string, o jsonval.Obj) *bosapi.GigaHashrate {
-	if o == nil {
+	if o.IsNil() {
 		return nil
 	}
 	if v := rp.float(field+".gigahash_per_second", o, "gigahash_per_second"); v != nil {
@@ -261,7 +261,7 @@ func (rp *restParser) gh(field string, o jsonval.Obj) *bosapi.GigaHashrate {
 }
 
 func (rp *restParser) tempMsg(field string, o jsonval.Obj) *bosapi.Temperature {
-	if o == nil {
+	if o.IsNil() {
 		return nil
 	}
 	if v := rp.float(field+".degree_c", o, "degree_c"); v != nil {
@@ -271,7 +271,7 @@ func (rp *restParser) tempMsg(field string, o jsonval.Obj) *bosapi.Temperature {
 }
 
 func (rp *restParser) power(field string, o jsonval.Obj) *bosapi.Power {
-	if o == nil {
+	if o.IsNil() {
 		return nil
 	}
 	if v := rp.uint(field+".watt", o, 1<<40, "watt"); v != nil {
@@ -281,11 +281,11 @@ func (rp *restParser) power(field string, o jsonval.Obj) *bosapi.Power {
 }
 
 func (rp *restParser) workStats(field string, o jsonval.Obj) *bosapi.WorkSolverStats {
-	if o == nil {
+	if o.IsNil() {
 		return nil
 	}
 	ws := &bosapi.WorkSolverStats{NominalHashrate: rp.gh(field+".nominal_hashrate", o.O("nominal_hashrate"))}
-	if rh := o.O("real_hashrate"); rh != nil {
+	if rh := o.O("real_hashrate"); !rh.IsNil() {
 		ws.RealHashrate = &bosapi.RealHashrate{
 			Last_5S: rp.gh(field+".real_hashrate.last_5s", rh.O("last_5s")),
 			Last_1M: rp.gh(field+".real_hashrate.last_1m", rh.O("last_1m")),
@@ -304,13 +304,13 @@ func (rp *restParser) details(o jsonval.Obj) *bosapi.GetMinerDetailsResponse {
 	if s := rp.str("serial_number", o, "serial_number"); s != "" {
 		d.SerialNumber = &s
 	}
-	if id := o.O("miner_identity"); id != nil {
+	if id := o.O("miner_identity"); !id.IsNil() {
 		d.MinerIdentity = &bosapi.MinerIdentity{Name: rp.str("miner_identity.name", id, "name"), MinerModel: rp.str("miner_identity.miner_model", id, "miner_model")}
 		if v := rp.uint("miner_identity.brand", id, 100, "brand"); v != nil {
 			d.MinerIdentity.Brand = bosapi.MinerBrand(*v)
 		}
 	}
-	if bv := o.O("bos_version"); bv != nil {
+	if bv := o.O("bos_version"); !bv.IsNil() {
 		d.BosVersion = &bosapi.BosVersion{Current: rp.str("bos_version.current", bv, "current"), Major: rp.str("bos_version.major", bv, "major")}
 	}
 	if v := rp.uint("bosminer_uptime_s", o, math.MaxInt64/2, "bosminer_uptime_s"); v != nil {
@@ -327,7 +327,7 @@ func (rp *restParser) details(o jsonval.Obj) *bosapi.GetMinerDetailsResponse {
 
 func (rp *restParser) hashboard(field string, o jsonval.Obj) *bosapi.Hashboard {
 	hb := &bosapi.Hashboard{
-		Id:                strings.TrimSpace(jsonval.String(o["id"])),
+		Id:                strings.TrimSpace(jsonval.String(o.V("id"))),
 		Stats:             rp.workStats(field+".stats", o.O("stats")),
 		BoardTemp:         rp.tempMsg(field+".board_temp", o.O("board_temp")),
 		LowestInletTemp:   rp.tempMsg(field+".lowest_inlet_temp", o.O("lowest_inlet_temp")),
@@ -339,17 +339,17 @@ func (rp *restParser) hashboard(field string, o jsonval.Obj) *bosapi.Hashboard {
 	if v := rp.uint(field+".chips_count", o, math.MaxUint32, "chips_count"); v != nil {
 		hb.ChipsCount = wrapperspb.UInt32(uint32(*v))
 	}
-	if v := o.O("current_voltage"); v != nil {
+	if v := o.O("current_voltage"); !v.IsNil() {
 		if f := rp.float(field+".current_voltage.volt", v, "volt"); f != nil {
 			hb.CurrentVoltage = &bosapi.Voltage{Volt: *f}
 		}
 	}
-	if v := o.O("current_frequency"); v != nil {
+	if v := o.O("current_frequency"); !v.IsNil() {
 		if f := rp.float(field+".current_frequency.hertz", v, "hertz"); f != nil {
 			hb.CurrentFrequency = &bosapi.Frequency{Hertz: *f}
 		}
 	}
-	if hc := o.O("highest_chip_temp"); hc != nil {
+	if hc := o.O("highest_chip_temp"); !hc.IsNil() {
 		hb.HighestChipTemp = &bosapi.TemperatureSensor{Temperature: rp.tempMsg(field+".highest_chip_temp.temperature", hc.O("temperature"))}
 	}
 	if s := rp.str(field+".serial_number", o, "serial_number"); s != "" {
@@ -371,7 +371,7 @@ func (rp *restParser) poolGroup(field string, o jsonval.Obj) *bosapi.PoolGroup {
 				*b.dst = *v
 			}
 		}
-		if st := p.O("stats"); st != nil {
+		if st := p.O("stats"); !st.IsNil() {
 			pool.Stats = &bosapi.PoolStats{}
 			for _, c := range []struct {
 				key string

@@ -77,7 +77,7 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 	}
 	info := jsonval.Obj{}
 	for _, n := range []string{"summary", "stats", "pools"} {
-		if i := rs[n].O("INFO"); i != nil {
+		if i := rs[n].O("INFO"); !i.IsNil() {
 			info = i
 			break
 		}
@@ -92,11 +92,11 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 	if d.SerialNumber == "" {
 		d.SerialNumber = info.S("dev_sn")
 	}
-	if st := rs["summary"].O("STATUS"); st != nil {
+	if st := rs["summary"].O("STATUS"); !st.IsNil() {
 		d.APIVersion = st.S("api_version")
 	}
 	antminer.WebSummary(d, rs["summary"])
-	if s := rs["stats"]; s != nil {
+	if s := rs["stats"]; !s.IsNil() {
 		antminer.ParseStats(d, s, antminer.Options{})
 		for i := range d.Boards {
 			// freq_avg 62000 on a DG1+ whose configured frequency is
@@ -104,7 +104,7 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 			d.Boards[i].FrequencyMHz = nil
 		}
 	}
-	if p := rs["pools"]; p != nil {
+	if p := rs["pools"]; !p.IsNil() {
 		d.Pools = antminer.WebPools(p)
 	}
 	d.Errors = antminer.WebErrors(rs["summary"])

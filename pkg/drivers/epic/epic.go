@@ -118,8 +118,8 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 			d.IsMining = drivers.Ptr(true)
 		}
 	}
-	if status != nil {
-		if v, ok := status["Last Error"]; ok {
+	if !status.IsNil() {
+		if v, ok := status.Lookup("Last Error"); ok {
 			d.Errors = []drivers.MinerError{}
 			if v != nil {
 				msg := jsonval.String(v)
@@ -202,8 +202,8 @@ func identity(d *drivers.MinerData, model string, s jsonval.Obj) {
 // mac is the MAC of the first interface (by name, as the reply is a map)
 // that has one.
 func mac(n jsonval.Obj) string {
-	names := make([]string, 0, len(n))
-	for k := range n {
+	names := make([]string, 0, n.Len())
+	for k := range n.All() {
 		names = append(names, k)
 	}
 	sort.Strings(names)
@@ -255,7 +255,7 @@ func boards(d *drivers.MinerData, s, hr jsonval.Obj, expChips *int64) []drivers.
 		}
 		if v := f.Float(h, "Core Clock Avg"); v != nil && *v > 0 {
 			b.FrequencyMHz = v
-		} else if v := jsonval.Float(h["Core Clock"]); v != nil && *v > 0 {
+		} else if v := jsonval.Float(h.V("Core Clock")); v != nil && *v > 0 {
 			b.FrequencyMHz = v // epic-miner 2.x: one number, not a per-chip list
 		}
 	}
@@ -280,7 +280,7 @@ func boards(d *drivers.MinerData, s, hr jsonval.Obj, expChips *int64) []drivers.
 	hf := drivers.Fields{D: d, Source: Path("hashrate")}
 	if l, ok := hrList(hr); ok {
 		for _, v := range l {
-			h, ok := v.(map[string]any)
+			h, ok := v.(jsonval.Obj)
 			if !ok {
 				continue
 			}
@@ -320,7 +320,7 @@ func WrapArray(b []byte) []byte {
 }
 
 func hrList(hr jsonval.Obj) ([]any, bool) {
-	if hr == nil {
+	if hr.IsNil() {
 		return nil, false
 	}
 	if l := hr.L(ArrayKey); l != nil {
@@ -341,7 +341,7 @@ func fans(f drivers.Fields, s jsonval.Obj) []drivers.Fan {
 	rpm := s.O("Fans Rpm")
 	pct := f.Float(s.O("Fans"), "Fans Speed")
 	var out []drivers.Fan
-	for k, v := range rpm {
+	for k, v := range rpm.All() {
 		// "Fans Speed 3": a null is a fan slot without a fan.
 		if v == nil {
 			continue
@@ -380,7 +380,7 @@ func pools(f drivers.Fields, s jsonval.Obj) []poolmetrics.Pool {
 		out = append(out, poolmetrics.Pool{Index: i, URL: poolmetrics.ParseURL(c.S("pool")), User: c.S("login"),
 			Active: drivers.Ptr(i == cur)})
 	}
-	if st == nil {
+	if st.IsNil() {
 		return out
 	}
 	url, user := f.String(st, "Current Pool"), f.String(st, "Current User")

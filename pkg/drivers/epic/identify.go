@@ -18,7 +18,7 @@ func init() {
 		Asks: []drivers.ConditionalAsk{
 			drivers.Always(capabilities),
 			drivers.If(summaryAsk, func(e *drivers.Evidence) bool {
-				return e.HTTPOnRPCJSON(capabilities.What) == nil && drivers.Unsettled(e)
+				return e.HTTPOnRPCJSON(capabilities.What).IsNil() && drivers.Unsettled(e)
 			}),
 		},
 		Match: func(e *drivers.Evidence) drivers.Confidence {
@@ -30,8 +30,8 @@ func init() {
 			if strings.HasPrefix(strings.ToLower(s.S("Software")), "epic-miner") {
 				return drivers.Certain
 			}
-			if _, ok := s["HBStatus"]; ok {
-				if _, ok := s["PerpetualTune"]; ok {
+			if _, ok := s.Lookup("HBStatus"); ok {
+				if _, ok := s.Lookup("PerpetualTune"); ok {
 					return drivers.Certain
 				}
 			}

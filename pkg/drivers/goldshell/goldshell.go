@@ -159,9 +159,9 @@ func decodeWeb(body []byte) (jsonval.Obj, error) {
 	if len(t) > 0 && t[0] == '[' {
 		v, err := jsonval.Decode(t)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", drivers.ErrBadResponse, err)
+			return jsonval.Obj{}, fmt.Errorf("%w: %w", drivers.ErrBadResponse, err)
 		}
-		return jsonval.Obj{"list": v}, nil
+		return jsonval.ObjOf(map[string]any{"list": v}), nil
 	}
 	return httpapi.ParseJSON(body)
 }
@@ -229,17 +229,17 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 	web := httpapi.Pages(d, w, WebPages, func(n string) string { return webPaths[n] })
 	for _, cmd := range RPCCommands {
 		// A 4028 failure that the web page made up for is no loss.
-		if err := rpcErr[cmd]; err != nil && web[cmd] == nil {
+		if err := rpcErr[cmd]; err != nil && web[cmd].IsNil() {
 			d.Problem(drivers.CommandErr(cmd, err))
 		}
 	}
 
-	if st := web["status"]; st != nil {
+	if st := web["status"]; !st.IsNil() {
 		d.Model = CleanModel(st.S("model"))
 		d.FirmwareVersion = strings.TrimSpace(st.S("firmware"))
 	}
 	d.Algorithm = Algorithm(d.Model)
-	if s := web["setting"]; s != nil {
+	if s := web["setting"]; !s.IsNil() {
 		if name := strings.TrimSpace(s.S("name")); name != "" {
 			if mac := drivers.NormalizeMAC(name); mac != "" {
 				d.MAC = mac
@@ -248,29 +248,29 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 			}
 		}
 	}
-	if v := r["version"]; v != nil {
+	if v := r["version"]; !v.IsNil() {
 		if vs := v.Objs("VERSION"); len(vs) > 0 {
 			d.APIVersion = vs[0].S("API")
 		}
 	}
-	if s := r["summary"]; s != nil {
+	if s := r["summary"]; !s.IsNil() {
 		summary(d, s)
 	}
-	if dv := r["devs"]; dv != nil {
+	if dv := r["devs"]; !dv.IsNil() {
 		devs(d, drivers.CommandFields(d, "devs"), dv.Objs("DEVS"))
-	} else if wd := web["devs"]; wd != nil {
+	} else if wd := web["devs"]; !wd.IsNil() {
 		if l := wd.Objs("DEVS"); len(l) > 0 {
 			devs(d, drivers.PageFields(d, webPaths["devs"]), l)
 		} else {
 			webDevs(d, wd.Objs("data"))
 		}
 	}
-	if dd := r["devdetails"]; dd != nil {
+	if dd := r["devdetails"]; !dd.IsNil() {
 		devdetails(d, dd.Objs("DEVDETAILS", "DEVS"))
 	}
-	if p := r["pools"]; p != nil {
+	if p := r["pools"]; !p.IsNil() {
 		d.Pools = cgminer.Pools(p)
-	} else if p := web["pools"]; p != nil {
+	} else if p := web["pools"]; !p.IsNil() {
 		d.Pools = webPools(p)
 	}
 	return d
@@ -424,7 +424,7 @@ func webDevs(d *drivers.MinerData, list []jsonval.Obj) {
 // webPools reads /mcb/pools: a list of cgminer's pool objects in lower
 // case, under "list", "data" or "pools".
 func webPools(o jsonval.Obj) []poolmetrics.Pool {
-	return cgminer.Pools(jsonval.Obj{"POOLS": o.L("list", "data", "pools")})
+	return cgminer.Pools(jsonval.ObjOf(map[string]any{"POOLS": o.L("list", "data", "pools")}))
 }
 
 // suffix words of Goldshell model names, in their canonical spelling.

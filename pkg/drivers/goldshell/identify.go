@@ -22,7 +22,7 @@ func init() {
 				return drivers.Certain
 			}
 			o := e.WebJSON(status.What)
-			if _, fw := o["firmware"]; fw && strings.TrimSpace(o.S("model")) != "" {
+			if _, fw := o.Lookup("firmware"); fw && strings.TrimSpace(o.S("model")) != "" {
 				return drivers.Certain
 			}
 			return drivers.NoMatch

@@ -81,7 +81,7 @@ func Parse(b *cgminer.Batch) *drivers.MinerData {
 		return d
 	}
 	_, data := antminer.StatsEntries(r)
-	if data == nil {
+	if data.IsNil() {
 		return d
 	}
 	var sum float64

@@ -15,6 +15,7 @@ import (
 
 	"github.com/asicmetrics/telegraf-asic/internal/capserve"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 )
 
@@ -148,10 +149,10 @@ func TestUnitsModelsAndEdges(t *testing.T) {
 	_, err = runtime("9 days")
 	require.Error(t, err)
 
-	d, err := ParseObj(map[string]any{"data": map[string]any{
+	d, err := ParseObj(jsonval.ObjOf(map[string]any{"data": map[string]any{
 		"softver1": "x_10306_miner", "mac": "52-8c-03-36-ec-e7", "algo": "none",
 		"boards": []any{map[string]any{"no": "2", "chipnum": "0", "rtpow": "0G", "intmp": "0", "outtmp": "0", "state": false, "pcbtemp": "0-0-62-64"}},
-	}})
+	}}))
 	require.NoError(t, err)
 	require.Empty(t, d.Problems)
 	require.Equal(t, "AL3", d.Model)

@@ -27,14 +27,14 @@ func Parse(body []byte) (*drivers.MinerData, error) {
 
 // ParseObj reads a decoded userpanel reply.
 func ParseObj(o jsonval.Obj) (*drivers.MinerData, error) {
-	if w := o.O("userpanel"); w != nil && o.O("data") == nil {
+	if w := o.O("userpanel"); !w.IsNil() && o.O("data").IsNil() {
 		o = w // the {"userpanel": {...}} wrapping of some tools' dumps
 	}
 	if code := o.I("error"); code != nil && *code != 0 {
 		return nil, &drivers.APIError{Command: "userpanel", Code: *code, Msg: o.S("message")}
 	}
 	data := o.O("data")
-	if data == nil {
+	if data.IsNil() {
 		return nil, fmt.Errorf("%w: userpanel reply without a data object", drivers.ErrBadResponse)
 	}
 	d := &drivers.MinerData{Make: "IceRiver", Firmware: "stock"}

@@ -683,7 +683,7 @@ func (id *identifier) askV3(ctx context.Context, a drivers.Ask) bool {
 	}
 	id.answered(addr, what, "", raw)
 	obj, err := btminerv3.ParseReply(addr, a.What, raw)
-	if obj == nil {
+	if obj.IsNil() {
 		// Not a v3 reply, or a refusal: still what it said.
 		if o, derr := jsonval.DecodeObj(raw); derr == nil {
 			obj = o

@@ -132,7 +132,7 @@ func (dr *Driver) pages(ctx context.Context, t drivers.Target) *httpapi.Replies 
 func decode(body []byte) (jsonval.Obj, error) {
 	o, err := httpapi.ParseJSON(body)
 	if err != nil {
-		return nil, fmt.Errorf("%w: the reply is not a JSON object", drivers.ErrBadResponse)
+		return jsonval.Obj{}, fmt.Errorf("%w: the reply is not a JSON object", drivers.ErrBadResponse)
 	}
 	return o, nil
 }

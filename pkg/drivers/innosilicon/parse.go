@@ -41,7 +41,7 @@ func Parse(b *cgminer.Batch, w *httpapi.Replies) *drivers.MinerData {
 
 	identity(d, rpc, web)
 	all := web["getAll"].O("all")
-	if web["getAll"] != nil && all == nil {
+	if !web["getAll"].IsNil() && all.IsNil() {
 		page(d, "getAll").Invalid("all", "not an object")
 	}
 	hashrate(d, rpc, all)
@@ -73,7 +73,7 @@ func identity(d *drivers.MinerData, rpc, web map[string]jsonval.Obj) {
 	if d.Hostname == "" {
 		d.Hostname = ver.S("hostname")
 	}
-	if v := first(rpc["version"], "VERSION"); v != nil {
+	if v := first(rpc["version"], "VERSION"); !v.IsNil() {
 		d.FirmwareVersion = v.S("CGMiner", "Miner")
 		d.APIVersion = v.S("API")
 	}
@@ -86,16 +86,16 @@ func identity(d *drivers.MinerData, rpc, web map[string]jsonval.Obj) {
 // the web summary shows ("Hash Rate" equals "MHS 1m" there), a 1-minute
 // average. The 4028 summary's "MHS 1m" (MH/s) is next, "MHS 5s" last.
 func hashrate(d *drivers.MinerData, rpc map[string]jsonval.Obj, all jsonval.Obj) {
-	if all != nil {
+	if !all.IsNil() {
 		if _, ok := all.Get("total_hash"); ok {
 			d.Hashrate = rate(page(d, "getAll").Under("all.total_hash"), all.O("total_hash"))
 		}
 	}
 	s := first(rpc["summary"], "SUMMARY")
-	if rpc["summary"] != nil && s == nil {
+	if !rpc["summary"].IsNil() && s.IsNil() {
 		drivers.CommandFields(d, "summary").Missing("SUMMARY")
 	}
-	if s == nil {
+	if s.IsNil() {
 		return
 	}
 	if d.Hashrate == nil {
@@ -109,7 +109,7 @@ func hashrate(d *drivers.MinerData, rpc map[string]jsonval.Obj, all jsonval.Obj)
 // rate reads a web hashrate object: "Hash Rate H" in H/s, else "Hash
 // Rate" in its "Unit" (MH/s when none). The result is TH/s.
 func rate(f drivers.Fields, o jsonval.Obj) *float64 {
-	if o == nil {
+	if o.IsNil() {
 		f.Invalid("", "not an object")
 		return nil
 	}
@@ -229,7 +229,7 @@ func boards(d *drivers.MinerData, rpc, web map[string]jsonval.Obj, all jsonval.O
 }
 
 func misc(d *drivers.MinerData, rpc, web map[string]jsonval.Obj, all jsonval.Obj) {
-	if all != nil {
+	if !all.IsNil() {
 		if _, ok := all.Get("power"); ok {
 			d.PowerWatts = page(d, "getAll").Under("all").NonNegFloat(all, "power")
 		}
@@ -251,7 +251,7 @@ func misc(d *drivers.MinerData, rpc, web map[string]jsonval.Obj, all jsonval.Obj
 			d.Fans = []drivers.Fan{{Index: 0, Percent: p}}
 		}
 	}
-	if ed := web["getErrorDetail"]; ed != nil {
+	if ed := web["getErrorDetail"]; !ed.IsNil() {
 		if code := page(d, "getErrorDetail").Int(ed, "code"); code != nil {
 			d.Errors = []drivers.MinerError{}
 			if *code != 0 {
@@ -262,13 +262,13 @@ func misc(d *drivers.MinerData, rpc, web map[string]jsonval.Obj, all jsonval.Obj
 		}
 	}
 	switch {
-	case rpc["pools"] != nil:
+	case !rpc["pools"].IsNil():
 		d.Pools = cgminer.Pools(rpc["pools"])
-	case web["pools"] != nil:
+	case !web["pools"].IsNil():
 		wp := web["pools"]
 		if wp.L("POOLS") == nil {
 			// A list of {url, user, ...} objects under "pools".
-			wp = jsonval.Obj{"POOLS": wp.L("pools", "data")}
+			wp = jsonval.ObjOf(map[string]any{"POOLS": wp.L("pools", "data")})
 		}
 		d.Pools = cgminer.Pools(wp)
 	case web["summary"].L("POOLS") != nil:
@@ -317,5 +317,5 @@ func first(o jsonval.Obj, key string) jsonval.Obj {
 	if l := o.Objs(key); len(l) > 0 {
 		return l[0]
 	}
-	return nil
+	return jsonval.Obj{}
 }

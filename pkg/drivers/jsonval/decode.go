@@ -28,6 +28,7 @@ var errDepth = errors.New("json: nested too deeply")
 func decode(b []byte) (any, error) {
 	d := decoderPool.Get().(*decoder)
 	d.b, d.i = b, 0
+	d.sizeSlabs(len(b))
 	d.ws()
 	v, err := d.value(0)
 	d.release()
@@ -48,11 +49,99 @@ type decoder struct {
 	// nums is the tail of the current chunk numbers' text is copied into:
 	// one allocation per chunk instead of one per number.
 	nums []byte
+
+	// mem, objs and elems are the free tails of this decode's slabs:
+	// objects' members, objects and arrays' elements are cut from them, a
+	// few allocations per reply instead of one or more per object. They
+	// are never shared with another decode, so a value kept after the
+	// decode keeps only its own reply's slabs alive.
+	mem               []member
+	objs              []object
+	elems             []any
+	memN, objN, elemN int // the size of the next slab of each
+	seen              [internSlots / 64]uint64
 }
 
 type kv struct {
 	k string
 	v any
+	s uint16 // the key's slot in internTable (its hash), for duplicates
+}
+
+// sizeSlabs estimates, for a reply of n bytes, how many members, objects
+// and elements it holds (the captured replies average 30 bytes of JSON a
+// member, 280 an array element, 360 an object), so a slab is about the
+// size of what is left to decode: a small reply gets small slabs.
+func (d *decoder) sizeSlabs(n int) {
+	d.memN, d.objN, d.elemN = n/28+1, n/320+1, n/256+1
+}
+
+// slab is the size of a new slab when need does not fit in the rest of
+// the current one: what the estimate says is left, within bounds.
+func slab(need int, left *int, lo, hi int) int {
+	size := max(need, min(max(*left, lo), hi))
+	*left -= size
+	return size
+}
+
+func (d *decoder) members(n int) []member {
+	if n > len(d.mem) {
+		d.mem = make([]member, slab(n, &d.memN, 8, 1024))
+	}
+	m := d.mem[:n:n]
+	d.mem = d.mem[n:]
+	return m
+}
+
+func (d *decoder) newObject() *object {
+	if len(d.objs) == 0 {
+		d.objs = make([]object, slab(1, &d.objN, 2, 256))
+	}
+	o := &d.objs[0]
+	d.objs = d.objs[1:]
+	return o
+}
+
+func (d *decoder) list(n int) []any {
+	if n > len(d.elems) {
+		d.elems = make([]any, slab(n, &d.elemN, 4, 1024))
+	}
+	l := d.elems[:n:n]
+	d.elems = d.elems[n:]
+	return l
+}
+
+// build makes the object of pairs, each key once with its last value.
+// A key seen before in this object is found through a bit per key slot:
+// only when two keys share a slot are the earlier keys compared.
+func (d *decoder) build(pairs []kv) Obj {
+	n := 0
+	for i := range pairs {
+		p := pairs[i]
+		w, bit := p.s>>6, uint64(1)<<(p.s&63)
+		if d.seen[w]&bit != 0 {
+			dup := false
+			for j := range n {
+				if pairs[j].k == p.k {
+					pairs[j].v, dup = p.v, true
+					break
+				}
+			}
+			if dup {
+				continue
+			}
+		}
+		d.seen[w] |= bit
+		pairs[n] = p
+		n++
+	}
+	o := d.newObject()
+	o.m = d.members(n)
+	for i := range n {
+		o.m[i] = member{pairs[i].k, pairs[i].v}
+		d.seen[pairs[i].s>>6] = 0
+	}
+	return Obj{o}
 }
 
 // maxScratch bounds the scratch kept in the pool between decodes, so one
@@ -71,6 +160,7 @@ func (d *decoder) release() {
 		d.vals = nil
 	}
 	d.b, d.kvs, d.vals = nil, d.kvs[:0], d.vals[:0]
+	d.mem, d.objs, d.elems = nil, nil, nil
 	// nums stays: its free tail is never shared, the written part belongs
 	// to the numbers handed out.
 	decoderPool.Put(d)
@@ -134,14 +224,14 @@ func (d *decoder) object(depth int) (any, error) {
 	d.ws()
 	if d.i < len(d.b) && d.b[d.i] == '}' {
 		d.i++
-		return make(map[string]any), nil
+		return Obj{emptyObject}, nil
 	}
 	for {
 		d.ws()
 		if d.i >= len(d.b) || d.b[d.i] != '"' {
 			return nil, d.fail("expected a key")
 		}
-		k, err := d.key()
+		k, slot, err := d.key()
 		if err != nil {
 			return nil, err
 		}
@@ -155,7 +245,7 @@ func (d *decoder) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		d.kvs = append(d.kvs, kv{k, v})
+		d.kvs = append(d.kvs, kv{k, v, slot})
 		d.ws()
 		if d.i >= len(d.b) {
 			return nil, d.fail("expected ',' or '}'")
@@ -166,13 +256,10 @@ func (d *decoder) object(depth int) (any, error) {
 		case '}':
 			d.i++
 			pairs := d.kvs[base:]
-			m := make(map[string]any, len(pairs))
-			for _, p := range pairs {
-				m[p.k] = p.v // a duplicate key keeps its last value
-			}
+			o := d.build(pairs)
 			clear(pairs)
 			d.kvs = d.kvs[:base]
-			return m, nil
+			return o, nil
 		default:
 			return nil, d.fail("expected ',' or '}'")
 		}
@@ -206,7 +293,7 @@ func (d *decoder) array(depth int) (any, error) {
 			d.i++
 		case ']':
 			d.i++
-			l := make([]any, len(d.vals)-base)
+			l := d.list(len(d.vals) - base)
 			copy(l, d.vals[base:])
 			clear(d.vals[base:])
 			d.vals = d.vals[:base]
@@ -300,20 +387,25 @@ func (d *decoder) num(t []byte) any {
 // key reads an object key. Keys repeat across every reply of a fleet
 // ("GHS 5s", "fan1", "STATUS"), so plain short ones come from a small
 // shared table instead of a new string per key per miner.
-func (d *decoder) key() (string, error) {
+func (d *decoder) key() (string, uint16, error) {
 	start := d.i + 1
 	for j := start; j < len(d.b) && j-start <= maxInterned; j++ {
 		c := d.b[j]
 		if c == '"' {
 			d.i = j + 1
-			return intern(d.b[start:j]), nil
+			k, slot := intern(d.b[start:j])
+			return k, slot, nil
 		}
 		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
 			break
 		}
 	}
-	return d.str()
+	k, err := d.str()
+	return k, uint16(maphash.String(internSeed, k)), err
 }
+
+// emptyObject is every decoded {}: read-only, so one is enough.
+var emptyObject = &object{}
 
 // maxInterned is the longest key kept in the table.
 const maxInterned = 64
@@ -326,21 +418,24 @@ const maxInterned = 64
 // some 45% of them shared a slot with another and kept evicting it (the
 // misses were 4% of a steady gather's allocations); at 65,536 (512 KiB of
 // pointers) about 4% of the keys do.
-var internTable [1 << 16]atomic.Pointer[string]
+var internTable [internSlots]atomic.Pointer[string]
+
+const internSlots = 1 << 16
 
 // internSeed seeds the table's hash (the runtime's, hardware-assisted:
 // a byte-at-a-time hash was most of the cost of a key).
 var internSeed = maphash.MakeSeed()
 
-func intern(b []byte) string {
+func intern(b []byte) (string, uint16) {
 	h := maphash.Bytes(internSeed, b)
-	slot := &internTable[h&uint64(len(internTable)-1)]
+	i := uint16(h) // internSlots is 1<<16
+	slot := &internTable[i]
 	if p := slot.Load(); p != nil && *p == string(b) {
-		return *p
+		return *p, i
 	}
 	s := string(b)
 	slot.Store(&s)
-	return s
+	return s, i
 }
 
 // strValue reads a string value. Short plain ones repeat across a fleet

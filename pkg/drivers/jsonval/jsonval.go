@@ -6,15 +6,15 @@ package jsonval
 
 import (
 	"encoding/json"
+	"iter"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 )
 
-// Obj is a decoded JSON object.
-type Obj map[string]any
-
-// Decode parses JSON keeping numbers exact (json.Number). It does not
+// Decode parses JSON keeping numbers exact (json.Number): objects are Obj,
+// arrays []any, the rest string, json.Number, bool or nil. It does not
 // repair anything; see the transports for that.
 func Decode(b []byte) (any, error) { return decode(b) }
 
@@ -22,11 +22,11 @@ func Decode(b []byte) (any, error) { return decode(b) }
 func DecodeObj(b []byte) (Obj, error) {
 	v, err := Decode(b)
 	if err != nil {
-		return nil, err
+		return Obj{}, err
 	}
-	m, ok := v.(map[string]any)
+	m, ok := v.(Obj)
 	if !ok {
-		return nil, &json.UnmarshalTypeError{Value: kind(v), Type: nil}
+		return Obj{}, &json.UnmarshalTypeError{Value: kind(v), Type: nil}
 	}
 	return m, nil
 }
@@ -47,10 +47,192 @@ func kind(v any) string {
 	return "value"
 }
 
+// Obj is a decoded JSON object: its members in the order sent, each key
+// once (a repeated key keeps its last value, as encoding/json does). The
+// zero Obj is an absent object; every accessor of it returns absent. An
+// Obj is read-only once decoded.
+//
+// It is not a map: a reply's objects are laid out in a few slabs per
+// decode instead of one hash map each (maps were 40% of the bytes a gather
+// allocated), and a lookup scans the keys, which is as fast for the few
+// dozen keys a miner's object has.
+type Obj struct{ p *object }
+
+type object struct{ m []member }
+
+type member struct {
+	k string
+	v any
+}
+
+// Len is the number of members.
+func (o Obj) Len() int {
+	if o.p == nil {
+		return 0
+	}
+	return len(o.p.m)
+}
+
+// IsNil tells an absent object (not sent, or not an object) from a
+// present one, which may be empty.
+func (o Obj) IsNil() bool { return o.p == nil }
+
+// Lookup returns the value of key k and whether the object has it.
+func (o Obj) Lookup(k string) (any, bool) {
+	if o.p == nil {
+		return nil, false
+	}
+	for i := range o.p.m {
+		if o.p.m[i].k == k {
+			return o.p.m[i].v, true
+		}
+	}
+	return nil, false
+}
+
+// V is the value of key k, nil when absent.
+func (o Obj) V(k string) any {
+	v, _ := o.Lookup(k)
+	return v
+}
+
+// All yields the members in the order sent.
+func (o Obj) All() iter.Seq2[string, any] {
+	return func(yield func(string, any) bool) {
+		if o.p == nil {
+			return
+		}
+		for _, m := range o.p.m {
+			if !yield(m.k, m.v) {
+				return
+			}
+		}
+	}
+}
+
+// Keys are the keys in the order sent.
+func (o Obj) Keys() []string {
+	out := make([]string, 0, o.Len())
+	for k := range o.All() {
+		out = append(out, k)
+	}
+	return out
+}
+
+// ObjOf makes an Obj of a map (nested maps and []any inside become Obj and
+// []any of the same), its keys sorted: for values built in code and tests.
+func ObjOf(m map[string]any) Obj {
+	if m == nil {
+		return Obj{}
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	o := &object{m: make([]member, len(keys))}
+	for i, k := range keys {
+		o.m[i] = member{k, fromPlain(m[k])}
+	}
+	return Obj{o}
+}
+
+// With returns a copy of o with key k set to v (added at the end when
+// absent): for the few objects a driver assembles from two replies.
+func (o Obj) With(k string, v any) Obj {
+	n := &object{m: make([]member, 0, o.Len()+1)}
+	set := false
+	for kk, vv := range o.All() {
+		if kk == k {
+			vv, set = v, true
+		}
+		n.m = append(n.m, member{kk, vv})
+	}
+	if !set {
+		n.m = append(n.m, member{k, v})
+	}
+	return Obj{n}
+}
+
+func fromPlain(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		return ObjOf(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = fromPlain(e)
+		}
+		return out
+	}
+	return v
+}
+
+// Map is o as a map[string]any, nested objects too (Plain): for tests and
+// encoding, not the hot path.
+func (o Obj) Map() map[string]any {
+	if o.p == nil {
+		return nil
+	}
+	out := make(map[string]any, len(o.p.m))
+	for _, m := range o.p.m {
+		out[m.k] = Plain(m.v)
+	}
+	return out
+}
+
+// Plain is v with every Obj in it made a map[string]any: the shapes
+// encoding/json decodes to.
+func Plain(v any) any {
+	switch x := v.(type) {
+	case Obj:
+		return x.Map()
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = Plain(e)
+		}
+		return out
+	}
+	return v
+}
+
+// String is o as JSON, so an object printed with %v reads as one.
+func (o Obj) String() string {
+	b, err := o.MarshalJSON()
+	if err != nil {
+		return "{?}"
+	}
+	return string(b)
+}
+
+// MarshalJSON encodes the members in the order sent.
+func (o Obj) MarshalJSON() ([]byte, error) {
+	if o.p == nil {
+		return []byte("null"), nil
+	}
+	b := []byte{'{'}
+	for i, m := range o.p.m {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		k, err := json.Marshal(m.k)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(m.v)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, k...), ':'), v...)
+	}
+	return append(b, '}'), nil
+}
+
 // Get returns the value of the first key present.
 func (o Obj) Get(keys ...string) (any, bool) {
 	for _, k := range keys {
-		if v, ok := o[k]; ok && v != nil {
+		if v, ok := o.Lookup(k); ok && v != nil {
 			return v, true
 		}
 	}
@@ -86,7 +268,7 @@ func (o Obj) B(keys ...string) *bool {
 // O returns the first present key as an object.
 func (o Obj) O(keys ...string) Obj {
 	v, _ := o.Get(keys...)
-	m, _ := v.(map[string]any)
+	m, _ := v.(Obj)
 	return m
 }
 
@@ -103,7 +285,7 @@ func (o Obj) Objs(keys ...string) []Obj {
 	l := o.L(keys...)
 	out := make([]Obj, 0, len(l))
 	for _, e := range l {
-		if m, ok := e.(map[string]any); ok {
+		if m, ok := e.(Obj); ok {
 			out = append(out, m)
 		}
 	}

@@ -30,41 +30,41 @@ func Parse(b *cgminer.Batch) *drivers.MinerData {
 	r := cgminer.Replies(p.d, b, Commands, func(cmd string) bool { return optional[cmd] })
 
 	// Identity first: the model decides the algorithm.
-	if o := r["version"]; o != nil {
+	if o := r["version"]; !o.IsNil() {
 		p.version(o)
 	}
 	profile := ""
-	if o := r["config"]; o != nil {
+	if o := r["config"]; !o.IsNil() {
 		profile = p.config(o)
 	}
-	if o := r["profiles"]; o != nil && profile != "" {
+	if o := r["profiles"]; !o.IsNil() && profile != "" {
 		p.profiles(o, profile)
 	}
-	if o := r["summary"]; o != nil {
+	if o := r["summary"]; !o.IsNil() {
 		p.summary(o)
 	}
 	// Per-board sources, most precise first: each fills only what is
 	// still unknown where sources overlap.
-	if o := r["temps"]; o != nil {
+	if o := r["temps"]; !o.IsNil() {
 		p.temps(o)
 	}
-	if o := r["devs"]; o != nil {
+	if o := r["devs"]; !o.IsNil() {
 		p.devs(o)
 	}
-	if o := r["stats"]; o != nil {
-		p.stats(o, r["fans"] == nil)
+	if o := r["stats"]; !o.IsNil() {
+		p.stats(o, r["fans"].IsNil())
 	}
 	p.applyFallbacks()
-	if o := r["fans"]; o != nil {
+	if o := r["fans"]; !o.IsNil() {
 		p.fans(o)
 	}
-	if o := r["power"]; o != nil {
+	if o := r["power"]; !o.IsNil() {
 		p.power(o)
 	}
-	if o := r["pools"]; o != nil {
+	if o := r["pools"]; !o.IsNil() {
 		p.d.Pools = cgminer.Pools(o)
 	}
-	if o := r["events"]; o != nil {
+	if o := r["events"]; !o.IsNil() {
 		p.events(o)
 	}
 	if isScrypt(p.d.Model) {
@@ -110,7 +110,7 @@ func (p *parser) first(cmd string, o jsonval.Obj, section string) jsonval.Obj {
 	objs := o.Objs(section)
 	if len(objs) == 0 {
 		p.f(cmd).Missing(section)
-		return nil
+		return jsonval.Obj{}
 	}
 	return objs[0]
 }
@@ -118,7 +118,7 @@ func (p *parser) first(cmd string, o jsonval.Obj, section string) jsonval.Obj {
 // num reads a number; absent is nil, present but unreadable (or negative
 // when nonNeg) is a problem.
 func (p *parser) num(cmd string, o jsonval.Obj, key string, nonNeg bool) *float64 {
-	v, ok := o[key]
+	v, ok := o.Lookup(key)
 	if !ok || v == nil {
 		return nil
 	}
@@ -131,7 +131,7 @@ func (p *parser) num(cmd string, o jsonval.Obj, key string, nonNeg bool) *float6
 }
 
 func (p *parser) integer(cmd string, o jsonval.Obj, key string) *int64 {
-	v, ok := o[key]
+	v, ok := o.Lookup(key)
 	if !ok || v == nil {
 		return nil
 	}
@@ -146,7 +146,7 @@ func (p *parser) integer(cmd string, o jsonval.Obj, key string) *int64 {
 // index reads a 0-based slot number below limit.
 func (p *parser) index(cmd string, o jsonval.Obj, limit int, keys ...string) (int, bool) {
 	for _, k := range keys {
-		v, ok := o[k]
+		v, ok := o.Lookup(k)
 		if !ok || v == nil {
 			continue
 		}
@@ -198,7 +198,7 @@ func unitPerTH(u string) (float64, bool) {
 
 func (p *parser) version(o jsonval.Obj) {
 	v := p.first("version", o, "VERSION")
-	if v == nil {
+	if v.IsNil() {
 		return
 	}
 	p.d.FirmwareVersion = v.S("LUXminer", "Miner")
@@ -209,7 +209,7 @@ func (p *parser) version(o jsonval.Obj) {
 // config fills identity and state and returns the active profile's name.
 func (p *parser) config(o jsonval.Obj) string {
 	c := p.first("config", o, "CONFIG")
-	if c == nil {
+	if c.IsNil() {
 		return ""
 	}
 	if mac := c.S("MACAddr"); mac != "" {
@@ -252,7 +252,7 @@ func (p *parser) profiles(o jsonval.Obj, name string) {
 
 func (p *parser) summary(o jsonval.Obj) {
 	s := p.first("summary", o, "SUMMARY")
-	if s == nil {
+	if s.IsNil() {
 		return
 	}
 	// The 1-minute average; the 5 s value is noisy and only a fallback.
@@ -268,8 +268,8 @@ func (p *parser) summary(o jsonval.Obj) {
 func (p *parser) temps(o jsonval.Obj) {
 	labels := map[string]string{}
 	for _, m := range o.Objs("METADATA") {
-		for k, v := range m {
-			if lo, ok := v.(map[string]any); ok {
+		for k, v := range m.All() {
+			if lo, ok := v.(jsonval.Obj); ok {
 				labels[k] = strings.ToLower(jsonval.Obj(lo).S("Label"))
 			}
 		}
@@ -283,8 +283,8 @@ func (p *parser) temps(o jsonval.Obj) {
 			i = pos
 		}
 		var hot, inlet, outlet, chip *float64
-		keys := make([]string, 0, len(t))
-		for k := range t {
+		keys := make([]string, 0, t.Len())
+		for k := range t.All() {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
@@ -293,7 +293,7 @@ func (p *parser) temps(o jsonval.Obj) {
 				continue
 			}
 			label, named := labels[k]
-			if !named && (len(labels) > 0 || jsonval.Float(t[k]) == nil) {
+			if !named && (len(labels) > 0 || jsonval.Float(t.V(k)) == nil) {
 				continue // not a sensor
 			}
 			v := p.num("temps", t, k, false)
@@ -367,12 +367,12 @@ func statsEntry(o jsonval.Obj) jsonval.Obj {
 			return s
 		}
 	}
-	return nil
+	return jsonval.Obj{}
 }
 
 func (p *parser) stats(o jsonval.Obj, wantFans bool) {
 	s := statsEntry(o)
-	if s == nil {
+	if s.IsNil() {
 		p.f("stats").Invalid("STATS", "no entry with counters")
 		return
 	}
@@ -436,7 +436,7 @@ func (p *parser) stats(o jsonval.Obj, wantFans bool) {
 // sensors reads a dash string like "47-34-34-47" and returns the hottest
 // reading; 0 is an absent sensor.
 func (p *parser) sensors(cmd string, o jsonval.Obj, key string) *float64 {
-	v, ok := o[key]
+	v, ok := o.Lookup(key)
 	if !ok || v == nil {
 		return nil
 	}
@@ -477,7 +477,7 @@ func (p *parser) statsFans(s jsonval.Obj) {
 	}
 	for n := 1; n <= count; n++ {
 		rpm := p.integer("stats", s, "fan"+strconv.Itoa(n))
-		if rpm == nil || (*rpm == 0 && s["fan_num"] == nil) {
+		if rpm == nil || (*rpm == 0 && s.V("fan_num") == nil) {
 			continue
 		}
 		p.d.Fans = append(p.d.Fans, drivers.Fan{Index: n - 1, RPM: rpm})
@@ -534,7 +534,7 @@ func (p *parser) fans(o jsonval.Obj) {
 
 func (p *parser) power(o jsonval.Obj) {
 	w := p.first("power", o, "POWER")
-	if w == nil {
+	if w.IsNil() {
 		return
 	}
 	p.d.PowerWatts = p.num("power", w, "Watts", true)
@@ -543,7 +543,7 @@ func (p *parser) power(o jsonval.Obj) {
 // events are current conditions; the sleeping/shut-down ones mean the
 // miner is not mining.
 func (p *parser) events(o jsonval.Obj) {
-	if _, ok := o["EVENTS"].([]any); !ok {
+	if _, ok := o.V("EVENTS").([]any); !ok {
 		p.f("events").Invalid("EVENTS", "not a list")
 		return
 	}

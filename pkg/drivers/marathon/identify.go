@@ -18,7 +18,7 @@ func init() {
 			drivers.If(briefAsk, func(e *drivers.Evidence) bool { return e.RealmSays("antminer", "marafw") }),
 		},
 		Match: func(e *drivers.Evidence) drivers.Confidence {
-			if e.RealmSays("marafw") || e.RPCSays("KAONSU", "MARAFW") || e.WebJSON(briefAsk.What) != nil {
+			if e.RealmSays("marafw") || e.RPCSays("KAONSU", "MARAFW") || !e.WebJSON(briefAsk.What).IsNil() {
 				return drivers.Certain
 			}
 			return drivers.NoMatch

@@ -131,26 +131,26 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 	rs := httpapi.Pages(d, w, Pages, Path)
 	overview(d, rs["overview"])
 	d.Algorithm = algorithm(d.Model)
-	if nc := rs["network_config"]; nc != nil {
+	if nc := rs["network_config"]; !nc.IsNil() {
 		d.Hostname = nc.S("hostname")
 	}
 	unit := brief(d, rs["brief"])
 	hashboards(d, rs["hashboards"], unit)
 	fans(d, rs["fans"])
-	if p := rs["pools"]; p != nil {
+	if p := rs["pools"]; !p.IsNil() {
 		if l, ok := p.Get("list", "pools", "POOLS"); ok {
 			if _, isList := l.([]any); !isList {
 				drivers.PageFields(d, Path("pools")).Invalid("list", "not a list")
 			} else {
 				// Same keys and failover rule as Bitmain's pools.cgi.
-				d.Pools = antminer.WebPools(jsonval.Obj{"POOLS": l})
+				d.Pools = antminer.WebPools(jsonval.ObjOf(map[string]any{"POOLS": l}))
 			}
 		}
 	}
-	if lm := rs["locate_miner"]; lm != nil {
+	if lm := rs["locate_miner"]; !lm.IsNil() {
 		d.FaultLight = lm.B("blinking")
 	}
-	if mc := rs["miner_config"]; mc != nil {
+	if mc := rs["miner_config"]; !mc.IsNil() {
 		if w := mc.O("mode").O("concorde").F("power-target"); w != nil && *w > 0 {
 			d.PowerLimitWatts = w
 		}
@@ -161,7 +161,7 @@ func Parse(w *httpapi.Replies) *drivers.MinerData {
 var fwPrefix = regexp.MustCompile(`(?i)^\s*(marafw|kaonsu)?\s*(rel(ease)?)?\s*`)
 
 func overview(d *drivers.MinerData, o jsonval.Obj) {
-	if o == nil {
+	if o.IsNil() {
 		return
 	}
 	m := o.S("model")
@@ -224,7 +224,7 @@ func rate(f drivers.Fields, o jsonval.Obj, key string, mult float64) *float64 {
 // (0 when the unit is unknown).
 func brief(d *drivers.MinerData, b jsonval.Obj) float64 {
 	const defaultMult = 1e-3 // GH/s, as a KS5 Pro reports
-	if b == nil {
+	if b.IsNil() {
 		return defaultMult
 	}
 	f := drivers.PageFields(d, Path("brief"))
@@ -289,7 +289,7 @@ func maxTemp(fs drivers.Fields, o jsonval.Obj, key string) *float64 {
 }
 
 func hashboards(d *drivers.MinerData, h jsonval.Obj, mult float64) {
-	if h == nil {
+	if h.IsNil() {
 		return
 	}
 	f := drivers.PageFields(d, Path("hashboards"))
@@ -356,7 +356,7 @@ func hashboards(d *drivers.MinerData, h jsonval.Obj, mult float64) {
 }
 
 func fans(d *drivers.MinerData, f jsonval.Obj) {
-	if f == nil {
+	if f.IsNil() {
 		return
 	}
 	fs := drivers.PageFields(d, Path("fans"))

@@ -55,17 +55,17 @@ func (s *Set) Reply(name string) (jsonval.Obj, error) {
 			return o, nil
 		}
 		if err, ok := s.errs[name]; ok {
-			return nil, err
+			return jsonval.Obj{}, err
 		}
 	}
-	return nil, &drivers.CommandError{Command: name, Err: ErrNotRequested}
+	return jsonval.Obj{}, &drivers.CommandError{Command: name, Err: ErrNotRequested}
 }
 
 // Get returns the reply to name; ok is false when it failed or was not
 // asked.
 func (s *Set) Get(name string) (obj jsonval.Obj, ok bool) {
 	if s == nil {
-		return nil, false
+		return jsonval.Obj{}, false
 	}
 	obj, ok = s.objs[name]
 	return obj, ok
@@ -158,7 +158,7 @@ func (s *Set) Fill(from *Set) {
 			continue
 		}
 		if _, failed := s.errs[n]; !failed {
-			s.Set(n, nil, from.errs[n])
+			s.Set(n, jsonval.Obj{}, from.errs[n])
 		}
 	}
 }

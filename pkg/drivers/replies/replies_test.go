@@ -29,7 +29,7 @@ func TestErrFixedOrder(t *testing.T) {
 	for _, order := range orders {
 		s := New()
 		for _, n := range order {
-			s.Set(n, nil, failures[n])
+			s.Set(n, jsonval.Obj{}, failures[n])
 		}
 		require.Same(t, errStatsTime, s.Err(), "a timeout ranks above bad responses (order %v)", order)
 		require.Equal(t, order, s.Failed(), "Failed keeps the recorded order")
@@ -38,16 +38,16 @@ func TestErrFixedOrder(t *testing.T) {
 	for _, order := range [][]string{{"summary", "pools"}, {"pools", "summary"}} {
 		s := New()
 		for _, n := range order {
-			s.Set(n, nil, failures[n])
+			s.Set(n, jsonval.Obj{}, failures[n])
 		}
 		require.Same(t, errPoolsBad, s.Err(), "same class: the first name, pools (order %v)", order)
 		require.Equal(t, drivers.ResultBadResponse, drivers.Result(s.Err()))
 	}
 
 	s := New()
-	s.Set("summary", nil, errSummaryBad)
-	s.Set("version", nil, errVersionAuth)
-	s.Set("stats", nil, errStatsTime)
+	s.Set("summary", jsonval.Obj{}, errSummaryBad)
+	s.Set("version", jsonval.Obj{}, errVersionAuth)
+	s.Set("stats", jsonval.Obj{}, errStatsTime)
 	require.Same(t, errVersionAuth, s.Err(), "a refused login is the most telling")
 }
 
@@ -61,8 +61,8 @@ func TestSetReplyAndAnswered(t *testing.T) {
 	_, err := nilSet.Reply("summary")
 	require.ErrorIs(t, err, ErrNotRequested)
 
-	sum := jsonval.Obj{"Elapsed": 3600.0}
-	s.Set("pools", nil, errPoolsBad)
+	sum := jsonval.ObjOf(map[string]any{"Elapsed": 3600.0})
+	s.Set("pools", jsonval.Obj{}, errPoolsBad)
 	s.Set("summary", sum, nil)
 	require.True(t, s.Answered())
 	require.NoError(t, s.Err(), "one answer: the miner is up")
@@ -76,7 +76,7 @@ func TestSetReplyAndAnswered(t *testing.T) {
 	require.ErrorContains(t, err, `"devs"`)
 
 	// A later outcome replaces an earlier one; the name keeps its place.
-	s.Set("pools", jsonval.Obj{"POOLS": []any{}}, nil)
+	s.Set("pools", jsonval.ObjOf(map[string]any{"POOLS": []any{}}), nil)
 	_, ok := s.Get("pools")
 	require.True(t, ok)
 	require.Empty(t, s.Failed())
@@ -87,12 +87,12 @@ func TestSetReplyAndAnswered(t *testing.T) {
 // error never replaces an earlier one.
 func TestFill(t *testing.T) {
 	first := New()
-	first.Set("summary", jsonval.Obj{"a": 1.0}, nil)
-	first.Set("estats", nil, errPoolsBad)
+	first.Set("summary", jsonval.ObjOf(map[string]any{"a": 1.0}), nil)
+	first.Set("estats", jsonval.Obj{}, errPoolsBad)
 	later := New()
-	later.Set("stats", jsonval.Obj{"b": 2.0}, nil)
-	later.Set("estats", nil, errStatsTime)
-	later.Set("summary", nil, errSummaryBad)
+	later.Set("stats", jsonval.ObjOf(map[string]any{"b": 2.0}), nil)
+	later.Set("estats", jsonval.Obj{}, errStatsTime)
+	later.Set("summary", jsonval.Obj{}, errSummaryBad)
 	first.Fill(later)
 	_, err := first.Reply("estats")
 	require.Same(t, errPoolsBad, err, "the first error stands")
@@ -102,7 +102,7 @@ func TestFill(t *testing.T) {
 	require.True(t, ok)
 
 	fixed := New()
-	fixed.Set("estats", jsonval.Obj{"c": 3.0}, nil)
+	fixed.Set("estats", jsonval.ObjOf(map[string]any{"c": 3.0}), nil)
 	first.Fill(fixed)
 	_, err = first.Reply("estats")
 	require.NoError(t, err, "a later reply replaces a failure")

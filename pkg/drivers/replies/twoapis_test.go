@@ -13,7 +13,7 @@ import (
 
 func TestTwoAPIs(t *testing.T) {
 	up := func() *Set { s := New(); s.Set("summary", jsonval.Obj{}, nil); return s }
-	failed := func(err error) *Set { s := New(); s.Set("summary", nil, err); return s }
+	failed := func(err error) *Set { s := New(); s.Set("summary", jsonval.Obj{}, err); return s }
 	refused := fmt.Errorf("10.0.0.1:4028: %w", syscall.ECONNREFUSED)
 	timeout := fmt.Errorf("10.0.0.1:80: %w", drivers.ErrTimeout)
 	for _, c := range []struct {
@@ -45,7 +45,12 @@ func TestTwoAPIs(t *testing.T) {
 // commands are no problem. A timeout, or both refusing, stays.
 func TestWithoutRefused(t *testing.T) {
 	up := func() *Set { s := New(); s.Set("summary", jsonval.Obj{}, nil); return s }
-	failed := func(err error) *Set { s := New(); s.Set("summary", nil, err); s.Set("pools", nil, err); return s }
+	failed := func(err error) *Set {
+		s := New()
+		s.Set("summary", jsonval.Obj{}, err)
+		s.Set("pools", jsonval.Obj{}, err)
+		return s
+	}
 	refused := fmt.Errorf("10.0.0.1:4028: %w", syscall.ECONNREFUSED)
 	timeout := fmt.Errorf("10.0.0.1:80: %w", drivers.ErrTimeout)
 

@@ -28,18 +28,18 @@ var boardKeys = []string{"Chip Count", "MHS(Sample)", "MHS(Ideal)", "SN", "Temp 
 func Parse(b *cgminer.Batch) *drivers.MinerData {
 	d := &drivers.MinerData{Make: Make, Firmware: "stock", Algorithm: hashunit.SHA256}
 	r := cgminer.Replies(d, b, Commands, nil)
-	if v := first(r["version"], "VERSION"); v != nil {
+	if v := first(r["version"], "VERSION"); !v.IsNil() {
 		d.APIVersion = drivers.Fields{D: d, Source: `command "version"`}.String(v, "API")
 	}
-	if s := first(r["summary"], "SUMMARY"); s != nil {
+	if s := first(r["summary"], "SUMMARY"); !s.IsNil() {
 		f := drivers.Fields{D: d, Source: `command "summary"`}
 		d.UptimeSeconds = nonNegInt(f.Int(s, "Elapsed"))
 		d.Hashrate = mhs(f.Float(s, "MHS 1m"))
 	}
-	if s := first(r["stats"], "STATS"); s != nil {
+	if s := first(r["stats"], "STATS"); !s.IsNil() {
 		stats(d, s)
 	}
-	if p := r["pools"]; p != nil {
+	if p := r["pools"]; !p.IsNil() {
 		d.Pools = cgminer.Pools(p)
 	}
 	return d
@@ -49,7 +49,7 @@ func first(o jsonval.Obj, section string) jsonval.Obj {
 	if l := o.Objs(section); len(l) > 0 {
 		return l[0]
 	}
-	return nil
+	return jsonval.Obj{}
 }
 
 func stats(d *drivers.MinerData, s jsonval.Obj) {
@@ -72,7 +72,7 @@ func stats(d *drivers.MinerData, s jsonval.Obj) {
 
 	boards := map[int]*drivers.Board{}
 	fans := map[int]*drivers.Fan{}
-	for key := range s {
+	for key := range s.All() {
 		n, rest, ok := slotKey(key)
 		if !ok {
 			continue
@@ -128,8 +128,8 @@ func slotKey(key string) (int, string, bool) {
 // clean) and the PSU's error register ("0x00000000" when clean). nil when
 // the reply has neither.
 func minerErrors(f drivers.Fields, s jsonval.Obj) []drivers.MinerError {
-	_, hasCode := s["Error Code"]
-	_, hasPSU := s["PSU Error"]
+	_, hasCode := s.Lookup("Error Code")
+	_, hasPSU := s.Lookup("PSU Error")
 	if !hasCode && !hasPSU {
 		return nil
 	}

@@ -128,7 +128,7 @@ func Parse(b *cgminer.Batch) *drivers.MinerData {
 	if r, err := b.Reply("stats"); err == nil {
 		var info jsonval.Obj
 		info, data = antminer.StatsEntries(r)
-		if info != nil {
+		if !info.IsNil() {
 			if typ == "" {
 				typ = info.S("Type")
 			}
@@ -136,14 +136,14 @@ func Parse(b *cgminer.Batch) *drivers.MinerData {
 		}
 	}
 	d.FirmwareVersion = antminer.VnishVersion(typ)
-	if d.FirmwareVersion == "" && data != nil {
+	if d.FirmwareVersion == "" && !data.IsNil() {
 		d.FirmwareVersion = data.S("build_version")
 	}
 	if d.FirmwareVersion == "" {
 		// Vnish 1.2.x puts its own version in STATS[0].Cgminer.
 		d.FirmwareVersion = cgminerVer
 	}
-	if data != nil {
+	if !data.IsNil() {
 		if st := strings.ToLower(data.S("state")); st != "" {
 			switch st {
 			case "stopped", "shutting-down", "failure", "sleeping", "suspended":

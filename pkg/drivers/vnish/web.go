@@ -129,10 +129,10 @@ func webData(rs map[string]jsonval.Obj, algorithm string) *drivers.MinerData {
 		}
 	}
 
-	if sum != nil || status != nil {
+	if !sum.IsNil() || !status.IsNil() {
 		d.Errors = []drivers.MinerError{} // either page is an error report
 	}
-	if sum != nil {
+	if !sum.IsNil() {
 		// hr_realtime: the rate 4028 calls "GHS 5s" (Vnish has no ~1 minute
 		// figure; hr_average is over a longer window).
 		if v := fs.Float(sum, "hr_realtime"); v != nil && *v >= 0 {
@@ -152,7 +152,7 @@ func webData(rs map[string]jsonval.Obj, algorithm string) *drivers.MinerData {
 		d.Pools = webPools(fs, sum)
 		d.Errors = drivers.JoinErrors(d.Errors, chainErrors(fs, sum))
 	}
-	if status != nil {
+	if !status.IsNil() {
 		if d.IsMining == nil {
 			d.IsMining = mining(fst.String(status, "miner_state"))
 		}
@@ -171,7 +171,7 @@ func webData(rs map[string]jsonval.Obj, algorithm string) *drivers.MinerData {
 		d.Errors = drivers.JoinErrors(d.Errors, errs)
 	}
 	// perf-summary current_preset: "2800" with pretty "2800 watt ~ 188 TH".
-	if p := rs["perf-summary"].O("current_preset"); p != nil {
+	if p := rs["perf-summary"].O("current_preset"); !p.IsNil() {
 		if strings.Contains(strings.ToLower(p.S("pretty")), "watt") {
 			if v, err := strconv.ParseFloat(strings.TrimSpace(p.S("name")), 64); err == nil && v > 0 && v < 1e6 {
 				d.PowerLimitWatts = drivers.Ptr(v)
@@ -233,10 +233,10 @@ func webBoards(f drivers.Fields, sum jsonval.Obj, unit float64) []drivers.Board 
 		}
 		// chip_statuses counts chips by colour (red, orange, grey, ...):
 		// their sum is the chips found.
-		if cs := c.O("chip_statuses"); cs != nil {
+		if cs := c.O("chip_statuses"); !cs.IsNil() {
 			var n int64
 			ok := false
-			for k, v := range cs {
+			for k, v := range cs.All() {
 				x := jsonval.Int(v)
 				if x == nil || *x < 0 {
 					f.Bad("chip_statuses."+k, v)

@@ -56,8 +56,8 @@ func hasFanKeys(e *drivers.Evidence) bool {
 	for _, cmd := range []string{"summary", "devs", "edevs"} {
 		for _, section := range []string{"SUMMARY", "DEVS"} {
 			for _, o := range e.RPCOK(cmd).Objs(section) {
-				if _, in := o["Fan Speed In"]; in {
-					if _, out := o["Fan Speed Out"]; out {
+				if _, in := o.Lookup("Fan Speed In"); in {
+					if _, out := o.Lookup("Fan Speed Out"); out {
 						return true
 					}
 				}

@@ -109,10 +109,10 @@ func (m *memory) plan(key string, now time.Time) v2Plan {
 	s := m.get(key)
 	p := v2Plan{version: s.version, info: s.info, lacks: s.lacks, boards: s.boards}
 	if now.Sub(s.versionAt) > versionTTL {
-		p.version = nil
+		p.version = jsonval.Obj{}
 	}
 	if now.Sub(s.infoAt) > minerInfoTTL {
-		p.info = nil
+		p.info = jsonval.Obj{}
 	}
 	if now.Sub(s.lacksAt) > versionTTL {
 		p.lacks = 0
@@ -127,10 +127,10 @@ func (m *memory) plan(key string, now time.Time) v2Plan {
 // boards keeps what was known.
 func (m *memory) learned(key string, now time.Time, version, info jsonval.Obj, lacks lack, boards string) {
 	m.update(key, func(s *minerState) {
-		if version != nil {
+		if !version.IsNil() {
 			s.version, s.versionAt = version, now
 		}
-		if info != nil {
+		if !info.IsNil() {
 			s.info, s.infoAt = info, now
 		}
 		if lacks != 0 {

@@ -1,7 +1,6 @@
 package whatsminer
 
 import (
-	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -109,7 +108,7 @@ func hasSection(r *Replies, cmd, section string) bool {
 	if !ok {
 		return false
 	}
-	_, present := o[section]
+	_, present := o.Lookup(section)
 	return present
 }
 
@@ -122,7 +121,7 @@ func firstSection(d *drivers.MinerData, cmd string, o jsonval.Obj, name string) 
 	s := cgminer.Section(o, name)
 	if len(s) == 0 {
 		drivers.CommandFields(d, cmd).Missing(name)
-		return nil
+		return jsonval.Obj{}
 	}
 	return s[0]
 }
@@ -154,7 +153,7 @@ func trimVersion(s string) string {
 }
 
 func parseVersion(d *drivers.MinerData, o jsonval.Obj) {
-	if m := msg(o); m != nil {
+	if m := msg(o); !m.IsNil() {
 		if v := trimVersion(m.S("fw_ver")); v != "" {
 			d.FirmwareVersion = v
 		}
@@ -177,7 +176,7 @@ func apiVersion(s string) string {
 func parseSummary(d *drivers.MinerData, o jsonval.Obj) {
 	const cmd = "summary"
 	s := firstSection(d, cmd, o, "SUMMARY")
-	if s == nil {
+	if s.IsNil() {
 		return
 	}
 	// The 1-minute average: the 5 s value swings by 20 % on these miners.
@@ -261,7 +260,7 @@ func summaryErrors(d *drivers.MinerData, s jsonval.Obj) []drivers.MinerError {
 
 func parseMinerInfo(d *drivers.MinerData, o jsonval.Obj) {
 	m := msg(o)
-	if m == nil {
+	if m.IsNil() {
 		drivers.CommandFields(d, "get_miner_info").Missing("Msg")
 		return
 	}
@@ -285,10 +284,10 @@ func parseMinerInfo(d *drivers.MinerData, o jsonval.Obj) {
 // "true" there while hashing (see the M20S V10 and M31S captures).
 func parseStatus(d *drivers.MinerData, o jsonval.Obj) {
 	m := msg(o)
-	if m == nil {
+	if m.IsNil() {
 		return
 	}
-	if off := jsonval.Bool(m["mineroff"]); off != nil {
+	if off := jsonval.Bool(m.V("mineroff")); off != nil {
 		d.IsMining = drivers.Ptr(!*off)
 	}
 	if d.FirmwareVersion == "" {
@@ -298,7 +297,7 @@ func parseStatus(d *drivers.MinerData, o jsonval.Obj) {
 
 func parsePSU(d *drivers.MinerData, o jsonval.Obj) {
 	m := msg(o)
-	if m == nil {
+	if m.IsNil() {
 		return
 	}
 	if d.PowerWatts == nil {
@@ -317,7 +316,7 @@ func parsePSU(d *drivers.MinerData, o jsonval.Obj) {
 // list of {code: time} objects, or ({code: time, ...}) an object.
 func parseErrorCodes(d *drivers.MinerData, o jsonval.Obj) {
 	m := msg(o)
-	if m == nil {
+	if m.IsNil() {
 		return
 	}
 	raw, ok := m.Get("error_code")
@@ -325,8 +324,10 @@ func parseErrorCodes(d *drivers.MinerData, o jsonval.Obj) {
 		return
 	}
 	var codes []string
-	addKeys := func(obj map[string]any) {
-		for _, k := range slices.Sorted(maps.Keys(obj)) {
+	addKeys := func(obj jsonval.Obj) {
+		keys := obj.Keys()
+		slices.Sort(keys)
+		for _, k := range keys {
 			if k != "reason" {
 				codes = append(codes, k)
 			}
@@ -335,7 +336,7 @@ func parseErrorCodes(d *drivers.MinerData, o jsonval.Obj) {
 	switch v := raw.(type) {
 	case []any:
 		for _, e := range v {
-			if obj, ok := e.(map[string]any); ok {
+			if obj, ok := e.(jsonval.Obj); ok {
 				addKeys(obj)
 				continue
 			}
@@ -343,7 +344,7 @@ func parseErrorCodes(d *drivers.MinerData, o jsonval.Obj) {
 				codes = append(codes, s)
 			}
 		}
-	case map[string]any:
+	case jsonval.Obj:
 		addKeys(v)
 	default:
 		drivers.CommandFields(d, "get_error_code").Invalid("error_code", "not a list")

@@ -73,7 +73,7 @@ func v3Command(key string) string {
 func (d *Driver) gatherV3(ctx context.Context, t drivers.Target, info jsonval.Obj) (*drivers.MinerData, error) {
 	c := &btminerv3.Client{Addr: d.v3Addr(t)}
 	r := NewReplies()
-	if info == nil {
+	if info.IsNil() {
 		obj, err := c.Call(ctx, V3DeviceInfo, nil)
 		r.Set(V3DeviceInfo, obj, err)
 	} else {
@@ -84,12 +84,12 @@ func (d *Driver) gatherV3(ctx context.Context, t drivers.Target, info jsonval.Ob
 	var missing []string
 	if !d.mem.split(key) {
 		obj, err := c.Call(ctx, cmdStatus, "summary+edevs+pools")
-		msg := jsonval.Obj(nil)
+		var msg jsonval.Obj
 		if err == nil {
 			msg = obj.O("msg")
 		}
 		for _, s := range v3Sections {
-			if _, ok := msg[s.param]; ok {
+			if _, ok := msg.Lookup(s.param); ok {
 				r.Set(s.key, obj, nil)
 			} else {
 				missing = append(missing, s.param)
@@ -97,7 +97,7 @@ func (d *Driver) gatherV3(ctx context.Context, t drivers.Target, info jsonval.Ob
 		}
 		if err != nil && errors.Is(err, drivers.ErrTimeout) {
 			for _, s := range v3Sections {
-				r.Set(s.key, nil, err)
+				r.Set(s.key, jsonval.Obj{}, err)
 			}
 			missing = nil
 		} else if len(missing) == len(v3Sections) && (err == nil || isAPIError(err)) {
@@ -171,7 +171,7 @@ func ParseV3(r *Replies) *drivers.MinerData {
 	}
 	var boardTemps []any
 	if o, ok := r.Get(V3Summary); ok {
-		if s := v3Msg(d, V3Summary, o, "summary"); s != nil {
+		if s := v3Msg(d, V3Summary, o, "summary"); !s.IsNil() {
 			boardTemps = parseV3Summary(d, s)
 		}
 	}
@@ -181,7 +181,7 @@ func ParseV3(r *Replies) *drivers.MinerData {
 	if o, ok := r.Get(V3Pools); ok {
 		parseV3Pools(d, o)
 	}
-	if info != nil {
+	if !info.IsNil() {
 		if d.PowerWatts == nil {
 			d.PowerWatts = finite(field(d, V3DeviceInfo, info.O("power"), "pin"), true)
 		}
@@ -201,14 +201,14 @@ func ParseV3(r *Replies) *drivers.MinerData {
 // v3Msg returns msg (or msg.<section>) as an object, reporting its absence.
 func v3Msg(d *drivers.MinerData, key string, o jsonval.Obj, section string) jsonval.Obj {
 	m := drivers.CommandFields(d, v3Command(key)).Obj(o, "msg")
-	if m == nil || section == "" {
+	if m.IsNil() || section == "" {
 		return m
 	}
 	return drivers.CommandFields(d, v3Command(key)).Under("msg").Obj(m, section)
 }
 
 func parseDeviceInfo(d *drivers.MinerData, m jsonval.Obj) {
-	if m == nil {
+	if m.IsNil() {
 		return
 	}
 	nw, sys, miner := m.O("network"), m.O("system"), m.O("miner")
@@ -223,7 +223,7 @@ func parseDeviceInfo(d *drivers.MinerData, m jsonval.Obj) {
 	}
 	d.Model = NormalizeModel(miner.S("type"))
 	d.SerialNumber = miner.S("miner-sn")
-	if w := jsonval.Bool(miner["working"]); w != nil {
+	if w := jsonval.Bool(miner.V("working")); w != nil {
 		d.IsMining = w
 	}
 	if n := intField(d, V3DeviceInfo, miner, "board-num"); n != nil && *n > 0 && *n <= 64 {
@@ -255,19 +255,19 @@ func v3Errors(d *drivers.MinerData, raw any) []drivers.MinerError {
 		}
 	}
 	for _, e := range list {
-		obj, isObj := e.(map[string]any)
+		obj, isObj := e.(jsonval.Obj)
 		if !isObj {
 			if _, nested := e.([]any); !nested {
 				add(e, "")
 			}
 			continue
 		}
-		reason := jsonval.String(obj["reason"])
-		if c, ok := obj["code"]; ok {
+		reason := jsonval.String(obj.V("reason"))
+		if c, ok := obj.Lookup("code"); ok {
 			add(c, reason)
 			continue
 		}
-		for k := range obj {
+		for k := range obj.All() {
 			if k != "reason" {
 				add(k, reason)
 			}
@@ -315,7 +315,7 @@ func parseV3Summary(d *drivers.MinerData, s jsonval.Obj) []any {
 func parseV3Edevs(d *drivers.MinerData, o jsonval.Obj, info jsonval.Obj, boardTemps []any) {
 	const cmd = cmdStatus
 	m := v3Msg(d, V3Edevs, o, "")
-	if m == nil {
+	if m.IsNil() {
 		return
 	}
 	list := drivers.CommandFields(d, cmd).Under("msg").Section(m, "edevs")
@@ -366,7 +366,7 @@ func isPadding(d *drivers.MinerData, b drivers.Board) bool {
 func parseV3Pools(d *drivers.MinerData, o jsonval.Obj) {
 	const cmd = cmdStatus
 	m := v3Msg(d, V3Pools, o, "")
-	if m == nil {
+	if m.IsNil() {
 		return
 	}
 	list := drivers.CommandFields(d, cmd).Under("msg").Section(m, "pools")

@@ -116,7 +116,7 @@ func (d *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 	key := t.RPCAddr()
 	switch d.mem.api(key) {
 	case apiV3:
-		data, err := d.gatherV3(ctx, t, nil)
+		data, err := d.gatherV3(ctx, t, jsonval.Obj{})
 		if err == nil || ctx.Err() != nil {
 			return data, err
 		}
@@ -137,7 +137,7 @@ func (d *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 		if ctx.Err() != nil {
 			return nil, err
 		}
-		data3, err3 := d.gatherV3(ctx, t, nil)
+		data3, err3 := d.gatherV3(ctx, t, jsonval.Obj{})
 		if err3 != nil {
 			return nil, err
 		}
@@ -227,13 +227,13 @@ func (d *Driver) gatherV2(ctx context.Context, t drivers.Target) (*drivers.Miner
 	}
 	sum := summaryOf(r) // read before the goroutines write r
 	switch {
-	case p.version != nil:
+	case !p.version.IsNil():
 		r.Set("get_version", p.version, nil)
 	case p.lacks&lackVersion == 0:
 		ask("get_version", nil)
 	}
 	switch {
-	case p.info != nil:
+	case !p.info.IsNil():
 		r.Set("get_miner_info", p.info, nil)
 	case p.lacks&lackMinerInfo == 0:
 		ask("get_miner_info", map[string]any{"info": minerInfoFields})
@@ -250,10 +250,10 @@ func (d *Driver) gatherV2(ctx context.Context, t drivers.Target) (*drivers.Miner
 	wg.Wait()
 
 	var version, info jsonval.Obj
-	if p.version == nil {
+	if p.version.IsNil() {
 		version, _ = r.Get("get_version")
 	}
-	if p.info == nil {
+	if p.info.IsNil() {
 		info, _ = r.Get("get_miner_info")
 	}
 	var lacks lack
@@ -262,7 +262,7 @@ func (d *Driver) gatherV2(ctx context.Context, t drivers.Target) (*drivers.Miner
 			lacks |= bit
 		}
 	}
-	if version != nil || info != nil || lacks != 0 || (answered != "" && answered != p.boards) {
+	if !version.IsNil() || !info.IsNil() || lacks != 0 || (answered != "" && answered != p.boards) {
 		d.mem.learned(key, now, version, info, lacks, answered)
 	}
 
@@ -282,12 +282,12 @@ func cgStyle(ctx context.Context, c *cgminer.Client, r *Replies, cmd string) {
 func summaryOf(r *Replies) jsonval.Obj {
 	o, ok := r.Get("summary")
 	if !ok {
-		return nil
+		return jsonval.Obj{}
 	}
 	if s := cgminer.Section(o, "SUMMARY"); len(s) > 0 {
 		return s[0]
 	}
-	return nil
+	return jsonval.Obj{}
 }
 
 // hasPower: the summary reports the input power, so get_psu is not needed
@@ -321,5 +321,5 @@ func hashingNow(s jsonval.Obj) bool {
 // hasFirmware: the firmware version, which status also carries, is known
 // from the summary or the cached get_version.
 func hasFirmware(s jsonval.Obj, version jsonval.Obj) bool {
-	return s.S("Firmware Version") != "" || version != nil
+	return s.S("Firmware Version") != "" || !version.IsNil()
 }

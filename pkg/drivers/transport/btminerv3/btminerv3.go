@@ -66,11 +66,11 @@ type request struct {
 func (c *Client) Call(ctx context.Context, cmd string, param any) (jsonval.Obj, error) {
 	body, err := json.Marshal(request{Cmd: cmd, Param: param})
 	if err != nil {
-		return nil, &drivers.CommandError{Command: cmd, Err: err}
+		return jsonval.Obj{}, &drivers.CommandError{Command: cmd, Err: err}
 	}
 	raw, err := c.Raw(ctx, body)
 	if err != nil {
-		return nil, drivers.CommandErr(cmd, err)
+		return jsonval.Obj{}, drivers.CommandErr(cmd, err)
 	}
 	return ParseReply(c.Addr, cmd, raw)
 }
@@ -209,16 +209,16 @@ func ParseReply(addr, cmd string, raw []byte) (jsonval.Obj, error) {
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", addr, &drivers.CommandError{Command: cmd,
+		return jsonval.Obj{}, fmt.Errorf("%s: %w", addr, &drivers.CommandError{Command: cmd,
 			Err: fmt.Errorf("%w: reply is not a JSON object: %w (starts %q)", drivers.ErrBadResponse, err, head(raw))})
 	}
-	rawCode, ok := obj["code"]
+	rawCode, ok := obj.Lookup("code")
 	if !ok {
-		return nil, fmt.Errorf("%s: %w", addr, &drivers.CommandError{Command: cmd, Err: fmt.Errorf("%w: reply has no code", drivers.ErrBadResponse)})
+		return jsonval.Obj{}, fmt.Errorf("%s: %w", addr, &drivers.CommandError{Command: cmd, Err: fmt.Errorf("%w: reply has no code", drivers.ErrBadResponse)})
 	}
 	code := jsonval.Int(rawCode)
 	if code == nil {
-		return nil, fmt.Errorf("%s: %w", addr, &drivers.CommandError{Command: cmd,
+		return jsonval.Obj{}, fmt.Errorf("%s: %w", addr, &drivers.CommandError{Command: cmd,
 			Err: fmt.Errorf("%w: code %.20q is not a number", drivers.ErrBadResponse, fmt.Sprint(rawCode))})
 	}
 	if *code == CodeOK {
@@ -229,9 +229,9 @@ func ParseReply(addr, cmd string, raw []byte) (jsonval.Obj, error) {
 		e.Msg = "code " + strconv.FormatInt(*code, 10)
 	}
 	if *code == CodeNoPermission {
-		return nil, fmt.Errorf("%s: %w: %w", addr, drivers.ErrAuth, e)
+		return jsonval.Obj{}, fmt.Errorf("%s: %w: %w", addr, drivers.ErrAuth, e)
 	}
-	return nil, e
+	return jsonval.Obj{}, e
 }
 
 // IsInvalidCommand tells the answer of firmware that lacks a command or a

@@ -365,7 +365,7 @@ func Parse(addr string, raw []byte) (jsonval.Obj, error) {
 	}
 	obj, err := jsonval.DecodeObj(Repair(raw))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w: reply is not a JSON object: %w (starts %q)", addr, drivers.ErrBadResponse, err, head(raw))
+		return jsonval.Obj{}, fmt.Errorf("%s: %w: reply is not a JSON object: %w (starts %q)", addr, drivers.ErrBadResponse, err, head(raw))
 	}
 	return obj, nil
 }
@@ -381,15 +381,15 @@ func head(b []byte) string {
 func (c *Client) Do(ctx context.Context, req Request) (jsonval.Obj, error) {
 	buf, raw, err := c.roundTrip(ctx, req.marshal())
 	if err != nil {
-		return nil, drivers.CommandErr(req.Command, err)
+		return jsonval.Obj{}, drivers.CommandErr(req.Command, err)
 	}
 	obj, err := Parse(c.Addr, raw)
 	putBuf(buf)
 	if err != nil {
-		return nil, drivers.CommandErr(req.Command, err)
+		return jsonval.Obj{}, drivers.CommandErr(req.Command, err)
 	}
 	if err := CheckStatus(req.Command, obj); err != nil {
-		return nil, err
+		return jsonval.Obj{}, err
 	}
 	return obj, nil
 }
@@ -404,17 +404,17 @@ func (c *Client) Command(ctx context.Context, cmd string) (jsonval.Obj, error) {
 // and the btminer form (top-level "STATUS":"E") are understood.
 func CheckStatus(cmd string, obj jsonval.Obj) error {
 	var st jsonval.Obj
-	switch v := obj["STATUS"].(type) {
+	switch v := obj.V("STATUS").(type) {
 	case []any:
 		if len(v) > 0 {
-			st, _ = v[0].(map[string]any)
+			st, _ = v[0].(jsonval.Obj)
 		}
-	case map[string]any:
+	case jsonval.Obj:
 		st = v
 	case string:
 		st = obj
 	}
-	if st == nil {
+	if st.IsNil() {
 		return nil
 	}
 	switch strings.ToUpper(st.S("STATUS")) {

@@ -48,7 +48,7 @@ func (c *Client) Multi(ctx context.Context, cmds ...string) *Batch {
 	buf, raw, err := c.roundTrip(ctx, Request{Command: joined}.marshal())
 	if err != nil {
 		for _, cmd := range cmds {
-			b.Set(cmd, nil, &drivers.CommandError{Command: joined, Err: err})
+			b.Set(cmd, jsonval.Obj{}, &drivers.CommandError{Command: joined, Err: err})
 		}
 		return b
 	}
@@ -60,7 +60,7 @@ func (c *Client) Multi(ctx context.Context, cmds ...string) *Batch {
 		// asking each command on its own would only multiply the
 		// connections to something that is not a miner's API.
 		for _, cmd := range cmds {
-			b.Set(cmd, nil, &drivers.CommandError{Command: joined, Err: err})
+			b.Set(cmd, jsonval.Obj{}, &drivers.CommandError{Command: joined, Err: err})
 		}
 		return b
 	}
@@ -99,7 +99,7 @@ func hostOf(addr string) string {
 func (c *Client) singles(ctx context.Context, b *Batch, cmds []string) {
 	for _, cmd := range cmds {
 		if ctx.Err() != nil {
-			b.Set(cmd, nil, &drivers.CommandError{Command: cmd, Err: fmt.Errorf("%s: %w", c.Addr, drivers.ErrTimeout)})
+			b.Set(cmd, jsonval.Obj{}, &drivers.CommandError{Command: cmd, Err: fmt.Errorf("%s: %w", c.Addr, drivers.ErrTimeout)})
 			continue
 		}
 		c.single(ctx, b, cmd)
@@ -116,7 +116,7 @@ func (c *Client) single(ctx context.Context, b *Batch, cmd string) {
 func splitMulti(b *Batch, obj jsonval.Obj, cmds []string) bool {
 	found := false
 	for _, cmd := range cmds {
-		if _, ok := obj[cmd].([]any); ok {
+		if _, ok := obj.V(cmd).([]any); ok {
 			found = true
 		}
 	}
@@ -124,22 +124,22 @@ func splitMulti(b *Batch, obj jsonval.Obj, cmds []string) bool {
 		return false
 	}
 	for _, cmd := range cmds {
-		l, ok := obj[cmd].([]any)
+		l, ok := obj.V(cmd).([]any)
 		if !ok {
-			b.Set(cmd, nil, &drivers.CommandError{Command: cmd, Err: fmt.Errorf("%w: missing from joined reply", drivers.ErrBadResponse)})
+			b.Set(cmd, jsonval.Obj{}, &drivers.CommandError{Command: cmd, Err: fmt.Errorf("%w: missing from joined reply", drivers.ErrBadResponse)})
 			continue
 		}
 		if len(l) == 0 {
-			b.Set(cmd, nil, &drivers.CommandError{Command: cmd, Err: fmt.Errorf("%w: empty section in joined reply", drivers.ErrBadResponse)})
+			b.Set(cmd, jsonval.Obj{}, &drivers.CommandError{Command: cmd, Err: fmt.Errorf("%w: empty section in joined reply", drivers.ErrBadResponse)})
 			continue
 		}
-		r, ok := l[0].(map[string]any)
+		r, ok := l[0].(jsonval.Obj)
 		if !ok {
-			b.Set(cmd, nil, &drivers.CommandError{Command: cmd, Err: fmt.Errorf("%w: section is not an object", drivers.ErrBadResponse)})
+			b.Set(cmd, jsonval.Obj{}, &drivers.CommandError{Command: cmd, Err: fmt.Errorf("%w: section is not an object", drivers.ErrBadResponse)})
 			continue
 		}
 		if err := CheckStatus(cmd, r); err != nil {
-			b.Set(cmd, nil, err)
+			b.Set(cmd, jsonval.Obj{}, err)
 			continue
 		}
 		b.Set(cmd, r, nil)
@@ -155,11 +155,11 @@ func BatchFromRaw(addr string, raw map[string][]byte) *Batch {
 	for _, cmd := range slices.Sorted(maps.Keys(raw)) {
 		obj, err := Parse(addr, raw[cmd])
 		if err != nil {
-			b.Set(cmd, nil, drivers.CommandErr(cmd, err))
+			b.Set(cmd, jsonval.Obj{}, drivers.CommandErr(cmd, err))
 			continue
 		}
 		if err := CheckStatus(cmd, obj); err != nil {
-			b.Set(cmd, nil, err) // already names the command
+			b.Set(cmd, jsonval.Obj{}, err) // already names the command
 			continue
 		}
 		b.Set(cmd, obj, nil)

@@ -21,12 +21,12 @@ import (
 func ParseJSON(body []byte) (jsonval.Obj, error) {
 	b := bytes.TrimSpace(bytes.Trim(body, "\x00"))
 	if len(b) == 0 {
-		return nil, fmt.Errorf("%w: empty body", drivers.ErrBadResponse)
+		return jsonval.Obj{}, fmt.Errorf("%w: empty body", drivers.ErrBadResponse)
 	}
 	// Skip a UTF-8 byte order mark.
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 	if len(b) > 0 && b[0] == '<' {
-		return nil, fmt.Errorf("%w: an HTML page where JSON was expected (login page or captive portal?)", drivers.ErrBadResponse)
+		return jsonval.Obj{}, fmt.Errorf("%w: an HTML page where JSON was expected (login page or captive portal?)", drivers.ErrBadResponse)
 	}
 	if obj, err := jsonval.DecodeObj(b); err == nil {
 		return obj, nil // valid JSON needs no repair copy
@@ -35,7 +35,7 @@ func ParseJSON(body []byte) (jsonval.Obj, error) {
 	if err != nil {
 		// No excerpt of the body: a page that echoes the request could
 		// carry a password or token into the error.
-		return nil, fmt.Errorf("%w: body of %d bytes is not a JSON object: %w", drivers.ErrBadResponse, len(b), err)
+		return jsonval.Obj{}, fmt.Errorf("%w: body of %d bytes is not a JSON object: %w", drivers.ErrBadResponse, len(b), err)
 	}
 	return obj, nil
 }
@@ -44,11 +44,11 @@ func ParseJSON(body []byte) (jsonval.Obj, error) {
 func (c *Client) GetJSON(ctx context.Context, path string) (jsonval.Obj, error) {
 	b, err := c.Get(ctx, path)
 	if err != nil {
-		return nil, err
+		return jsonval.Obj{}, err
 	}
 	obj, err := ParseJSON(b)
 	if err != nil {
-		return nil, c.errorf("GET", path, "%w", err)
+		return jsonval.Obj{}, c.errorf("GET", path, "%w", err)
 	}
 	return obj, nil
 }
@@ -96,7 +96,7 @@ func RepliesWithErrors(objs map[string]jsonval.Obj, errs map[string]error) *Repl
 		r.Set(k, objs[k], nil)
 	}
 	for _, k := range slices.Sorted(maps.Keys(errs)) {
-		r.Set(k, nil, errs[k])
+		r.Set(k, jsonval.Obj{}, errs[k])
 	}
 	return r
 }

@@ -29,7 +29,7 @@ func init() {
 		Asks: []drivers.ConditionalAsk{drivers.If(drivers.RPCAsk("toyinfo"), drivers.All(drivers.VersionFailed, drivers.Unsettled))},
 		Match: func(e *drivers.Evidence) drivers.Confidence {
 			for _, o := range e.RPCOK("toyinfo").Objs("TOYINFO") {
-				if _, ok := o["Toy Gears"]; ok {
+				if _, ok := o.Lookup("Toy Gears"); ok {
 					return drivers.Certain
 				}
 			}
