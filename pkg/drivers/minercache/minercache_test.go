@@ -51,3 +51,24 @@ func TestUpdateGetOrCreateDelete(t *testing.T) {
 	c.Delete("b", "x")
 	require.Equal(t, 1, c.Len(), "a host with no key left is not counted")
 }
+
+// A host's keys are kept apart: deleting one leaves the others as they were.
+func TestKeysOfOneHost(t *testing.T) {
+	var c Cache[string]
+	for _, k := range []string{"4028", "80", "50051"} {
+		c.Put("10.0.0.1", k, "v"+k)
+	}
+	c.Put("10.0.0.1", "80", "again")
+	c.Delete("10.0.0.1", "80")
+	for k, want := range map[string]string{"4028": "v4028", "50051": "v50051"} {
+		v, ok := c.Get("10.0.0.1", k)
+		require.True(t, ok, k)
+		require.Equal(t, want, v)
+	}
+	_, ok := c.Get("10.0.0.1", "80")
+	require.False(t, ok)
+	c.Update("10.0.0.1", "50051", func(v *string) { *v += "!" })
+	v, _ := c.Get("10.0.0.1", "50051")
+	require.Equal(t, "v50051!", v)
+	require.Equal(t, 1, c.Len())
+}
