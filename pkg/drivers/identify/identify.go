@@ -61,8 +61,8 @@ var priority = []string{
 }
 
 // web is the one HTTP transport of every identification request: pages
-// are small, and no connection is kept (closeConn).
-var web = httpapi.NewTransport(httpapi.Options{MaxBody: maxPage, MaxIdleConns: 16, IdleTimeout: 2 * time.Second})
+// are small, and no connection is kept (OneShot, closeConn).
+var web = httpapi.NewTransport(httpapi.Options{MaxBody: maxPage, MaxIdleConns: 16, IdleTimeout: 2 * time.Second, OneShot: true})
 
 // followTLS reads a Whatsminer's self-signed HTTPS page when the target has
 // no TLS settings of its own: nothing is sent there but a GET of "/".

@@ -181,6 +181,21 @@ func TestDigestGoodCredentialsReuseConnectionAndChallenge(t *testing.T) {
 	}
 }
 
+// OneShot (identification's transport) keeps no connection: every
+// request has its own, so net/http queues no waiter per miner host.
+func TestOneShotKeepsNoConnection(t *testing.T) {
+	s, srv := startDigest(t, "MD5")
+	tr := NewTransport(Options{OneShot: true})
+	c := tr.Client(Config{Addr: addr(srv), Digest: true, Username: "root", Password: secret})
+	ctx := ctxT(t, 5*time.Second)
+	for _, p := range []string{"/a", "/b"} {
+		_, err := c.GetJSON(ctx, p)
+		require.NoError(t, err)
+	}
+	require.Equal(t, int32(3), s.requests.Load(), "one 401, then the cached challenge")
+	require.Equal(t, int32(3), s.conns.Load(), "a connection per request")
+}
+
 func TestDigestStaleNonceRetriedOnce(t *testing.T) {
 	s, srv := startDigest(t, "MD5")
 	c := NewTransport(Options{}).Client(Config{Addr: addr(srv), Digest: true, Username: "root", Password: secret})
