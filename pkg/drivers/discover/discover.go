@@ -45,6 +45,15 @@ type Scanner struct {
 	// Progress, when set, is called about once a second during a scan and
 	// once at its end.
 	Progress func(p Progress)
+	// Found, when set, is called once for each host where a port
+	// accepted, as soon as that host's probes are over, while the scan
+	// goes on (so that its identification can start at once); refused is
+	// what Result.Refused will hold for it, not to be modified. It is
+	// called from the probing goroutines, several at a time, and Scan
+	// returns only after every call has: it must not block long.
+	// A scan cut short by ctx may have called it for hosts it does not
+	// return.
+	Found func(host string, refused []int)
 }
 
 // Progress is how far a scan is.
@@ -105,6 +114,9 @@ func (s *Scanner) Scan(ctx context.Context, hosts []string) Result {
 				found[i] = true
 				refused[i] = s.portsIn(states, portRefused)
 				nFound.Add(1)
+				if s.Found != nil {
+					s.Found(h, refused[i])
+				}
 			}
 			if done {
 				probed.Add(1)

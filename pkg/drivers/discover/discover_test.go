@@ -286,3 +286,47 @@ func TestCheckOpenRefusedSilent(t *testing.T) {
 	require.Equal(t, []int{closed}, r)
 	require.Equal(t, int32(3), dials.Load())
 }
+
+// Found is told each host where a port accepted, once, with the ports
+// that refused, and never an empty host (refused or silent). On a miner
+// the RPC port accepts only after the web port's refusal is in, as in
+// TestScanReportsRefusedPorts.
+func TestScanFoundCallback(t *testing.T) {
+	hosts := hostsOf("127.94.1.0/28") // .1 to .14
+	rpcPort, webPort := freePort(t, "127.94.1.1"), freePort(t, "127.94.1.1")
+	miners := []string{"127.94.1.2", "127.94.1.5", "127.94.1.11"}
+	listen(t, miners, rpcPort)
+	webDone := map[string]chan struct{}{}
+	for _, h := range hosts {
+		webDone[h] = make(chan struct{})
+	}
+	var d net.Dialer
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		h, port, _ := net.SplitHostPort(addr)
+		if h == "127.94.1.9" { // silent: stands for a dropped SYN, every time
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		if port == fmt.Sprint(rpcPort) {
+			<-webDone[h]
+			return d.DialContext(ctx, network, addr)
+		}
+		defer close(webDone[h]) // asked once: it refuses
+		return d.DialContext(ctx, network, addr)
+	}
+	var mu sync.Mutex
+	calls := map[string]int{}
+	refused := map[string][]int{}
+	s := &Scanner{Ports: []int{rpcPort, webPort}, Timeout: 100 * time.Millisecond, Retries: 1, Concurrency: 8, Dial: dial,
+		Found: func(host string, r []int) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls[host]++
+			refused[host] = r
+		}}
+	res := s.Scan(context.Background(), hosts)
+	require.Equal(t, miners, res.Found)
+	require.Equal(t, map[string]int{"127.94.1.2": 1, "127.94.1.5": 1, "127.94.1.11": 1}, calls)
+	require.Equal(t, map[string][]int{"127.94.1.2": {webPort}, "127.94.1.5": {webPort}, "127.94.1.11": {webPort}}, refused)
+	require.Equal(t, [][]int{{webPort}, {webPort}, {webPort}}, res.Refused)
+}

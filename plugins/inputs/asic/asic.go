@@ -106,8 +106,14 @@ type Asic struct {
 	stopScan  context.CancelFunc
 	scanWG    sync.WaitGroup
 
+	// Background identifications of what scans find (pipeline.go).
+	pipeMu sync.Mutex
+	pipe   *pipeline // nil unless started with driver "auto"
+	pipeWG sync.WaitGroup
+
 	// clock and checkDial stand in for time.Now and a net.Dialer in
-	// tests; identifications counts identifications run (tests).
+	// tests; identifications counts identifications run, background
+	// ones included (tests).
 	clock           func() time.Time
 	checkDial       func(ctx context.Context, network, addr string) (net.Conn, error)
 	identifications atomic.Int64
@@ -235,6 +241,7 @@ func (a *Asic) Gather(acc telegraf.Accumulator) error {
 		}
 	}
 	a.expire(time.Now())
+	a.prunePending(a.now())
 	sem := make(chan struct{}, a.Concurrency)
 	var wg sync.WaitGroup
 	for _, s := range a.inv.list() {
@@ -252,13 +259,16 @@ func (a *Asic) Gather(acc telegraf.Accumulator) error {
 
 // Start implements telegraf.ServiceInput: it starts the background scans
 // of the CIDR blocks and ranges, every discover_interval; asic_discovery
-// points go to acc.
+// points go to acc. With driver "auto", a miner a scan finds that has no
+// driver yet is identified in the background as soon as it is found (see
+// pipeline.go), at most Concurrency at a time.
 func (a *Asic) Start(acc telegraf.Accumulator) error {
 	if len(a.ranges) == 0 || a.started {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stopScan = cancel
+	a.startPipeline(ctx)
 	a.firstScan = make(chan struct{})
 	a.started = true
 	a.scanWG.Add(1)
@@ -270,12 +280,14 @@ func (a *Asic) Start(acc telegraf.Accumulator) error {
 }
 
 // Stop implements telegraf.ServiceInput: it cancels a scan in progress and
-// waits for the scanner to end. A scan cut short changes nothing.
+// the background identifications, and waits for them to end. A scan cut
+// short changes nothing.
 func (a *Asic) Stop() {
 	if a.stopScan != nil {
 		a.stopScan()
 	}
 	a.scanWG.Wait()
+	a.stopPipeline() // after the scanner: nothing queues any more
 }
 
 // waitFirstScan holds the first gather until the first scan is done, so
@@ -303,8 +315,10 @@ func (a *Asic) expire(now time.Time) {
 	}
 }
 
-// forgetMiner drops what every driver instance keeps for host.
+// forgetMiner drops what every driver instance keeps for host, and its
+// background identification.
 func (a *Asic) forgetMiner(host string) {
+	a.dropPending(host) // only found miners are forgotten: their key is the host
 	a.mu.Lock()
 	ds := make([]drivers.Driver, 0, len(a.instances)+1)
 	for _, d := range a.instances {
@@ -443,7 +457,13 @@ func (a *Asic) gatherSafely(ctx context.Context, t drivers.Target, s snapshot) (
 //     (identify.Seen) is identified again on the next gathers, up to
 //     maxProvisional times, keeping its driver when that fails;
 //   - a miner not identified yet is identified; the first time after a
-//     scan, without asking the ports the scan saw refuse;
+//     scan, without asking the ports the scan saw refuse. When the scan
+//     already began that identification in the background (pipeline.go),
+//     its result is used instead, once and if at most pendingMaxAge old:
+//     waited for under this gather's deadline while it runs (a deadline
+//     reached first is a timeout, as identification's own would be), not
+//     used when it had not started yet (the gather identifies the miner
+//     itself rather than wait for a free slot);
 //   - a miner whose identification failed is first checked: one connect
 //     to each of its ports, which gives this gather a fresh result
 //     (connection_refused or timeout when nothing accepts). When something
@@ -471,6 +491,7 @@ func (a *Asic) driverFor(ctx context.Context, t drivers.Target, s snapshot) (dri
 		}
 	}
 	var k identify.Known
+	var pid *pendingID
 	switch {
 	case s.driver == "" && s.idFails > 0:
 		open, refused := discover.Check(ctx, a.checkDial, t.Host, a.minerPorts(t), checkWait)
@@ -490,10 +511,18 @@ func (a *Asic) driverFor(ctx context.Context, t drivers.Target, s snapshot) (dri
 		k.Refused = refused
 	case s.driver == "":
 		k.Refused = s.scanRefused
+		pid = a.takePending(s.t.key())
 	}
 	o.idRan = true
-	a.identifications.Add(1)
-	r, seen, err := identify.IdentifyKnown(ctx, t, identify.WhatsminerV3Port, k)
+	var r identify.Result
+	var seen identify.Seen
+	var err error
+	if pid != nil {
+		r, seen, err = awaitPending(ctx, t.Host, pid)
+	} else {
+		a.identifications.Add(1)
+		r, seen, err = identify.IdentifyKnown(ctx, t, identify.WhatsminerV3Port, k)
+	}
 	o.open, o.incomplete = seen.Open, seen.Incomplete
 	o.guess = err == nil && seen.Incomplete && seen.Guess
 	if err != nil {
@@ -516,6 +545,9 @@ func (a *Asic) driverFor(ctx context.Context, t drivers.Target, s snapshot) (dri
 		return nil, o, err
 	}
 	o.identified = now
+	if pid != nil {
+		o.identified = pid.at
+	}
 	return d, o, nil
 }
 

@@ -63,12 +63,16 @@ func (a *Asic) scanLoop(ctx context.Context, acc telegraf.Accumulator) {
 // scan probes this shard's addresses of the CIDR blocks and ranges once,
 // adds what answered to the inventory, forgets what has been silent for
 // forget_after and emits one asic_discovery point. A scan cut short by ctx
-// changes nothing and emits nothing.
+// changes nothing and emits nothing. Started as a service with driver
+// "auto", it also starts the identification of each found miner that has
+// no driver yet as soon as the miner is found, while the scan goes on
+// (pipeline.go): the gather after the scan uses that instead of
+// identifying the miner itself.
 func (a *Asic) scan(ctx context.Context, acc telegraf.Accumulator) {
 	a.scanMu.Lock()
 	defer a.scanMu.Unlock()
 	began := time.Now()
-	res := a.probe(ctx)
+	res := a.probe(ctx, a.foundFunc())
 	if ctx.Err() != nil {
 		return
 	}
@@ -129,11 +133,12 @@ func (a *Asic) scanPorts() []int {
 	}
 }
 
-// probe runs the connect scan over this shard's range addresses.
-func (a *Asic) probe(ctx context.Context) discover.Result {
+// probe runs the connect scan over this shard's range addresses; found,
+// when not nil, is told each found host at once (discover.Scanner.Found).
+func (a *Asic) probe(ctx context.Context, found func(host string, refused []int)) discover.Result {
 	ports := a.scanPorts()
 	s := &discover.Scanner{Ports: ports, Timeout: scanTimeout, Concurrency: scanConcurrency(len(ports)),
-		Progress: a.ScanProgress}
+		Progress: a.ScanProgress, Found: found}
 	hosts := make([]string, len(a.ranges))
 	for i, t := range a.ranges {
 		hosts[i] = t.host
@@ -162,7 +167,7 @@ func (a *Asic) Discover(ctx context.Context) ([]Found, error) {
 	}
 	list := append([]target(nil), a.targets...)
 	refused := make([][]int, len(list), len(list)+len(a.ranges))
-	res := a.probe(ctx)
+	res := a.probe(ctx, nil) // identified below, each once
 	for i, h := range res.Found {
 		list = append(list, a.known[h].t)
 		refused = append(refused, res.Refused[i])

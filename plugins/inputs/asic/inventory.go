@@ -177,6 +177,17 @@ func (inv *inventory) setRefused(key string, ports []int) {
 	}
 }
 
+// needsFirstID is whether the miner at key is one whose next gather would
+// identify it as never identified (with the scan's refusals): not in the
+// inventory yet, or in it with no driver and no failed identification (a
+// failed one follows driverFor's check and backoff instead).
+func (inv *inventory) needsFirstID(key string) bool {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	e, ok := inv.m[key]
+	return !ok || e.driver == "" && e.idFails == 0
+}
+
 // outcome is what one gather learnt about a miner's identification.
 type outcome struct {
 	driver     string    // the driver that read (or tried to read) it; "" when none
