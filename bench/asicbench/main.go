@@ -46,7 +46,7 @@ func main() {
 	timeout := flag.Duration("timeout", 5*time.Second, "per-miner deadline")
 	concurrency := flag.Int("concurrency", 1000, "miners at once")
 	gathers := flag.Int("gathers", 3, "gathers to run; the first includes identification")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the gathers from -profile-from on here")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the gathers from -profile-from on here (range mode: of the scan and first gather)")
 	profileFrom := flag.Int("profile-from", 2, "the first gather the CPU profile covers (1: the first gather, identification included)")
 	memprofile := flag.String("memprofile", "", "write a heap profile taken 3 s into the last gather here (what is live mid-gather)")
 	extra := flag.String("extra", "", "a file of more miners, one address a line (hostile-serve writes it)")
@@ -70,6 +70,12 @@ func main() {
 	}
 	targets := p.Targets()
 	if *mode == "range" {
+		// The profile of a range covers its scan and first gather.
+		if *cpuprofile != "" {
+			if f, err := os.Create(*cpuprofile); err == nil && pprof.StartCPUProfile(f) == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
 		scanRange(p, len(targets))
 		return
 	}

@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 )
 
 // Defaults for a Scanner's zero fields.
@@ -160,8 +162,7 @@ func Check(ctx context.Context, dial func(ctx context.Context, network, addr str
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	if dial == nil {
-		var d net.Dialer
-		dial = d.DialContext
+		dial = drivers.Dial
 	}
 	states := make([]portState, len(ports))
 	var wg sync.WaitGroup
@@ -299,8 +300,7 @@ func (s *Scanner) attempt(ctx context.Context, host string, states []portState, 
 	defer cancel()
 	dial := s.Dial
 	if dial == nil {
-		var d net.Dialer
-		dial = d.DialContext
+		dial = drivers.Dial
 	}
 	type answer struct {
 		i  int

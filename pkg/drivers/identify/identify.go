@@ -425,8 +425,7 @@ func (id *identifier) dial(ctx context.Context, network, addr string) (net.Conn,
 	id.mu.Lock()
 	id.dials = append(id.dials, addr)
 	id.mu.Unlock()
-	var d net.Dialer
-	c, err := d.DialContext(ctx, network, addr)
+	c, err := drivers.Dial(ctx, network, addr)
 	if err == nil {
 		id.mu.Lock()
 		id.conn[addr] = true

@@ -116,8 +116,7 @@ func (c *Client) Raw(ctx context.Context, body []byte) ([]byte, error) {
 func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 	dial := c.Dial
 	if dial == nil {
-		var d net.Dialer
-		dial = d.DialContext
+		dial = drivers.Dial
 	}
 	conn, err := dial(ctx, "tcp", c.Addr)
 	if err != nil {

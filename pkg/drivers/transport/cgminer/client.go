@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	"strings"
 	"sync"
 
@@ -191,20 +190,7 @@ func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 	if c.Dial != nil {
 		conn, err = c.Dial(ctx, "tcp", c.Addr)
 	} else {
-		// One request per connection: TCP keep-alive probes would never
-		// fire, and setting them up is four system calls per dial.
-		d := net.Dialer{KeepAlive: -1}
-		if ap, perr := netip.ParseAddrPort(c.Addr); perr == nil {
-			// An address (what the plugin always has): no resolver.
-			var tc *net.TCPConn
-			if tc, err = d.DialTCP(ctx, "tcp", netip.AddrPort{}, ap); err == nil {
-				conn = tc
-			} else if oe, ok := err.(*net.OpError); ok { //nolint:errorlint // DialTCP's own error, not wrapped
-				oe.Source = nil // no local address was asked for: say so as DialContext does
-			}
-		} else {
-			conn, err = d.DialContext(ctx, "tcp", c.Addr)
-		}
+		conn, err = drivers.Dial(ctx, "tcp", c.Addr)
 	}
 	if err != nil {
 		return nil, drivers.NetErr(ctx, c.Addr, "connect", err)
