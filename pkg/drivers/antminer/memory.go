@@ -10,13 +10,10 @@ import (
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 )
 
-// How long what the web API told about a miner stands before it is asked
-// again. MAC, hostname and serial number do not change between gathers;
-// a web UI that refused stays off until someone turns it on.
-const (
-	identityTTL = 10 * time.Minute
-	webOffTTL   = 10 * time.Minute
-)
+// identityTTL is how long what the web API told about a miner stands
+// before it is asked again: MAC, hostname and serial number do not change
+// between gathers. A web UI that refused stays off for drivers.PortOffTTL.
+const identityTTL = 10 * time.Minute
 
 // webPagesEveryGather are the pages whose values change between gathers
 // when the 4028 API answers too (it carries stats and pools itself).
@@ -27,11 +24,11 @@ var webPagesEveryGather = []string{"summary", "get_blink_status", "get_miner_con
 // then asks 4 web pages of a miner instead of 7, and none of a miner whose
 // UI refuses.
 type memory struct {
-	c minercache.Cache[minerState] // by host, then RPC address
+	c      minercache.Cache[minerState] // by host, then RPC address
+	webOff drivers.PortOff              // by host, then RPC address
 }
 
 type minerState struct {
-	webOffUntil time.Time
 	rpcUp       bool
 	identityAt  time.Time
 	mac, host   string
@@ -54,6 +51,7 @@ func hostOf(addr string) string {
 func (m *memory) forget(host string) {
 	if m != nil {
 		m.c.Forget(host)
+		m.webOff.Forget(host)
 	}
 }
 
@@ -66,7 +64,7 @@ func (m *memory) plan(addr string, now time.Time) []string {
 	switch {
 	case !ok:
 		return WebEndpoints
-	case now.Before(st.webOffUntil):
+	case m.webOff.Off(hostOf(addr), addr, now):
 		if !st.rpcUp {
 			return WebEndpoints // the only API left: keep asking
 		}
@@ -102,14 +100,14 @@ func (m *memory) learn(addr string, now time.Time, rpcErr error, w *httpapi.Repl
 	if m == nil {
 		return
 	}
+	if w != nil && !w.Answered() && drivers.Result(w.Err()) == drivers.ResultConnectionRefused {
+		m.webOff.Refused(hostOf(addr), addr, now)
+	}
 	m.c.Update(hostOf(addr), addr, func(st *minerState) { st.learn(now, rpcErr, w, d) })
 }
 
 func (st *minerState) learn(now time.Time, rpcErr error, w *httpapi.Replies, d *drivers.MinerData) {
 	st.rpcUp = rpcErr == nil
-	if w != nil && !w.Answered() && drivers.Result(w.Err()) == drivers.ResultConnectionRefused {
-		st.webOffUntil = now.Add(webOffTTL)
-	}
 	if w != nil && d != nil {
 		if _, err := w.Reply("get_system_info"); err == nil {
 			st.identityAt, st.mac, st.host, st.serial = now, d.MAC, d.Hostname, d.SerialNumber

@@ -38,7 +38,7 @@ func TestMemoryPlansFewerWebPages(t *testing.T) {
 	refused := httpapi.RepliesWithErrors(nil, map[string]error{"summary": fmt.Errorf("x: %w", drivers.ErrRefused)})
 	m.learn(addr, t0.Add(2*time.Minute), nil, refused, &drivers.MinerData{})
 	require.Nil(t, m.plan(addr, t0.Add(3*time.Minute)))
-	require.Equal(t, webPagesEveryGather, m.plan(addr, t0.Add(2*time.Minute+webOffTTL+time.Second))[len(m.plan(addr, t0.Add(2*time.Minute+webOffTTL+time.Second)))-3:])
+	require.Equal(t, webPagesEveryGather, m.plan(addr, t0.Add(2*time.Minute+drivers.PortOffTTL+time.Second))[len(m.plan(addr, t0.Add(2*time.Minute+drivers.PortOffTTL+time.Second)))-3:])
 
 	// ...but asked for everything once 4028 is down.
 	m.learn(addr, t0.Add(4*time.Minute), fmt.Errorf("x: %w", drivers.ErrTimeout), nil, nil)

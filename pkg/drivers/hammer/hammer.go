@@ -20,11 +20,18 @@
 // Quirks: rates are MH/s whatever the keys say; padding chain 4 (acn 0,
 // rate "") is not a board; the web summary of the recorded D10 is an
 // Antminer S19j's (INFO.type), so only its status list is used.
+//
+// Kept per miner between gathers (dropped by Forget): a web UI that refused
+// the connection while the RPC answered is not dialled again for
+// drivers.PortOffTTL (10 minutes), as Vnish and stock Antminer do; when
+// the RPC fails within that time both are asked again next gather.
 package hammer
 
 import (
 	"context"
+	"fmt"
 	"sync"
+	"time"
 
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/antminer"
@@ -43,12 +50,27 @@ const DefaultRPCPort = 8359
 var Pages = []string{"get_system_info", "summary", "get_blink_status", "get_miner_conf"}
 
 func init() {
-	drivers.Register(Name, func() drivers.Driver { return Driver{Web: httpapi.NewTransport(httpapi.Options{})} })
+	drivers.Register(Name, func() drivers.Driver {
+		return Driver{Web: httpapi.NewTransport(httpapi.Options{}), WebOff: &drivers.PortOff{}}
+	})
 }
 
 // Driver gathers Hammer miners.
 type Driver struct {
 	Web *httpapi.Transport
+	// WebOff keeps, per miner, a web UI that refused while the RPC API
+	// answered: it is not dialled for drivers.PortOffTTL. nil keeps nothing.
+	WebOff *drivers.PortOff
+}
+
+// Forget implements drivers.Forgetter: the web sessions and the web-off
+// mark kept for host are dropped (the plugin calls it when the miner
+// leaves its inventory).
+func (dr Driver) Forget(host string) {
+	if dr.WebOff != nil {
+		dr.WebOff.Forget(host)
+	}
+	httpapi.Shared(dr.Web).Forget(host)
 }
 
 // Name implements drivers.Driver.
@@ -65,6 +87,14 @@ func RPCTarget(t drivers.Target) drivers.Target {
 // Gather asks the RPC (joined when ccminer accepts it) and the web pages
 // at the same time.
 func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
+	if dr.WebOff != nil && dr.WebOff.Off(t.Host, t.WebAddr(), time.Now()) {
+		b := (&cgminer.Client{Addr: RPCTarget(t).RPCAddr()}).Multi(ctx, antminer.Commands...)
+		if err := b.Err(); err != nil {
+			dr.WebOff.On(t.Host, t.WebAddr())
+			return nil, fmt.Errorf("%w (web API: refused within %v, not asked)", err, drivers.PortOffTTL)
+		}
+		return Parse(b, nil), nil
+	}
 	tr := httpapi.Shared(dr.Web)
 	var wg sync.WaitGroup
 	var w *httpapi.Replies
@@ -77,6 +107,9 @@ func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 	wg.Wait()
 	if err := drivers.BothFailed(b.Err(), w.Err()); err != nil {
 		return nil, err
+	}
+	if dr.WebOff != nil && b.Answered() && !w.Answered() && drivers.Result(w.Err()) == drivers.ResultConnectionRefused {
+		dr.WebOff.Refused(t.Host, t.WebAddr(), time.Now())
 	}
 	return Parse(b, w), nil
 }
@@ -118,6 +151,3 @@ func cleanModel(s string) string {
 	return m
 }
 
-// Forget implements drivers.Forgetter: the web sessions kept for host are
-// dropped (the plugin calls it when the miner leaves its inventory).
-func (dr Driver) Forget(host string) { httpapi.Shared(dr.Web).Forget(host) }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -218,4 +219,51 @@ func FuzzParseHammer(f *testing.F) {
 			t.Fatal("nil")
 		}
 	})
+}
+
+// A web UI that refuses while ccminer answers is dialled once, then not
+// for drivers.PortOffTTL; Forget or a failed RPC starts over.
+func TestRefusedWebPortRemembered(t *testing.T) {
+	dir := filepath.Join(captures, "D10_2023-05-28")
+	m := &fakeminer.Miner{Replies: rpcReplies(t, dir), Multi: true, NUL: true}
+	require.NoError(t, m.Start("127.0.0.1:0"))
+	defer m.Close()
+	var mu sync.Mutex
+	dials := 0
+	tr := httpapi.NewTransport(httpapi.Options{Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		mu.Lock()
+		dials++
+		mu.Unlock()
+		return drivers.Dial(ctx, network, addr)
+	}})
+	drv := Driver{Web: tr, WebOff: &drivers.PortOff{}}
+	// Port 1 is not served here: the web UI refuses.
+	target := drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: m.Port(), Web: 1}}
+	dialed := func() int { mu.Lock(); defer mu.Unlock(); return dials }
+	gather := func() (*drivers.MinerData, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return drv.Gather(ctx, target)
+	}
+	first, err := gather()
+	require.NoError(t, err)
+	require.Equal(t, 1, dialed())
+	require.InDelta(t, 0.0048850813, *first.Hashrate, 1e-12, "TH/s from summary MHS 5s")
+	for range 3 {
+		again, err := gather()
+		require.NoError(t, err)
+		require.Equal(t, first, again)
+	}
+	require.Equal(t, 1, dialed(), "not dialled again")
+	drv.Forget(target.Host)
+	_, err = gather()
+	require.NoError(t, err)
+	require.Equal(t, 2, dialed(), "dialled again after Forget")
+	m.Close()
+	_, err = gather()
+	require.Equal(t, drivers.ResultConnectionRefused, drivers.Result(err))
+	require.Contains(t, err.Error(), "not asked")
+	_, err = gather()
+	require.Equal(t, drivers.ResultConnectionRefused, drivers.Result(err))
+	require.Equal(t, 3, dialed(), "both asked once the RPC failed")
 }

@@ -23,7 +23,7 @@
 //
 // Kept per miner between gathers (dropped by Forget): a web port that
 // refused the connection while 4028 answered (switched off, or firewalled
-// with a reset) is not dialled again for 10 minutes (webRefusedTTL); its
+// with a reset) is not dialled again for 10 minutes (drivers.PortOffTTL); its
 // gathers read 4028 alone, which is what they got from it anyway (a refused
 // web API is no problem when 4028 answers). When 4028 fails within that
 // time the memory is dropped, so the next gather asks both again.
@@ -40,7 +40,6 @@ import (
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/antminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/jsonval"
-	"github.com/asicmetrics/telegraf-asic/pkg/drivers/minercache"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 )
@@ -50,21 +49,17 @@ const Name = "vnish"
 
 func init() {
 	drivers.Register(Name, func() drivers.Driver {
-		return Driver{Web: httpapi.NewTransport(httpapi.Options{}), WebRefused: &minercache.Cache[time.Time]{}}
+		return Driver{Web: httpapi.NewTransport(httpapi.Options{}), WebOff: &drivers.PortOff{}}
 	})
 }
 
 // Driver gathers Vnish firmware. Web is shared by all its miners.
 type Driver struct {
 	Web *httpapi.Transport
-	// WebRefused keeps, per miner (host, then web address), when its web
-	// port refused while 4028 answered; nil keeps nothing.
-	WebRefused *minercache.Cache[time.Time]
+	// WebOff keeps, per miner, a web port that refused while 4028
+	// answered; nil keeps nothing.
+	WebOff *drivers.PortOff
 }
-
-// webRefusedTTL is how long a refused web port is not dialled: a port
-// opened later is read within it.
-const webRefusedTTL = 10 * time.Minute
 
 // Name implements drivers.Driver.
 func (Driver) Name() string { return Name }
@@ -73,15 +68,13 @@ func (Driver) Name() string { return Name }
 // login, then each page on a keep-alive connection) at the same time and
 // merges them; it fails only when neither answered.
 func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	if dr.WebRefused != nil {
-		if at, ok := dr.WebRefused.Get(t.Host, t.WebAddr()); ok && time.Since(at) < webRefusedTTL {
-			b := (&cgminer.Client{Addr: t.RPCAddr()}).Multi(ctx, antminer.Commands...)
-			if err := b.Err(); err != nil {
-				dr.WebRefused.Delete(t.Host, t.WebAddr())
-				return nil, fmt.Errorf("%w (web API: refused within %v, not asked)", wrapRPC(t, err), webRefusedTTL)
-			}
-			return ParseWithWeb(b, nil), nil
+	if dr.WebOff != nil && dr.WebOff.Off(t.Host, t.WebAddr(), time.Now()) {
+		b := (&cgminer.Client{Addr: t.RPCAddr()}).Multi(ctx, antminer.Commands...)
+		if err := b.Err(); err != nil {
+			dr.WebOff.On(t.Host, t.WebAddr())
+			return nil, fmt.Errorf("%w (web API: refused within %v, not asked)", wrapRPC(t, err), drivers.PortOffTTL)
 		}
+		return ParseWithWeb(b, nil), nil
 	}
 	tr := httpapi.Shared(dr.Web)
 	var wg sync.WaitGroup
@@ -96,8 +89,8 @@ func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 	if err := drivers.BothFailed(wrapRPC(t, b.Err()), w.Err()); err != nil {
 		return nil, err
 	}
-	if dr.WebRefused != nil && b.Answered() && !w.Answered() && drivers.Result(w.Err()) == drivers.ResultConnectionRefused {
-		dr.WebRefused.Put(t.Host, t.WebAddr(), time.Now())
+	if dr.WebOff != nil && b.Answered() && !w.Answered() && drivers.Result(w.Err()) == drivers.ResultConnectionRefused {
+		dr.WebOff.Refused(t.Host, t.WebAddr(), time.Now())
 	}
 	return ParseWithWeb(b, w), nil
 }
@@ -176,7 +169,7 @@ func board(d *drivers.MinerData, b *drivers.Board, stats jsonval.Obj, chains []i
 // its inventory).
 func (dr Driver) Forget(host string) {
 	httpapi.Shared(dr.Web).Forget(host)
-	if dr.WebRefused != nil {
-		dr.WebRefused.Forget(host)
+	if dr.WebOff != nil {
+		dr.WebOff.Forget(host)
 	}
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/asicmetrics/telegraf-asic/internal/capserve"
 	"github.com/asicmetrics/telegraf-asic/internal/fakeminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers"
-	"github.com/asicmetrics/telegraf-asic/pkg/drivers/minercache"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/cgminer"
 	"github.com/asicmetrics/telegraf-asic/pkg/drivers/transport/httpapi"
 )
@@ -286,7 +285,7 @@ func FuzzParseVnishWeb(f *testing.F) {
 }
 
 // A web port that refuses while 4028 answers is dialled once, then not for
-// webRefusedTTL: later gathers read the same from 4028 alone. Forget, or a
+// drivers.PortOffTTL: later gathers read the same from 4028 alone. Forget, or a
 // failed 4028, starts over.
 func TestRefusedWebPortRemembered(t *testing.T) {
 	rpc, _ := split(t, filepath.Join(captures, "S21Pro_1.2.7"))
@@ -307,7 +306,7 @@ func TestRefusedWebPortRemembered(t *testing.T) {
 		mu.Unlock()
 		return d.DialContext(ctx, network, addr)
 	}})
-	drv := Driver{Web: tr, WebRefused: &minercache.Cache[time.Time]{}}
+	drv := Driver{Web: tr, WebOff: &drivers.PortOff{}}
 	target := drivers.Target{Host: "127.0.0.1", Ports: drivers.Ports{RPC: m.Port(), Web: webPort}}
 	dialed := func() int { mu.Lock(); defer mu.Unlock(); return len(dials) }
 	gather := func() (*drivers.MinerData, error) {
