@@ -217,7 +217,9 @@ func (drv *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.Miner
 	// one that answered for the first time.
 	var rpcPools func() ([]poolmetrics.Pool, error)
 	if known == pathGRPC || known == pathREST {
-		rpcPools = askPools(ctx, t)
+		var stop func()
+		rpcPools, stop = askPools(ctx, t)
+		defer stop() // a Public API that failed leaves it unread: not past Gather
 	}
 	var answered, last error
 	for _, p := range order {
@@ -230,7 +232,9 @@ func (drv *Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.Miner
 			drv.setPath(t.Host, key, p)
 			if p != pathRPC {
 				if rpcPools == nil {
-					rpcPools = askPools(ctx, t)
+					var stop func()
+					rpcPools, stop = askPools(ctx, t)
+					defer stop()
 				}
 				ps, perr := rpcPools()
 				if perr = drivers.OneFailed(perr, true); perr != nil {
@@ -288,9 +292,11 @@ func (drv *Driver) gatherVia(ctx context.Context, t drivers.Target, p apiPath, c
 	return cgminer.Gather(ctx, t, Commands, Parse)
 }
 
-// askPools asks the 4028 API's pools in the background; the function
-// returned waits for the answer.
-func askPools(ctx context.Context, t drivers.Target) func() ([]poolmetrics.Pool, error) {
+// askPools asks the 4028 API's pools in the background: wait waits for the
+// answer; stop ends the request if it is still going and waits for it to
+// end, so nothing of it outlives the Gather that asked.
+func askPools(ctx context.Context, t drivers.Target) (wait func() ([]poolmetrics.Pool, error), stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	var ps []poolmetrics.Pool
 	var err error
@@ -301,7 +307,9 @@ func askPools(ctx context.Context, t drivers.Target) func() ([]poolmetrics.Pool,
 			ps = cgminer.Pools(o)
 		}
 	}()
-	return func() ([]poolmetrics.Pool, error) { <-done; return ps, err }
+	wait = func() ([]poolmetrics.Pool, error) { <-done; return ps, err }
+	stop = func() { cancel(); <-done }
+	return wait, stop
 }
 
 // addPoolFailures fills the counters only the 4028 API keeps into the

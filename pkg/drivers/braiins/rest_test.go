@@ -11,8 +11,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -357,4 +360,39 @@ func TestPoolFailuresFrom4028(t *testing.T) {
 		}
 	}
 	require.Equal(t, []string{"pools", "pools"}, rpc.Commands())
+}
+
+// The 4028 pools request asked beside a known Public API ends with the
+// Gather that asked, also when that API fails and the pools go unread.
+func TestPoolsRequestEndsWithGather(t *testing.T) {
+	m := &restMiner{bodies: loadREST(t), password: "root"}
+	target := startREST(t, m)
+	var slow atomic.Bool
+	rpc := &fakeminer.Miner{
+		Replies: map[string][]byte{"pools": []byte(`{"STATUS":[{"STATUS":"S","Code":7,"Msg":"0 Pool(s)"}],"POOLS":[]}`)},
+		Latency: func() time.Duration {
+			if slow.Load() {
+				return time.Minute
+			}
+			return 0
+		},
+	}
+	require.NoError(t, rpc.Start("127.0.0.1:0"))
+	t.Cleanup(rpc.Close)
+	target.Ports.RPC = rpc.Port()
+	drv := &Driver{}
+	_, err := gatherWith(t, drv, target)
+	require.NoError(t, err, "REST is the known API from now on")
+
+	slow.Store(true)
+	m.mu.Lock()
+	m.password, m.tokens = "changed", nil // the Public API now refuses us
+	m.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel() // only after the check: the Gather alone must end its request
+	_, err = drv.Gather(ctx, target)
+	require.ErrorIs(t, err, drivers.ErrAuth)
+	buf := make([]byte, 1<<20)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	require.False(t, strings.Contains(stacks, "braiins.askPools"), "the pools request outlived its Gather")
 }
