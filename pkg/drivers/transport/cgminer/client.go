@@ -303,24 +303,55 @@ type completeness struct {
 	tooLong bool
 }
 
+// structural marks the bytes feed must look at outside strings; the rest
+// (digits, letters, spaces, commas, colons) are skipped by one lookup.
+var structural = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true}
+
 func (s *completeness) feed(b []byte) bool {
-	for _, c := range b {
+	for i := 0; i < len(b); i++ {
 		if s.done {
 			return true
 		}
 		if s.inStr {
-			if s.strLen++; s.strLen > maxReplyString {
+			if s.esc {
+				s.esc = false
+				if s.strLen++; s.strLen > maxReplyString {
+					s.tooLong, s.done = true, true
+					return true
+				}
+				continue
+			}
+			// Jump to the string's next quote or backslash (memchr-fast):
+			// a reply is mostly strings.
+			rest := b[i:]
+			j := bytes.IndexByte(rest, '"')
+			if j < 0 {
+				j = len(rest)
+			}
+			if k := bytes.IndexByte(rest[:j], '\\'); k >= 0 {
+				j = k
+			}
+			if s.strLen += j; s.strLen > maxReplyString {
 				s.tooLong, s.done = true, true
 				return true
 			}
-			switch {
-			case s.esc:
-				s.esc = false
-			case c == '\\':
+			i += j
+			if i == len(b) {
+				return false
+			}
+			if s.strLen++; s.strLen > maxReplyString { // the quote or backslash itself
+				s.tooLong, s.done = true, true
+				return true
+			}
+			if b[i] == '\\' {
 				s.esc = true
-			case c == '"':
+			} else {
 				s.inStr = false
 			}
+			continue
+		}
+		c := b[i]
+		if !structural[c] {
 			continue
 		}
 		switch c {
