@@ -461,19 +461,30 @@ func (d *decoder) strValue() (any, error) {
 // gathers, like short strings.
 const maxInternedNum = 8
 
-var numTable [1 << 14]atomic.Pointer[any]
+// numSlot is one boxed number of numTable with its text packed in key.
+type numSlot struct {
+	key uint64
+	v   any
+}
 
+var numTable [1 << 14]atomic.Pointer[numSlot]
+
+// internNum boxes a number of at most 8 characters. Its text packed in
+// one integer (a number's characters are never 0, so the length is in it
+// too) is both the slot's hash and what is compared: no hashing of bytes
+// and no byte comparison, which were a third of its cost.
 func internNum(b []byte) any {
-	h := maphash.Bytes(internSeed, b)
-	slot := &numTable[h&uint64(len(numTable)-1)]
-	if p := slot.Load(); p != nil {
-		if n, _ := (*p).(json.Number); string(n) == string(b) {
-			return *p
-		}
+	var k uint64
+	for i, c := range b {
+		k |= uint64(c) << (8 * i)
 	}
-	var v any = json.Number(b)
-	slot.Store(&v)
-	return v
+	slot := &numTable[(k*0x9E3779B97F4A7C15)>>(64-14)]
+	if p := slot.Load(); p != nil && p.key == k {
+		return p.v
+	}
+	p := &numSlot{key: k, v: json.Number(b)}
+	slot.Store(p)
+	return p.v
 }
 
 // maxInternedValue is the longest string value kept in the value table.
