@@ -58,7 +58,7 @@ type decoder struct {
 	mem               []member
 	objs              []object
 	elems             []any
-	memN, objN, elemN int // the size of the next slab of each
+	memN, objN, elemN int // how many of each the rest of the reply may hold
 	seen              [internSlots / 64]uint64
 }
 
@@ -76,40 +76,25 @@ func (d *decoder) sizeSlabs(n int) {
 	d.memN, d.objN, d.elemN = n/28+1, n/320+1, n/256+1
 }
 
-// slab is the size of a new slab when need does not fit in the rest of
-// the current one: what the estimate says is left, within bounds.
-func slab(need int, left *int, lo, hi int) int {
-	size := max(need, min(max(*left, lo), hi))
-	*left -= size
-	return size
+// cut takes n elements off the free tail *free of a slab, starting a new
+// slab when they do not fit: of what the estimate *left says is still to
+// come, within lo and hi.
+func cut[T any](free *[]T, n int, left *int, lo, hi int) []T {
+	if n > len(*free) {
+		size := max(n, min(max(*left, lo), hi))
+		*left -= size
+		*free = make([]T, size)
+	}
+	out := (*free)[:n:n]
+	*free = (*free)[n:]
+	return out
 }
 
-func (d *decoder) members(n int) []member {
-	if n > len(d.mem) {
-		d.mem = make([]member, slab(n, &d.memN, 8, 1024))
-	}
-	m := d.mem[:n:n]
-	d.mem = d.mem[n:]
-	return m
-}
+func (d *decoder) members(n int) []member { return cut(&d.mem, n, &d.memN, 8, 1024) }
 
-func (d *decoder) newObject() *object {
-	if len(d.objs) == 0 {
-		d.objs = make([]object, slab(1, &d.objN, 2, 256))
-	}
-	o := &d.objs[0]
-	d.objs = d.objs[1:]
-	return o
-}
+func (d *decoder) newObject() *object { return &cut(&d.objs, 1, &d.objN, 2, 256)[0] }
 
-func (d *decoder) list(n int) []any {
-	if n > len(d.elems) {
-		d.elems = make([]any, slab(n, &d.elemN, 4, 1024))
-	}
-	l := d.elems[:n:n]
-	d.elems = d.elems[n:]
-	return l
-}
+func (d *decoder) list(n int) []any { return cut(&d.elems, n, &d.elemN, 4, 1024) }
 
 // build makes the object of pairs, each key once with its last value.
 // A key seen before in this object is found through a bit per key slot:
