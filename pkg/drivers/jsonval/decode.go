@@ -1,6 +1,7 @@
 package jsonval
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,7 +29,7 @@ var errDepth = errors.New("json: nested too deeply")
 func decode(b []byte) (any, error) {
 	d := decoderPool.Get().(*decoder)
 	d.b, d.i = b, 0
-	d.sizeSlabs(len(b))
+	d.sizeSlabs(b)
 	d.ws()
 	v, err := d.value(0)
 	d.release()
@@ -68,13 +69,18 @@ type kv struct {
 	s uint16 // the key's slot in internTable (its hash), for duplicates
 }
 
-// sizeSlabs estimates, for a reply of n bytes, how many members, objects
-// and elements it holds (the captured replies average 30 bytes of JSON a
-// member, 280 an array element, 360 an object), so a slab is about the
-// size of what is left to decode: a small reply gets small slabs.
-func (d *decoder) sizeSlabs(n int) {
-	d.memN, d.objN, d.elemN = n/28+1, n/320+1, n/256+1
+// sizeSlabs sizes the slabs for the reply b: a member has a colon and an
+// object a brace (a few more inside strings, such as a pool URL's, only
+// overcount), counted at memchr speed, so one slab of each usually holds
+// the whole reply with little to spare. Arrays' elements have no such
+// mark: about one per 256 bytes of the captured replies.
+func (d *decoder) sizeSlabs(b []byte) {
+	d.memN = bytes.Count(b, colon) + 1
+	d.objN = bytes.Count(b, brace) + 1
+	d.elemN = len(b)/256 + 1
 }
+
+var colon, brace = []byte{':'}, []byte{'{'}
 
 // cut takes n elements off the free tail *free of a slab, starting a new
 // slab when they do not fit: of what the estimate *left says is still to
@@ -90,9 +96,9 @@ func cut[T any](free *[]T, n int, left *int, lo, hi int) []T {
 	return out
 }
 
-func (d *decoder) members(n int) []member { return cut(&d.mem, n, &d.memN, 8, 1024) }
+func (d *decoder) members(n int) []member { return cut(&d.mem, n, &d.memN, 8, 4096) }
 
-func (d *decoder) newObject() *object { return &cut(&d.objs, 1, &d.objN, 2, 256)[0] }
+func (d *decoder) newObject() *object { return &cut(&d.objs, 1, &d.objN, 2, 1024)[0] }
 
 func (d *decoder) list(n int) []any { return cut(&d.elems, n, &d.elemN, 4, 1024) }
 
