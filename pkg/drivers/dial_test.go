@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Dial reaches an address with or without the resolver, and a refusal is
-// ECONNREFUSED, which the result classification and the scan rely on.
+// Dial reaches an address or a name, and a refusal is ECONNREFUSED, which
+// the result classification and the scan rely on.
 func TestDial(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -31,7 +31,7 @@ func TestDial(t *testing.T) {
 	require.True(t, errors.Is(err, syscall.ECONNREFUSED), "%v", err)
 	var oe *net.OpError
 	require.ErrorAs(t, err, &oe)
-	require.Nil(t, oe.Source, "no local address was asked for")
+	require.Nil(t, oe.Source, "no local address was bound")
 }
 
 // A refused port stays off for PortOffTTL, per miner and address.
