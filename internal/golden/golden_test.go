@@ -79,12 +79,13 @@ func TestGolden(t *testing.T) {
 			hosts[h] = key
 			seen[fam.Name()]++
 			dir := filepath.Join(root, key)
-			t.Run(key, func(t *testing.T) { runCase(t, fam.Name(), dir, h, "") })
-			for _, v := range variants(t, fam.Name(), dir) {
+			capture := capserve.Load(t, dir) // read once for the case and its variants
+			t.Run(key, func(t *testing.T) { runCase(t, fam.Name(), dir, capture, h, "") })
+			for _, v := range variants(fam.Name(), capture) {
 				vh := host(key + "/" + v)
 				require.NotContains(t, hosts, vh, "%s/%s and %s share an address: change host()", key, v, hosts[vh])
 				hosts[vh] = key + "/" + v
-				t.Run(key+"/"+v, func(t *testing.T) { runCase(t, fam.Name(), dir, vh, v) })
+				t.Run(key+"/"+v, func(t *testing.T) { runCase(t, fam.Name(), dir, capture, vh, v) })
 			}
 		}
 	}
@@ -107,8 +108,7 @@ const (
 // variants are the one-API cases of a capture folder: none unless the
 // firmware is served with both an RPC API and web pages or a REST API
 // (SealMiner's driver reads 4028 only).
-func variants(t *testing.T, family, dir string) []string {
-	c := capserve.Load(t, dir)
+func variants(family string, c capserve.Capture) []string {
 	s := capserve.FullSpec(family, c)
 	rpc := s.RPC || s.RPCAt8359
 	web := (s.WebPages && len(c.Web) > 0) || s.REST
@@ -118,8 +118,7 @@ func variants(t *testing.T, family, dir string) []string {
 	return []string{rpcOnly, webOnly}
 }
 
-func runCase(t *testing.T, family, dir, h, variant string) {
-	c := capserve.Load(t, dir)
+func runCase(t *testing.T, family, dir string, c capserve.Capture, h, variant string) {
 	s := capserve.FullSpec(family, c)
 	switch variant {
 	case rpcOnly:
