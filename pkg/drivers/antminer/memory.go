@@ -29,10 +29,10 @@ type memory struct {
 }
 
 type minerState struct {
-	rpcUp       bool
-	identityAt  time.Time
-	mac, host   string
-	serial      string
+	rpcUp      bool
+	identityAt time.Time
+	mac, host  string
+	serial     string
 	// webStatsAdds: stats.cgi carried values 4028 stats lacks (the wall
 	// power of hydro units), so it is asked every gather.
 	webStatsAdds bool

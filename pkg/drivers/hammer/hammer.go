@@ -150,4 +150,3 @@ func cleanModel(s string) string {
 	}
 	return m
 }
-
