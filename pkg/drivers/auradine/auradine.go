@@ -381,9 +381,6 @@ func statusErr(o jsonval.Obj) error {
 }
 
 func first(o jsonval.Obj, key string) jsonval.Obj {
-	if o.IsNil() {
-		return jsonval.Obj{}
-	}
 	if l := o.Objs(key); len(l) > 0 {
 		return l[0]
 	}

@@ -68,7 +68,7 @@ func (rp *restParser) body(m string, v any) {
 		list, ok := v.([]any)
 		if !ok {
 			if o, isObj := v.(jsonval.Obj); isObj {
-				list = jsonval.Obj(o).L("pool_groups", "poolGroups")
+				list = o.L("pool_groups", "poolGroups")
 			}
 			if list == nil {
 				rp.problem(m, "", "not a list of pool groups")

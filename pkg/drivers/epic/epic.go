@@ -202,12 +202,7 @@ func identity(d *drivers.MinerData, model string, s jsonval.Obj) {
 // mac is the MAC of the first interface (by name, as the reply is a map)
 // that has one.
 func mac(n jsonval.Obj) string {
-	names := make([]string, 0, n.Len())
-	for k := range n.All() {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
+	for _, k := range n.Keys() {
 		if m := drivers.NormalizeMAC(n.O(k).S("mac_address")); m != "" && m != "00:00:00:00:00:00" {
 			return m
 		}

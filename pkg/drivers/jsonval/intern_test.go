@@ -18,7 +18,7 @@ func TestInternConcurrent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		inputs, want = append(inputs, b), append(want, Plain(v))
+		inputs, want = append(inputs, b), append(want, plain(v))
 	}
 	var wg sync.WaitGroup
 	for g := range 8 {
@@ -26,7 +26,7 @@ func TestInternConcurrent(t *testing.T) {
 			for n := range 200 {
 				i := (g*31 + n) % len(inputs)
 				got, err := Decode(inputs[i])
-				if err != nil || !reflect.DeepEqual(Plain(got), want[i]) {
+				if err != nil || !reflect.DeepEqual(plain(got), want[i]) {
 					t.Errorf("input %d: %v %#v", i, err, got)
 					return
 				}

@@ -110,12 +110,15 @@ func (o Obj) All() iter.Seq2[string, any] {
 	}
 }
 
-// Keys are the keys in the order sent.
+// Keys are the keys, sorted: what a reader that walks an object by name
+// (sensors, interfaces, error codes) needs to read it the same way
+// whatever order the firmware sent.
 func (o Obj) Keys() []string {
 	out := make([]string, 0, o.Len())
 	for k := range o.All() {
 		out = append(out, k)
 	}
+	sort.Strings(out)
 	return out
 }
 
@@ -137,23 +140,6 @@ func ObjOf(m map[string]any) Obj {
 	return Obj{o}
 }
 
-// With returns a copy of o with key k set to v (added at the end when
-// absent): for the few objects a driver assembles from two replies.
-func (o Obj) With(k string, v any) Obj {
-	n := &object{m: make([]member, 0, o.Len()+1)}
-	set := false
-	for kk, vv := range o.All() {
-		if kk == k {
-			vv, set = v, true
-		}
-		n.m = append(n.m, member{kk, vv})
-	}
-	if !set {
-		n.m = append(n.m, member{k, v})
-	}
-	return Obj{n}
-}
-
 func fromPlain(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
@@ -168,29 +154,28 @@ func fromPlain(v any) any {
 	return v
 }
 
-// Map is o as a map[string]any, nested objects too (Plain): for tests and
-// encoding, not the hot path.
-func (o Obj) Map() map[string]any {
+// toMap is o as a map[string]any, nested objects too: encoding/json's
+// shape, which the tests compare with.
+func (o Obj) toMap() map[string]any {
 	if o.p == nil {
 		return nil
 	}
 	out := make(map[string]any, len(o.p.m))
 	for _, m := range o.p.m {
-		out[m.k] = Plain(m.v)
+		out[m.k] = plain(m.v)
 	}
 	return out
 }
 
-// Plain is v with every Obj in it made a map[string]any: the shapes
-// encoding/json decodes to.
-func Plain(v any) any {
+// plain is v with every Obj in it made a map[string]any.
+func plain(v any) any {
 	switch x := v.(type) {
 	case Obj:
-		return x.Map()
+		return x.toMap()
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = Plain(e)
+			out[i] = plain(e)
 		}
 		return out
 	}

@@ -66,7 +66,7 @@ func FuzzDecodeMatchesEncodingJSON(f *testing.F) {
 		if (wantErr == nil) != (err == nil) {
 			t.Fatalf("encoding/json err %v, ours %v, input %q", wantErr, err, b)
 		}
-		if err == nil && !reflect.DeepEqual(want, Plain(got)) {
+		if err == nil && !reflect.DeepEqual(want, plain(got)) {
 			t.Fatalf("differ on %q:\nencoding/json %#v\nours          %#v", b, want, got)
 		}
 	})
@@ -111,7 +111,7 @@ func TestNumbersSurviveLaterDecodes(t *testing.T) {
 		}
 	}
 	want := map[string]any{"a": json.Number("12345.678"), "b": []any{json.Number("-1e3"), json.Number("256"), json.Number("7")}, "c": json.Number("0.5")}
-	if !reflect.DeepEqual(first.Map(), want) {
+	if !reflect.DeepEqual(first.toMap(), want) {
 		t.Fatalf("changed: %#v", first)
 	}
 }
@@ -169,4 +169,29 @@ func TestIntShapes(t *testing.T) {
 			t.Errorf("Int(%#v) = %d, want nil", in, *got)
 		}
 	}
+}
+
+// An object keeps its members in the order sent, each key once with its
+// last value; Keys are sorted; {} is present and empty, a missing object
+// absent; an object prints as JSON.
+func TestObjMembers(t *testing.T) {
+	o, err := DecodeObj([]byte(`{"b":1,"a":{},"b":"3","c":[{"x":true}]}`))
+	require.NoError(t, err)
+	require.Equal(t, 3, o.Len())
+	var order []string
+	for k := range o.All() {
+		order = append(order, k)
+	}
+	require.Equal(t, []string{"b", "a", "c"}, order)
+	require.Equal(t, []string{"a", "b", "c"}, o.Keys())
+	require.Equal(t, "3", o.S("b"), "the last of a repeated key")
+	require.False(t, o.O("a").IsNil())
+	require.Zero(t, o.O("a").Len())
+	require.True(t, o.O("missing").IsNil())
+	require.True(t, o.O("b").IsNil(), "not an object")
+	v, ok := o.Lookup("c")
+	require.True(t, ok)
+	require.Len(t, v, 1)
+	require.Equal(t, `{"b":"3","a":{},"c":[{"x":true}]}`, o.String())
+	require.Equal(t, `{"k":{"n":1}}`, ObjOf(map[string]any{"k": map[string]any{"n": 1}}).String(), "nested maps become objects")
 }

@@ -283,12 +283,7 @@ func (p *parser) temps(o jsonval.Obj) {
 			i = pos
 		}
 		var hot, inlet, outlet, chip *float64
-		keys := make([]string, 0, t.Len())
-		for k := range t.All() {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range t.Keys() {
 			if k == "ID" || k == "TEMP" {
 				continue
 			}

@@ -325,9 +325,7 @@ func parseErrorCodes(d *drivers.MinerData, o jsonval.Obj) {
 	}
 	var codes []string
 	addKeys := func(obj jsonval.Obj) {
-		keys := obj.Keys()
-		slices.Sort(keys)
-		for _, k := range keys {
+		for _, k := range obj.Keys() {
 			if k != "reason" {
 				codes = append(codes, k)
 			}
