@@ -33,19 +33,3 @@ func TestDial(t *testing.T) {
 	require.ErrorAs(t, err, &oe)
 	require.Nil(t, oe.Source, "no local address was bound")
 }
-
-// A refused port stays off for PortOffTTL, per miner and address.
-func TestPortOff(t *testing.T) {
-	var p PortOff
-	t0 := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
-	p.Refused("10.0.0.1", "10.0.0.1:80", t0)
-	require.True(t, p.Off("10.0.0.1", "10.0.0.1:80", t0.Add(PortOffTTL-time.Second)))
-	require.False(t, p.Off("10.0.0.1", "10.0.0.1:80", t0.Add(PortOffTTL)), "asked again once the time is up")
-	require.False(t, p.Off("10.0.0.1", "10.0.0.1:8080", t0), "another port")
-	require.False(t, p.Off("10.0.0.2", "10.0.0.2:80", t0), "another miner")
-	p.On("10.0.0.1", "10.0.0.1:80")
-	require.False(t, p.Off("10.0.0.1", "10.0.0.1:80", t0))
-	p.Refused("10.0.0.1", "10.0.0.1:80", t0)
-	p.Forget("10.0.0.1")
-	require.False(t, p.Off("10.0.0.1", "10.0.0.1:80", t0))
-}

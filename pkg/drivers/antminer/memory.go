@@ -100,7 +100,8 @@ func (m *memory) learn(addr string, now time.Time, rpcErr error, w *httpapi.Repl
 	if m == nil {
 		return
 	}
-	if w != nil && !w.Answered() && drivers.Result(w.Err()) == drivers.ResultConnectionRefused {
+	// Refused alone or not: while 4028 is down too, plan asks the web anyway.
+	if w != nil && drivers.RefusedAlone(true, w.Answered(), w.Err()) {
 		m.webOff.Refused(hostOf(addr), addr, now)
 	}
 	m.c.Update(hostOf(addr), addr, func(st *minerState) { st.learn(now, rpcErr, w, d) })

@@ -29,7 +29,6 @@ package hammer
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -67,9 +66,7 @@ type Driver struct {
 // mark kept for host are dropped (the plugin calls it when the miner
 // leaves its inventory).
 func (dr Driver) Forget(host string) {
-	if dr.WebOff != nil {
-		dr.WebOff.Forget(host)
-	}
+	dr.WebOff.Forget(host)
 	httpapi.Shared(dr.Web).Forget(host)
 }
 
@@ -87,11 +84,10 @@ func RPCTarget(t drivers.Target) drivers.Target {
 // Gather asks the RPC (joined when ccminer accepts it) and the web pages
 // at the same time.
 func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	if dr.WebOff != nil && dr.WebOff.Off(t.Host, t.WebAddr(), time.Now()) {
+	if dr.WebOff.Off(t.Host, t.WebAddr(), time.Now()) {
 		b := (&cgminer.Client{Addr: RPCTarget(t).RPCAddr()}).Multi(ctx, antminer.Commands...)
 		if err := b.Err(); err != nil {
-			dr.WebOff.On(t.Host, t.WebAddr())
-			return nil, fmt.Errorf("%w (web API: refused within %v, not asked)", err, drivers.PortOffTTL)
+			return nil, dr.WebOff.OtherFailed(t.Host, t.WebAddr(), err)
 		}
 		return Parse(b, nil), nil
 	}
@@ -108,7 +104,7 @@ func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 	if err := drivers.BothFailed(b.Err(), w.Err()); err != nil {
 		return nil, err
 	}
-	if dr.WebOff != nil && b.Answered() && !w.Answered() && drivers.Result(w.Err()) == drivers.ResultConnectionRefused {
+	if drivers.RefusedAlone(b.Answered(), w.Answered(), w.Err()) {
 		dr.WebOff.Refused(t.Host, t.WebAddr(), time.Now())
 	}
 	return Parse(b, w), nil

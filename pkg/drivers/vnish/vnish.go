@@ -68,11 +68,10 @@ func (Driver) Name() string { return Name }
 // login, then each page on a keep-alive connection) at the same time and
 // merges them; it fails only when neither answered.
 func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerData, error) {
-	if dr.WebOff != nil && dr.WebOff.Off(t.Host, t.WebAddr(), time.Now()) {
+	if dr.WebOff.Off(t.Host, t.WebAddr(), time.Now()) {
 		b := (&cgminer.Client{Addr: t.RPCAddr()}).Multi(ctx, antminer.Commands...)
 		if err := b.Err(); err != nil {
-			dr.WebOff.On(t.Host, t.WebAddr())
-			return nil, fmt.Errorf("%w (web API: refused within %v, not asked)", wrapRPC(t, err), drivers.PortOffTTL)
+			return nil, dr.WebOff.OtherFailed(t.Host, t.WebAddr(), wrapRPC(t, err))
 		}
 		return ParseWithWeb(b, nil), nil
 	}
@@ -89,7 +88,7 @@ func (dr Driver) Gather(ctx context.Context, t drivers.Target) (*drivers.MinerDa
 	if err := drivers.BothFailed(wrapRPC(t, b.Err()), w.Err()); err != nil {
 		return nil, err
 	}
-	if dr.WebOff != nil && b.Answered() && !w.Answered() && drivers.Result(w.Err()) == drivers.ResultConnectionRefused {
+	if drivers.RefusedAlone(b.Answered(), w.Answered(), w.Err()) {
 		dr.WebOff.Refused(t.Host, t.WebAddr(), time.Now())
 	}
 	return ParseWithWeb(b, w), nil
@@ -169,7 +168,5 @@ func board(d *drivers.MinerData, b *drivers.Board, stats jsonval.Obj, chains []i
 // its inventory).
 func (dr Driver) Forget(host string) {
 	httpapi.Shared(dr.Web).Forget(host)
-	if dr.WebOff != nil {
-		dr.WebOff.Forget(host)
-	}
+	dr.WebOff.Forget(host)
 }
