@@ -514,14 +514,15 @@ func (a *Asic) driverFor(ctx context.Context, t drivers.Target, s snapshot) (dri
 		pid = a.takePending(s.t.key())
 	}
 	o.idRan = true
+	identifiedAt := now
 	var r identify.Result
 	var seen identify.Seen
 	var err error
 	if pid != nil {
 		r, seen, err = awaitPending(ctx, t.Host, pid)
+		identifiedAt = pid.at
 	} else {
-		a.identifications.Add(1)
-		r, seen, err = identify.IdentifyKnown(ctx, t, identify.WhatsminerV3Port, k)
+		r, seen, err = a.identify(ctx, t, k)
 	}
 	o.open, o.incomplete = seen.Open, seen.Incomplete
 	o.guess = err == nil && seen.Incomplete && seen.Guess
@@ -544,11 +545,15 @@ func (a *Asic) driverFor(ctx context.Context, t drivers.Target, s snapshot) (dri
 		o.idErr = err
 		return nil, o, err
 	}
-	o.identified = now
-	if pid != nil {
-		o.identified = pid.at
-	}
+	o.identified = identifiedAt
 	return d, o, nil
+}
+
+// identify is every identification the plugin runs, in a gather or in the
+// background, counted.
+func (a *Asic) identify(ctx context.Context, t drivers.Target, k identify.Known) (identify.Result, identify.Seen, error) {
+	a.identifications.Add(1)
+	return identify.IdentifyKnown(ctx, t, identify.WhatsminerV3Port, k)
 }
 
 func (a *Asic) now() time.Time {

@@ -143,8 +143,7 @@ func (a *Asic) runPending(ctx context.Context, pid *pendingID) {
 	ctx, cancel := context.WithTimeout(drivers.WithBudget(ctx, a.budget), time.Duration(a.Timeout))
 	defer cancel()
 	if ctx.Err() == nil {
-		a.identifications.Add(1)
-		pid.r, pid.seen, pid.err = identify.IdentifyKnown(ctx, pid.t, identify.WhatsminerV3Port, identify.Known{Refused: pid.refused})
+		pid.r, pid.seen, pid.err = a.identify(ctx, pid.t, identify.Known{Refused: pid.refused})
 	}
 	// A cut by Stop (not by the miner's own deadline) says nothing about
 	// the miner, nor does a dial that failed for want of sockets on this

@@ -82,24 +82,19 @@ func TestPipelinedIdentificationFirstGather(t *testing.T) {
 	}
 
 	p := rangePlugin(t, "127.20.30.1-127.20.30.14", port)
-	p.DiscoverInterval = config.Duration(time.Hour)
-	require.NoError(t, p.Init())
-	var acc testutil.Accumulator
-	require.NoError(t, p.Start(&acc))
-	defer p.Stop()
-	<-p.firstScan
+	acc := startScanned(t, p)
 	awaitBackground(t, p)
 	require.Equal(t, int64(len(hosts)), p.identifications.Load(), "one identification per miner found, none for empty addresses")
 
-	require.NoError(t, p.Gather(&acc))
+	require.NoError(t, p.Gather(acc))
 	require.Equal(t, int64(len(hosts)), p.identifications.Load(), "the gather identified nothing itself")
-	got := bySource(&acc)
+	got := bySource(acc)
 	require.Len(t, got, len(hosts))
 	for _, h := range hosts {
 		require.Equal(t, 1, versions(miners[h]), "%s identified once across scan and gather", h)
 		st := got[h]
 		require.NotEmpty(t, st, h)
-		result, _ := statusOf(t, &acc, h)
+		result, _ := statusOf(t, acc, h)
 		require.Equal(t, "success", result, h)
 	}
 	for _, m := range p.State().Miners {
@@ -125,7 +120,7 @@ func TestPipelinedIdentificationFirstGather(t *testing.T) {
 
 	// The next gather has the drivers: no identification anywhere.
 	acc.ClearMetrics()
-	require.NoError(t, p.Gather(&acc))
+	require.NoError(t, p.Gather(acc))
 	require.Equal(t, int64(len(hosts)), p.identifications.Load())
 	for _, h := range hosts {
 		require.Equal(t, 2, versions(miners[h]), "%s: the scan's and lib's identification only", h)
@@ -149,12 +144,7 @@ func TestPipelinedIdentificationStillRunningIsWaitedFor(t *testing.T) {
 	t.Cleanup(let) // before Close, should the test fail early
 
 	p := rangePlugin(t, "127.20.31.1-127.20.31.6", port)
-	p.DiscoverInterval = config.Duration(time.Hour)
-	require.NoError(t, p.Init())
-	var acc testutil.Accumulator
-	require.NoError(t, p.Start(&acc))
-	defer p.Stop()
-	<-p.firstScan
+	acc := startScanned(t, p)
 	p.pipeMu.Lock()
 	pid := p.pipe.pending[host]
 	p.pipeMu.Unlock()
@@ -162,7 +152,7 @@ func TestPipelinedIdentificationStillRunningIsWaitedFor(t *testing.T) {
 	until(t, "identification asks version", func() bool { return versions(m) == 1 })
 
 	gathered := make(chan error, 1)
-	go func() { gathered <- p.Gather(&acc) }()
+	go func() { gathered <- p.Gather(acc) }()
 	// The gather takes the pending identification off the map when it
 	// begins to wait for it; only then is the miner let to answer.
 	until(t, "the gather takes it", func() bool {
@@ -176,7 +166,7 @@ func TestPipelinedIdentificationStillRunningIsWaitedFor(t *testing.T) {
 	p.pipeMu.Unlock()
 	let()
 	require.NoError(t, <-gathered)
-	result, _ := statusOf(t, &acc, host)
+	result, _ := statusOf(t, acc, host)
 	require.Equal(t, "success", result)
 	require.Equal(t, int64(1), p.identifications.Load(), "identified once, in the background")
 	require.Equal(t, 1, versions(m))
@@ -199,10 +189,7 @@ func TestStopEndsBackgroundIdentifications(t *testing.T) {
 	}
 	p := rangePlugin(t, "127.20.32.1-127.20.32.6", port)
 	p.Timeout = config.Duration(time.Minute) // longer than the test: only Stop ends them
-	p.DiscoverInterval = config.Duration(time.Hour)
-	require.NoError(t, p.Init())
-	require.NoError(t, p.Start(&testutil.Accumulator{}))
-	<-p.firstScan
+	startScanned(t, p)
 	// Every identification has sent its version (and waits for the reply).
 	for _, m := range silent {
 		until(t, "identification asks version", func() bool { return versions(m) > 0 })
@@ -322,4 +309,17 @@ func TestAwaitPendingDeadline(t *testing.T) {
 	require.Equal(t, drivers.ResultTimeout, drivers.Result(err))
 	require.True(t, seen.Incomplete)
 	require.True(t, strings.HasPrefix(err.Error(), "identify 127.20.35.1: "))
+}
+
+// startScanned starts p as a service (one scan an hour: only the first
+// runs) and returns once its first scan is done; the test's end stops it.
+func startScanned(t *testing.T, p *Asic) *testutil.Accumulator {
+	t.Helper()
+	p.DiscoverInterval = config.Duration(time.Hour)
+	require.NoError(t, p.Init())
+	acc := &testutil.Accumulator{}
+	require.NoError(t, p.Start(acc))
+	t.Cleanup(p.Stop)
+	<-p.firstScan
+	return acc
 }
